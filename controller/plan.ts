@@ -1,0 +1,116 @@
+/**
+ * One reconcile pass, as a pure function of (desired, observed, persisted, now): the next state of
+ * every image machine, the audit records of its transitions, which images to remove now, and when
+ * the next removal falls due. The executors act on the result; nothing here does I/O.
+ */
+import type { AuditRecord } from '../lib/audit.js';
+import { decide, type CompiledPolicies } from '../policy/match.js';
+import { removeAt, type ImageEvent } from '../statemachines/image.js';
+import { startImage, stepImage, type PersistedImage } from '../statemachines/runtime.js';
+import { usersByImage, type Observation } from './observation.js';
+
+/** An image the agent itself pulled or loaded. */
+export interface DownloadRecord {
+  at: number;
+  /** `pull REF`, `load FILE`, `workload NAME` */
+  via: string;
+}
+
+export interface PassInput {
+  policies: CompiledPolicies;
+  observed: Observation;
+  persisted: ReadonlyMap<string, PersistedImage>;
+  downloads: ReadonlyMap<string, DownloadRecord>;
+  /** normalized reference → workload name, for images that workloads need */
+  workloadRefs?: ReadonlyMap<string, string>;
+  now: number;
+  actor?: string;
+}
+
+export interface PassPlan {
+  /** every tracked image after the pass */
+  images: Map<string, PersistedImage>;
+  /** the images whose persisted form changed (to be written) */
+  changed: Map<string, PersistedImage>;
+  audit: AuditRecord[];
+  /** image IDs in `removable`: remove them now */
+  remove: string[];
+  /** the earliest moment an idle image falls due, or null */
+  nextDueAt: number | null;
+}
+
+export function auditOf(p: PersistedImage, from: string | null, event: string, now: number, actor: string): AuditRecord {
+  return {
+    time: new Date(now).toISOString(),
+    image: p.context.id,
+    tags: p.context.tags,
+    from,
+    to: p.state,
+    event,
+    reason: p.context.reason,
+    actor,
+  };
+}
+
+/** Step one machine; collect an audit record when its state changed and note whether it changed at all. */
+export function applyEvent(
+  out: Pick<PassPlan, 'images' | 'changed' | 'audit'>,
+  current: PersistedImage,
+  event: ImageEvent,
+  actor: string,
+): PersistedImage {
+  const s = stepImage(current, event);
+  out.images.set(current.context.id, s.next);
+  if (s.transitioned) out.audit.push(auditOf(s.next, s.from, event.type.toLowerCase(), event.now, actor));
+  if (s.transitioned || JSON.stringify(s.next.context) !== JSON.stringify(current.context)) out.changed.set(current.context.id, s.next);
+  return s.next;
+}
+
+export function planPass(input: PassInput): PassPlan {
+  const { now, policies, observed, persisted, downloads } = input;
+  const actor = input.actor ?? 'agent';
+  const out: PassPlan = { images: new Map(persisted), changed: new Map(), audit: [], remove: [], nextDueAt: null };
+  const users = usersByImage(observed.containers);
+  const seen = new Set<string>();
+
+  for (const img of observed.images) {
+    seen.add(img.id);
+    const dl = downloads.get(img.id);
+    let current = persisted.get(img.id);
+    if (!current) {
+      current = startImage({ id: img.id, now, agentDownloaded: dl !== undefined, downloadedAt: dl?.at ?? null, reason: dl ? `downloaded by the agent (${dl.via})` : 'discovered in the engine' });
+      current.context.tags = img.tags;
+      current.context.repoDigests = img.repoDigests;
+      out.audit.push(auditOf(current, null, dl ? 'downloaded' : 'discovered', now, actor));
+      out.changed.set(img.id, current);
+    }
+    const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
+    const verdict = decide(policies, { tags: img.tags, repoDigests: img.repoDigests, agentDownloaded }, input.workloadRefs);
+    const next = applyEvent(out, current, {
+      type: 'OBSERVE',
+      now,
+      present: true,
+      tags: img.tags,
+      repoDigests: img.repoDigests,
+      sizeBytes: img.sizeBytes,
+      usedBy: users.get(img.id) ?? [],
+      rule: verdict.rule ? { id: verdict.rule.id, deleteAfterMs: verdict.rule.deleteAfterMs, deleteAfter: verdict.rule.deleteAfter } : null,
+      protectedBy: verdict.protectedBy,
+      ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),
+    }, actor);
+    if (next.state === 'removable') out.remove.push(img.id);
+    if (next.state === 'idle') {
+      const due = removeAt(next.context);
+      if (due !== null && (out.nextDueAt === null || due < out.nextDueAt)) out.nextDueAt = due;
+    }
+  }
+
+  for (const [id, p] of persisted) {
+    if (seen.has(id) || p.state === 'removed') continue;
+    applyEvent(out, p, {
+      type: 'OBSERVE', now, present: false, tags: p.context.tags, repoDigests: p.context.repoDigests,
+      sizeBytes: p.context.sizeBytes, usedBy: [], rule: null, protectedBy: null,
+    }, actor);
+  }
+  return out;
+}
