@@ -1,0 +1,26 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    // The integration teardown stops dockerd; vitest's default 10 s would cut it short.
+    teardownTimeout: 30_000,
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['{reference,policy,statemachines,controller,crd,store,cli,agent,lib}/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'integration',
+          include: ['test/**/*.test.ts'],
+          globalSetup: ['test/stack/global-setup.ts'],
+          fileParallelism: false, // all files share one engine and registry
+          testTimeout: 60_000,
+          hookTimeout: 180_000, // installing the Debian packages can take a while
+        },
+      },
+    ],
+  },
+});
