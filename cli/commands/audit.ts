@@ -1,0 +1,49 @@
+import { Command } from 'commander';
+import type { AuditRecord } from '../../lib/audit.js';
+import { parseDuration } from '../../policy/duration.js';
+import { CliError } from '../client.js';
+import { clientFor, type GlobalOpts } from '../context.js';
+import { parseOutput, shortId } from '../output.js';
+
+/** `--since 1h` (a duration back from now) or an ISO-8601 time. */
+export function parseSince(s: string, now = Date.now()): number {
+  const d = parseDuration(s);
+  if (d.ok) return now - d.ms;
+  const t = Date.parse(s);
+  if (Number.isNaN(t)) throw new CliError(`--since: ${JSON.stringify(s)} is neither a duration (1h, 30m) nor a time (2026-01-01T00:00:00Z)`);
+  return t;
+}
+
+export function auditCommand(): Command {
+  return new Command('audit')
+    .description('the transition history of images, oldest first')
+    .option('--image <ref>', 'one image: ID, tag or digest')
+    .option('--since <when>', 'only records newer than a duration (1h) or a time')
+    .option('-f, --follow', 'keep streaming new records', false)
+    .option('-o, --output <format>', 'json (one object per line)')
+    .action(async (opts: { image?: string; since?: string; follow: boolean; output?: string }, cmd: Command) => {
+      const format = parseOutput(opts.output, ['json']);
+      const q = new URLSearchParams();
+      if (opts.image) q.set('image', opts.image);
+      if (opts.since) q.set('since', String(parseSince(opts.since)));
+      if (opts.follow) q.set('follow', 'true');
+      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
+      let header = false;
+      let count = 0;
+      await client.stream(`/v1/audit?${q}`, (item) => {
+        const r = item as AuditRecord;
+        count++;
+        if (format === 'json') {
+          process.stdout.write(`${JSON.stringify({ time: r.time, image: r.image, tags: r.tags, from: r.from, to: r.to, event: r.event, reason: r.reason, actor: r.actor })}\n`);
+          return;
+        }
+        if (!header) {
+          process.stdout.write(`${'TIME'.padEnd(24)}   ${'IMAGE'.padEnd(12)}   ${'TRANSITION'.padEnd(24)}   ${'TAGS'.padEnd(24)}   REASON\n`);
+          header = true;
+        }
+        const tr = `${r.from ?? '<new>'} -> ${r.to}`;
+        process.stdout.write(`${r.time.padEnd(24)}   ${shortId(r.image).padEnd(12)}   ${tr.padEnd(24)}   ${(r.tags.join(',') || '<none>').padEnd(24)}   ${r.reason}\n`);
+      });
+      if (count === 0 && format !== 'json') process.stderr.write('No audit records found\n');
+    });
+}

@@ -1,0 +1,91 @@
+import { Command } from 'commander';
+import type { ImageItem } from '../../agent/views.js';
+import type { ImagePolicy } from '../../crd/imagepolicy.js';
+import { CliError } from '../client.js';
+import { clientFor, type GlobalOpts } from '../context.js';
+import { ago, bytes, parseOutput, shortDuration, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
+
+type PolicyItem = ImagePolicy & { metadata: { creationTimestamp?: string }; status: { appliesToNode: boolean; reason: string } };
+
+export const RESOURCES: Record<string, 'images' | 'policies'> = {
+  image: 'images', images: 'images', img: 'images',
+  policy: 'policies', policies: 'policies', imagepolicy: 'policies', imagepolicies: 'policies', ip: 'policies',
+};
+
+export function resourceOf(s: string): 'images' | 'policies' {
+  const r = RESOURCES[s.toLowerCase()];
+  if (!r) throw new CliError(`error: the server doesn't have a resource type "${s}" (known: images, policies)`);
+  return r;
+}
+
+function printImages(items: ImageItem[], format: OutputFormat): void {
+  if (format === 'name') {
+    for (const i of items) process.stdout.write(`image/${i.metadata.name}\n`);
+    return;
+  }
+  const wide = format === 'wide';
+  const headers = ['IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
+  const rows = items.map((i) => {
+    const s = i.status;
+    return [
+      shortId(i.metadata.name),
+      s.tags.join(',') || '<none>',
+      s.state,
+      s.state === 'in-use' ? 'now' : ago(s.lastUsedAt),
+      s.rule ?? '<none>',
+      s.protectedBy ? 'never' : until(s.removeAt),
+      bytes(s.sizeBytes),
+      ...(wide ? [s.agentDownloaded ? 'agent' : 'discovered', s.protectedBy ?? '<none>', s.usedBy.join(',') || '<none>', s.repoDigests.join(',') || '<none>'] : []),
+    ];
+  });
+  process.stdout.write(table(headers, rows));
+}
+
+function printPolicies(items: PolicyItem[], format: OutputFormat): void {
+  if (format === 'name') {
+    for (const p of items) process.stdout.write(`imagepolicy/${p.metadata.name}\n`);
+    return;
+  }
+  const wide = format === 'wide';
+  const headers = ['NAME', 'RULES', 'KEEP', 'APPLIES', 'AGE', ...(wide ? ['SELECTOR REASON', 'LABELS'] : [])];
+  const rows = items.map((p) => [
+    p.metadata.name,
+    String(p.spec.removal?.length ?? 0),
+    String(p.spec.keep?.length ?? 0),
+    p.status.appliesToNode ? 'yes' : 'no',
+    p.metadata.creationTimestamp ? shortDuration(Date.now() - Date.parse(p.metadata.creationTimestamp)) : '<unknown>',
+    ...(wide ? [p.status.reason, Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
+  ]);
+  process.stdout.write(table(headers, rows));
+}
+
+export function getCommand(): Command {
+  return new Command('get')
+    .description('list images or policies')
+    .argument('<resource>', 'images | policies')
+    .argument('[name]', 'one object: a policy name, or an image ID, tag or digest')
+    .option('-o, --output <format>', 'wide|json|yaml|name')
+    .option('-A, --all', 'images: include removed ones (their history stays in the audit log)', false)
+    .action(async (resource: string, name: string | undefined, opts: { output?: string; all: boolean }, cmd: Command) => {
+      const kind = resourceOf(resource);
+      const format = parseOutput(opts.output);
+      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
+      const path = kind === 'images'
+        ? name ? `/v1/images/${encodeURIComponent(name)}` : `/v1/images${opts.all ? '?all=true' : ''}`
+        : name ? `/v1/objects/imagepolicy/${encodeURIComponent(name)}` : '/v1/objects/imagepolicy';
+      const res = await client.request<{ items?: unknown[]; engine?: { reachable: boolean; error: string | null } }>('GET', path);
+      const items = (name ? [res] : res.items ?? []) as never[];
+      if (format === 'json' || format === 'yaml') {
+        const out = name ? res : { apiVersion: 'v1', kind: kind === 'images' ? 'ImageList' : 'ImagePolicyList', items };
+        process.stdout.write(format === 'json' ? toJson(out) : toYaml(out));
+        return;
+      }
+      if (res.engine && !res.engine.reachable) process.stderr.write(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state\n`);
+      if (items.length === 0) {
+        process.stderr.write('No resources found\n');
+        return;
+      }
+      if (kind === 'images') printImages(items, format);
+      else printPolicies(items, format);
+    });
+}

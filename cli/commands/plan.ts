@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { clientFor, type GlobalOpts } from '../context.js';
+import { bytes, parseOutput, shortId, table, toJson, toYaml, until } from '../output.js';
+
+interface PlanItem {
+  image: string;
+  tags: string[];
+  state: string;
+  when: 'now' | 'later' | 'never';
+  rule: string | null;
+  removeAt: string | null;
+  protectedBy: string | null;
+  sizeBytes: number;
+}
+
+export function planCommand(): Command {
+  return new Command('plan')
+    .description('what would be removed now and later, and by which rule, without acting')
+    .option('-o, --output <format>', 'json|yaml')
+    .action(async (opts: { output?: string }, cmd: Command) => {
+      const format = parseOutput(opts.output, ['json', 'yaml']);
+      const plan = await clientFor(cmd.optsWithGlobals<GlobalOpts>()).request<{ now: string; items: PlanItem[] }>('GET', '/v1/plan');
+      if (format === 'json' || format === 'yaml') {
+        process.stdout.write(format === 'json' ? toJson(plan) : toYaml(plan));
+        return;
+      }
+      const now = Date.parse(plan.now);
+      const section = (title: string, items: PlanItem[], last: string, cell: (i: PlanItem) => string) => {
+        process.stdout.write(`${title} (${items.length}):\n`);
+        if (items.length === 0) return;
+        process.stdout.write(table(['IMAGE ID', 'TAGS', 'STATE', last, 'SIZE'], items.map((i) => [shortId(i.image), i.tags.join(',') || '<none>', i.state, cell(i), bytes(i.sizeBytes)])).replace(/^/gm, '  '));
+      };
+      const by = (w: PlanItem['when']) => plan.items.filter((i) => i.when === w);
+      section('Remove now', by('now'), 'RULE', (i) => i.rule ?? '');
+      section('Remove later', by('later'), 'WHEN / RULE', (i) => `${until(i.removeAt, now)} (${i.removeAt}) by ${i.rule}`);
+      section('Kept', by('never'), 'WHY', (i) => i.state === 'in-use' ? 'in use' : (i.protectedBy ?? ''));
+      const reclaim = [...by('now'), ...by('later')].reduce((n, i) => n + i.sizeBytes, 0);
+      process.stdout.write(`\n${bytes(reclaim)} would be reclaimed.\n`);
+    });
+}

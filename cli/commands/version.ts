@@ -1,0 +1,19 @@
+import { Command } from 'commander';
+import { VERSION } from '../../lib/version.js';
+import { clientFor, type GlobalOpts } from '../context.js';
+
+export function versionCommand(): Command {
+  return new Command('version')
+    .description('print the client and agent versions')
+    .option('--client', 'only the client version', false)
+    .action(async (opts: { client: boolean }, cmd: Command) => {
+      process.stdout.write(`Client Version: ${VERSION}\n`);
+      if (opts.client) return;
+      try {
+        const h = await clientFor(cmd.optsWithGlobals<GlobalOpts>()).request<{ version: string; engine: { reachable: boolean } }>('GET', '/v1/health');
+        process.stdout.write(`Agent Version: ${h.version}\nDocker Engine: ${h.engine.reachable ? 'reachable' : 'unreachable'}\n`);
+      } catch (err) {
+        process.stdout.write(`Agent Version: unknown (${(err as Error).message.split('\n')[0]})\n`);
+      }
+    });
+}

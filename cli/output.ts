@@ -1,0 +1,65 @@
+/** kubectl-style output: aligned tables, -o json|yaml|name, human times and sizes. */
+import { stringify } from 'yaml';
+
+export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
+
+export function parseOutput(o: string | undefined, allowed: OutputFormat[] = ['wide', 'json', 'yaml', 'name']): OutputFormat {
+  if (o === undefined) return 'table';
+  if (!allowed.includes(o as OutputFormat)) throw new Error(`unknown output format ${JSON.stringify(o)}; use one of: ${allowed.join(', ')}`);
+  return o as OutputFormat;
+}
+
+export function table(headers: string[], rows: string[][]): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+}
+
+export function toJson(v: unknown): string {
+  return `${JSON.stringify(v, null, 2)}\n`;
+}
+
+export function toYaml(v: unknown): string {
+  return stringify(v, { lineWidth: 0 });
+}
+
+/** `5s`, `3m`, `2h`, `4d` (kubectl's AGE style). */
+export function shortDuration(ms: number): string {
+  const s = Math.floor(Math.abs(ms) / 1000);
+  if (s < 120) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 48) return `${h}h`;
+  return `${Math.floor(h / 24)}d`;
+}
+
+export function ago(iso: string | null, now = Date.now()): string {
+  if (!iso) return '<none>';
+  return `${shortDuration(now - Date.parse(iso))} ago`;
+}
+
+export function until(iso: string | null, now = Date.now()): string {
+  if (!iso) return '<none>';
+  const d = Date.parse(iso) - now;
+  return d <= 0 ? 'now' : `in ${shortDuration(d)}`;
+}
+
+export function bytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 2 : 1)}${units[i]}`;
+}
+
+export const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** `Key:   value` lines with the values aligned, like `kubectl describe`. */
+export function fields(pairs: [string, string][], indent = ''): string {
+  const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
+  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(w)}${v}`).join('\n') + '\n';
+}

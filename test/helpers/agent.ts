@@ -1,0 +1,114 @@
+/**
+ * Run the real CLI and the real agent as child processes against the test stack's engine.
+ * The built CLI (dist/, made by `npm test`'s pretest build) is what users run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { StackInfo } from '../stack/stack.js';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/imagectl.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`imagectl ${args.join(' ')} timed out\n${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolvePromise({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export class AgentProcess {
+  child: ChildProcess | null = null;
+  log = '';
+  readonly socket: string;
+
+  constructor(readonly stack: StackInfo, readonly stateDir: string, readonly extraArgs: string[] = []) {
+    this.socket = join(stateDir, 'imagectl.sock');
+  }
+
+  static tempStateDir(): string {
+    return mkdtempSync(join(tmpdir(), 'ictl-'));
+  }
+
+  get env(): Record<string, string> {
+    return { DOCKER_HOST: this.stack.dockerHost, IMAGECTL_STATE_DIR: this.stateDir };
+  }
+
+  /** Start the agent and wait until its API answers and it has observed the engine once. */
+  async start(): Promise<void> {
+    const child = spawn(process.execPath, [BIN, 'agent', '--interval', '1s', ...this.extraArgs], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    child.stdout!.on('data', (c) => (this.log += c));
+    child.stderr!.on('data', (c) => (this.log += c));
+    await waitFor(`the agent to answer on ${this.socket}\n${this.log}`, async () => {
+      if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}: ${this.log}`);
+      const r = await this.cli(['version']);
+      return r.stdout.includes('Docker Engine: reachable');
+    });
+  }
+
+  cli(args: string[], input?: string): Promise<CliResult> {
+    return runCli(args, { env: this.env, input });
+  }
+
+  async json<T = any>(args: string[]): Promise<T> {
+    const r = await this.cli(args);
+    if (r.code !== 0) throw new Error(`imagectl ${args.join(' ')} exited ${r.code}: ${r.stderr}`);
+    return JSON.parse(r.stdout) as T;
+  }
+
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((r) => {
+      child.once('exit', () => r());
+      child.kill(signal);
+    });
+    this.child = null;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill('SIGTERM');
+  }
+
+  async dispose(): Promise<void> {
+    await this.kill('SIGKILL');
+    rmSync(this.stateDir, { recursive: true, force: true });
+  }
+}
