@@ -63,3 +63,8 @@ export function fields(pairs: [string, string][], indent = ''): string {
   const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
   return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(w)}${v}`).join('\n') + '\n';
 }
+
+/** Indent every non-empty line (for tables nested under a heading). */
+export function indent(text: string, by = '  '): string {
+  return text.replace(/^(?=.)/gm, by);
+}

@@ -30,6 +30,14 @@ describe('glob matching over normalized references', () => {
     ['*:*', 'nginx:1', true],
     ['app:{1,2}', 'app:2', true],
     ['app:[0-9]*', 'app:7-slim', true],
+    // the README's table
+    ['nginx:*', 'bitnami/nginx:1', false],
+    ['fixture/*:*', 'docker.io/fixture/b:x', true],
+    ['*/sensor:*', 'fixture/sensor:1', true],
+    ['**/sensor:*', 'sensor:1', true],
+    ['**/sensor:*', 'registry.local/sensors:1', false],
+    ['localhost:5000/**', 'localhost:5000/a/b:1', true],
+    ['app:{1,2}', 'app:3', false],
   ])('%s vs %s → %s', (p, ref, want) => expect(matches(p, ref)).toBe(want));
 
   it('matches a digest reference', () => {

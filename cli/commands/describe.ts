@@ -3,7 +3,7 @@ import type { ImageItem } from '../../agent/views.js';
 import type { ImagePolicy } from '../../crd/imagepolicy.js';
 import type { AuditRecord } from '../../lib/audit.js';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { ago, bytes, fields, table, until } from '../output.js';
+import { ago, bytes, fields, indent, table, until } from '../output.js';
 import { resourceOf } from './get.js';
 
 interface DescribeImage {
@@ -17,7 +17,7 @@ interface DescribeImage {
 function eventsTable(events: AuditRecord[]): string {
   if (events.length === 0) return 'Events:  <none>\n';
   const rows = events.map((e) => [ago(e.time), `${e.from ?? '<new>'} -> ${e.to}`, e.event, e.actor, e.reason]);
-  return `Events:\n${table(['AGE', 'TRANSITION', 'EVENT', 'ACTOR', 'REASON'], rows).replace(/^/gm, '  ')}`;
+  return `Events:\n${indent(table(['AGE', 'TRANSITION', 'EVENT', 'ACTOR', 'REASON'], rows))}`;
 }
 
 function describeImage(d: DescribeImage): string {
@@ -39,7 +39,7 @@ function describeImage(d: DescribeImage): string {
     ...(s.lastError ? ([['Last Error', s.lastError]] as [string, string][]) : []),
   ]);
   out += 'Matching Rules (most aggressive first):\n';
-  out += d.rules.length ? table(['RULE', 'IMAGE NAME', 'DELETE AFTER', 'AGENT DOWNLOADED ONLY'], d.rules.map((r) => [r.rule, r.imageName, r.deleteAfter, String(r.agentDownloadedOnly)])).replace(/^/gm, '  ') : '  <none>\n';
+  out += d.rules.length ? indent(table(['RULE', 'IMAGE NAME', 'DELETE AFTER', 'AGENT DOWNLOADED ONLY'], d.rules.map((r) => [r.rule, r.imageName, r.deleteAfter, String(r.agentDownloadedOnly)]))) : '  <none>\n';
   for (const k of d.skipped) out += `  (skipped ${k.rule}: ${k.why})\n`;
   out += `Keep: ${d.keeps.length ? d.keeps.map((k) => `${k.keep} (${k.pattern})`).join(', ') : '<none>'}\n`;
   return out + eventsTable(d.events);
@@ -58,7 +58,7 @@ function describePolicy(p: PolicyItem): string {
   const rules = p.spec.removal ?? [];
   out += 'Removal Rules:\n';
   out += rules.length
-    ? table(['RULE', 'IMAGE NAME', 'DELETE AFTER', 'AGENT DOWNLOADED ONLY'], rules.map((r, i) => [`${p.metadata.name}/removal[${i}]`, r.imageName, r.deleteAfter ?? `${r.deleteAfterMinutes}m`, String(r.agentDownloadedOnly ?? false)])).replace(/^/gm, '  ')
+    ? indent(table(['RULE', 'IMAGE NAME', 'DELETE AFTER', 'AGENT DOWNLOADED ONLY'], rules.map((r, i) => [`${p.metadata.name}/removal[${i}]`, r.imageName, r.deleteAfter ?? `${r.deleteAfterMinutes}m`, String(r.agentDownloadedOnly ?? false)])))
     : '  <none>\n';
   out += `Keep: ${(p.spec.keep ?? []).join(', ') || '<none>'}\n`;
   return out;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { bytes, parseOutput, shortId, table, toJson, toYaml, until } from '../output.js';
+import { bytes, indent, parseOutput, shortId, table, toJson, toYaml, until } from '../output.js';
 
 interface PlanItem {
   image: string;
@@ -28,7 +28,7 @@ export function planCommand(): Command {
       const section = (title: string, items: PlanItem[], last: string, cell: (i: PlanItem) => string) => {
         process.stdout.write(`${title} (${items.length}):\n`);
         if (items.length === 0) return;
-        process.stdout.write(table(['IMAGE ID', 'TAGS', 'STATE', last, 'SIZE'], items.map((i) => [shortId(i.image), i.tags.join(',') || '<none>', i.state, cell(i), bytes(i.sizeBytes)])).replace(/^/gm, '  '));
+        process.stdout.write(indent(table(['IMAGE ID', 'TAGS', 'STATE', last, 'SIZE'], items.map((i) => [shortId(i.image), i.tags.join(',') || '<none>', i.state, cell(i), bytes(i.sizeBytes)]))));
       };
       const by = (w: PlanItem['when']) => plan.items.filter((i) => i.when === w);
       section('Remove now', by('now'), 'RULE', (i) => i.rule ?? '');

@@ -1,0 +1,269 @@
+/**
+ * The level-triggered reconcile loop. A pass re-reads everything (engine, desired state, persisted
+ * machines), plans with the pure planner, executes removals one at a time on one connection, and
+ * commits snapshots plus audit records in one atomic batch. Passes are triggered by Docker events
+ * (debounced), by apply, by a timer for the next due removal and by a periodic resync. At most one
+ * pass runs at a time; a trigger during a pass runs one more pass after it.
+ */
+import type Docker from 'dockerode';
+import type { ImagePolicy } from '../crd/imagepolicy.js';
+import { compilePolicies } from '../policy/match.js';
+import { selectsNode } from '../policy/nodeSelector.js';
+import type { PersistedImage } from '../statemachines/runtime.js';
+import type { Store } from '../store/store.js';
+import { errorText, observe } from './docker.js';
+import type { Observation } from './observation.js';
+import { applyEvent, planPass, type DownloadRecord, type PassPlan } from './plan.js';
+import { removeImageSafely } from './remove.js';
+
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ReconcilerOptions {
+  docker: Docker;
+  store: Store;
+  nodeLabels: Record<string, string>;
+  /** periodic full resync, ms */
+  intervalMs: number;
+  /** debounce for engine events, ms */
+  debounceMs?: number;
+  now?: () => number;
+  log: Logger;
+}
+
+export interface EngineStatus {
+  reachable: boolean;
+  error: string | null;
+  since: string;
+}
+
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 10_000;
+
+export class Reconciler {
+  images = new Map<string, PersistedImage>();
+  downloads = new Map<string, DownloadRecord>();
+  policies: ImagePolicy[] = [];
+  lastObservation: Observation | null = null;
+  engine: EngineStatus = { reachable: false, error: 'not contacted yet', since: new Date().toISOString() };
+  passes = 0;
+  lastPass: { at: string; durationMs: number; error: string | null } | null = null;
+  nextDueAt: number | null = null;
+
+  private readonly now: () => number;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private debounce: NodeJS.Timeout | null = null;
+  private dueTimer: NodeJS.Timeout | null = null;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private events: NodeJS.ReadableStream | null = null;
+  private eventsBackoff = RETRY_MIN_MS;
+  private passBackoff = RETRY_MIN_MS;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.images = await this.o.store.loadImages();
+    this.downloads = await this.o.store.loadDownloads();
+    this.policies = (await this.o.store.listObjects('ImagePolicy')) as unknown as ImagePolicy[];
+    this.resyncTimer = setInterval(() => this.trigger('resync'), this.o.intervalMs);
+    this.resyncTimer.unref();
+    this.watchEvents();
+    await this.runPass('start');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of [this.debounce, this.dueTimer, this.retryTimer]) if (t) clearTimeout(t);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
+    (this.events as unknown as { destroy?: () => void })?.destroy?.();
+    await this.running;
+  }
+
+  /** The policies that select this node. */
+  selectedPolicies(): ImagePolicy[] {
+    return this.policies.filter((p) => selectsNode(p.spec.nodeSelector, this.o.nodeLabels).matches);
+  }
+
+  setPolicies(p: ImagePolicy[]): void {
+    this.policies = p;
+  }
+
+  /** Ask for a pass soon. Engine events are debounced; other triggers run at once. */
+  trigger(reason: string): void {
+    if (this.stopped) return;
+    if (reason === 'event') {
+      if (this.debounce) return;
+      this.debounce = setTimeout(() => {
+        this.debounce = null;
+        void this.runPass(reason);
+      }, this.o.debounceMs ?? 100);
+      return;
+    }
+    void this.runPass(reason);
+  }
+
+  /** Run a pass now, or once more right after the running one. Resolves when the state is current. */
+  runPass(reason: string): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.pass(reason);
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** The pure plan for the current state and `policies`, without acting (plan, server dry run). */
+  preview(policies: ImagePolicy[] = this.selectedPolicies(), now = this.now()): PassPlan | null {
+    if (!this.lastObservation) return null;
+    return planPass({ policies: compilePolicies(policies), observed: this.lastObservation, persisted: this.images, downloads: this.downloads, now });
+  }
+
+  private async pass(reason: string): Promise<void> {
+    if (this.stopped) return;
+    const started = this.now();
+    let observed: Observation;
+    try {
+      observed = await observe(this.o.docker);
+    } catch (err) {
+      this.engineLost(err);
+      this.lastPass = { at: new Date(started).toISOString(), durationMs: this.now() - started, error: errorText(err) };
+      this.scheduleRetry();
+      return;
+    }
+    this.engineBack();
+    this.lastObservation = observed;
+    const plan = planPass({
+      policies: compilePolicies(this.selectedPolicies()),
+      observed,
+      persisted: this.images,
+      downloads: this.downloads,
+      now: this.now(),
+    });
+    let failed = false;
+    for (const id of plan.remove) {
+      if (this.stopped) break;
+      failed = !(await this.removeOne(plan, id)) || failed;
+    }
+    await this.o.store.commit({ putImages: plan.changed, audit: plan.audit });
+    this.images = plan.images;
+    this.passes++;
+    this.lastPass = { at: new Date(started).toISOString(), durationMs: this.now() - started, error: null };
+    for (const r of plan.audit) this.o.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: reason }, 'transition');
+    this.scheduleDue(plan.nextDueAt);
+    if (failed) this.scheduleRetry();
+    else this.passBackoff = RETRY_MIN_MS;
+  }
+
+  /** Execute one removal and feed its outcome to the machine. Returns false when it should be retried. */
+  private async removeOne(plan: PassPlan, id: string): Promise<boolean> {
+    const current = plan.images.get(id)!;
+    const outcome = await removeImageSafely(this.o.docker, id);
+    const now = this.now();
+    switch (outcome.kind) {
+      case 'removed':
+        applyEvent(plan, current, { type: 'REMOVED', now, reason: `${current.context.reason}; removed ${outcome.deleted}${outcome.untagged.length ? ` after untagging ${outcome.untagged.join(', ')}` : ''}` }, 'agent');
+        return true;
+      case 'gone':
+        applyEvent(plan, current, { type: 'REMOVED', now, reason: 'found gone before removal' }, 'agent');
+        return true;
+      case 'in-use':
+        applyEvent(plan, current, { type: 'REMOVE_FAILED', now, inUse: true, error: outcome.error, usedBy: outcome.usedBy }, 'agent');
+        return true;
+      case 'failed':
+        this.o.log.warn({ image: id, error: outcome.error }, 'removal failed; will retry');
+        applyEvent(plan, current, { type: 'REMOVE_FAILED', now, inUse: false, error: outcome.error }, 'agent');
+        return false;
+    }
+  }
+
+  private scheduleDue(at: number | null): void {
+    this.nextDueAt = at;
+    if (this.dueTimer) clearTimeout(this.dueTimer);
+    this.dueTimer = null;
+    if (at === null || this.stopped) return;
+    // a little past the due moment, so that `now >= due` holds in the pass it triggers
+    const delay = Math.max(0, at - this.now()) + 5;
+    this.dueTimer = setTimeout(() => this.trigger('due'), Math.min(delay, 2 ** 31 - 1));
+  }
+
+  private scheduleRetry(): void {
+    if (this.retryTimer || this.stopped) return;
+    const delay = this.passBackoff;
+    this.passBackoff = Math.min(this.passBackoff * 2, RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.trigger('retry');
+    }, delay);
+  }
+
+  private engineLost(err: unknown): void {
+    if (this.engine.reachable || this.engine.error === 'not contacted yet') {
+      this.o.log.error({ error: errorText(err) }, 'lost the Docker engine');
+    }
+    if (this.engine.reachable || this.engine.error !== errorText(err)) {
+      this.engine = { reachable: false, error: errorText(err), since: new Date(this.now()).toISOString() };
+    }
+  }
+
+  private engineBack(): void {
+    if (!this.engine.reachable) {
+      this.engine = { reachable: true, error: null, since: new Date(this.now()).toISOString() };
+      this.o.log.info({}, 'connected to the Docker engine');
+    }
+  }
+
+  /** Follow the engine's event stream; reconnect with backoff when it ends. */
+  private watchEvents(): void {
+    if (this.stopped) return;
+    const reconnect = () => {
+      if (this.stopped) return;
+      this.events = null;
+      const delay = this.eventsBackoff;
+      this.eventsBackoff = Math.min(this.eventsBackoff * 2, RETRY_MAX_MS);
+      setTimeout(() => this.watchEvents(), delay).unref();
+      this.trigger('resync');
+    };
+    this.o.docker.getEvents({ filters: JSON.stringify({ type: ['container', 'image'] }) }, (err, stream) => {
+      if (err || !stream) {
+        this.engineLost(err ?? new Error('no event stream'));
+        reconnect();
+        return;
+      }
+      if (this.stopped) {
+        (stream as unknown as { destroy(): void }).destroy();
+        return;
+      }
+      this.events = stream;
+      this.eventsBackoff = RETRY_MIN_MS;
+      stream.on('data', () => this.trigger('event'));
+      let done = false;
+      const end = () => {
+        if (done) return;
+        done = true;
+        reconnect();
+      };
+      stream.on('end', end);
+      stream.on('close', end);
+      stream.on('error', end);
+      // events that happened while the stream was down
+      this.trigger('resync');
+    });
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The removal executor. It never forces, and never lets an image in use lose a tag:
+ * - deleting an unused image by ID answers 409 when it has several tags, and `prune -a` strips tags
+ *   from in-use images (moby/moby#36295);
+ * so it re-lists the containers, untags the extra tags, deletes the last one without force, and if
+ * that answers 409 (a container appeared) it restores every tag it removed.
+ */
+import type Docker from 'dockerode';
+import { errorText, statusOf } from './docker.js';
+
+export type RemovalOutcome =
+  | { kind: 'removed'; untagged: string[]; deleted: string }
+  | { kind: 'gone' }
+  | { kind: 'in-use'; usedBy: string[]; error: string }
+  | { kind: 'failed'; error: string };
+
+function splitTag(ref: string): { repo: string; tag: string } {
+  const i = ref.lastIndexOf(':');
+  return i > ref.lastIndexOf('/') ? { repo: ref.slice(0, i), tag: ref.slice(i + 1) } : { repo: ref, tag: 'latest' };
+}
+
+async function usersOf(docker: Docker, id: string): Promise<string[]> {
+  const cs = await docker.listContainers({ all: true });
+  return cs.filter((c) => c.ImageID === id).map((c) => (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''));
+}
+
+async function inspectTags(docker: Docker, id: string): Promise<string[] | null> {
+  try {
+    const info = await docker.getImage(id).inspect();
+    return (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+  } catch (err) {
+    if (statusOf(err) === 404) return null;
+    throw err;
+  }
+}
+
+async function restore(docker: Docker, id: string, tags: string[]): Promise<void> {
+  for (const t of tags) {
+    try {
+      await docker.getImage(id).tag(splitTag(t));
+    } catch {
+      // best effort: the image itself is still there, which is what matters most
+    }
+  }
+}
+
+/** Remove one image by ID, safely (see above). */
+export async function removeImageSafely(docker: Docker, id: string): Promise<RemovalOutcome> {
+  let untagged: string[] = [];
+  try {
+    const tags = await inspectTags(docker, id);
+    if (tags === null) return { kind: 'gone' };
+    const users = await usersOf(docker, id);
+    if (users.length > 0) return { kind: 'in-use', usedBy: users, error: `in use by ${users.join(', ')}` };
+    for (const t of tags.slice(0, -1)) {
+      await docker.getImage(t).remove({ force: false, noprune: false });
+      untagged.push(t);
+    }
+    const last = tags.at(-1);
+    await docker.getImage(last ?? id).remove({ force: false, noprune: false });
+    // a last tag's delete leaves the image when other references (digests) remain: delete by ID
+    if ((await inspectTags(docker, id)) !== null) await docker.getImage(id).remove({ force: false, noprune: false });
+    return { kind: 'removed', untagged, deleted: last ?? id };
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404 && (await inspectTags(docker, id).catch(() => [])) === null) return { kind: 'removed', untagged, deleted: id };
+    if (untagged.length > 0) await restore(docker, id, untagged);
+    untagged = [];
+    if (status === 409) {
+      const usedBy = await usersOf(docker, id).catch(() => []);
+      // a 409 without a container (e.g. dependent child images) is not "in use": retry later
+      if (usedBy.length > 0) return { kind: 'in-use', usedBy, error: `conflict (409): ${errorText(err)}` };
+      return { kind: 'failed', error: `conflict (409): ${errorText(err)}` };
+    }
+    return { kind: 'failed', error: errorText(err) };
+  }
+}
