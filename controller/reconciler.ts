@@ -72,7 +72,7 @@ export class Reconciler {
   async start(): Promise<void> {
     this.images = await this.o.store.loadImages();
     this.downloads = await this.o.store.loadDownloads();
-    this.policies = (await this.o.store.listObjects('ImagePolicy')) as unknown as ImagePolicy[];
+    await this.reloadDesired();
     this.resyncTimer = setInterval(() => this.trigger('resync'), this.o.intervalMs);
     this.resyncTimer.unref();
     this.watchEvents();
@@ -92,8 +92,9 @@ export class Reconciler {
     return this.policies.filter((p) => selectsNode(p.spec.nodeSelector, this.o.nodeLabels).matches);
   }
 
-  setPolicies(p: ImagePolicy[]): void {
-    this.policies = p;
+  /** Re-read the applied manifests from the store. */
+  async reloadDesired(): Promise<void> {
+    this.policies = (await this.o.store.listObjects('ImagePolicy')) as unknown as ImagePolicy[];
   }
 
   /** Ask for a pass soon. Engine events are debounced; other triggers run at once. */

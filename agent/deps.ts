@@ -1,0 +1,12 @@
+import type { Reconciler } from '../controller/reconciler.js';
+import type { Store } from '../store/store.js';
+
+/** What the API's route modules share. */
+export interface ApiDeps {
+  store: Store;
+  reconciler: Reconciler;
+  nodeLabels: Record<string, string>;
+  /** server-side validation; returns error messages (empty when valid) */
+  validate: (objects: unknown[]) => string[];
+  stateDir: string;
+}
