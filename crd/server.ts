@@ -8,7 +8,7 @@ export function validateForServer(objects: unknown[]): string[] {
   const out: string[] = [];
   const seen = new Set<string>();
   objects.forEach((o, i) => {
-    for (const p of validateManifest(o)) out.push(`objects[${i}]${p.path.length ? `.${formatPath(p.path)}` : ''}: ${p.message}`);
+    for (const p of validateManifest(o)) out.push(`${formatPath([`objects[${i}]`, ...p.path]).replace(/^\["(objects\[\d+\])"\]/, '$1')}: ${p.message}`);
     const m = o as { kind?: unknown; metadata?: { name?: unknown } };
     const key = `${String(m?.kind)}/${String(m?.metadata?.name)}`;
     if (seen.has(key)) out.push(`objects[${i}]: duplicate ${key} in one request`);

@@ -1,0 +1,254 @@
+import { mkdtemp, mkdir, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCapped } from './inputs.js';
+import { loadManifests, MAX_FILE_BYTES, parseManifestText, type LoadResult } from './load.js';
+import type { ImagePolicySpec } from './imagepolicy.js';
+import type { ManifestError } from './types.js';
+
+const BAD = fileURLToPath(new URL('../test/bad-input/', import.meta.url));
+
+const POLICY = `apiVersion: imagectl.dev/v1alpha1
+kind: ImagePolicy
+metadata: {name: plant-cleanup, labels: {site: plant-7}}
+spec:
+  nodeSelector:
+    matchLabels: {site: plant-7}
+    matchExpressions: [{key: arch, operator: In, values: [arm64]}]
+  removal:
+    - imageName: "registry.local/app:1.*"
+      deleteAfter: 30m
+      agentDownloadedOnly: true
+    - imageName: "*/sensor:*"
+      deleteAfterMinutes: 30
+  keep: ["registry.local/base:*"]
+`;
+const named = (name: string) => POLICY.replace('plant-cleanup', name);
+
+function errorsOf(r: LoadResult): ManifestError[] {
+  if (r.ok) throw new Error('expected errors, got none');
+  return r.errors;
+}
+
+function objectsOf(r: LoadResult) {
+  if (!r.ok) throw new Error(r.errors.map((e) => `${e.file}:${e.line}:${e.col} ${e.path}: ${e.message}`).join('\n'));
+  return r.objects;
+}
+
+function policySpec(r: LoadResult): ImagePolicySpec {
+  const object = objectsOf(r)[0]!.object;
+  if (object.kind !== 'ImagePolicy') throw new Error(`expected an ImagePolicy, got ${object.kind}`);
+  return object.spec;
+}
+
+describe('valid manifests', () => {
+  it('loads the example from the spec with both duration forms, keep and nodeSelector', () => {
+    const [one, ...rest] = objectsOf(parseManifestText(POLICY, 'a.yaml'));
+    expect(rest).toEqual([]);
+    expect(one!.source).toEqual({ file: 'a.yaml', line: 1, col: 1 });
+    expect(one!.doc).toBe(0);
+    const spec = policySpec(parseManifestText(POLICY, 'a.yaml'));
+    expect(spec.removal).toEqual([
+      { imageName: 'registry.local/app:1.*', deleteAfter: '30m', agentDownloadedOnly: true },
+      { imageName: '*/sensor:*', deleteAfterMinutes: 30 },
+    ]);
+    expect(spec.keep).toEqual(['registry.local/base:*']);
+    expect(spec.nodeSelector?.matchExpressions).toEqual([{ key: 'arch', operator: 'In', values: ['arm64'] }]);
+  });
+
+  it('loads several documents, skips empty ones and counts document indexes in the file', () => {
+    const text = `# comment\n---\n${named('a')}---\n---\n# only a comment\n---\n${named('b')}`;
+    const objects = objectsOf(parseManifestText(text, 'multi.yaml'));
+    expect(objects.map((o) => [o.object.metadata.name, o.doc, o.source.line])).toEqual([
+      ['a', 0, 3],
+      ['b', 3, 21],
+    ]);
+  });
+
+  it('accepts a byte order mark, CRLF line endings, and JSON', () => {
+    const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(POLICY)]);
+    expect(objectsOf(parseManifestText(bom, 'bom.yaml'))).toHaveLength(1);
+    expect(objectsOf(parseManifestText(POLICY.replace(/\n/g, '\r\n'), 'crlf.yaml'))).toHaveLength(1);
+    const json = JSON.stringify({ apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'j' }, spec: { keep: ['a:*'] } }, null, 2);
+    expect(policySpec(parseManifestText(json, 'p.json')).keep).toEqual(['a:*']);
+  });
+
+  it('accepts a few aliases', () => {
+    const text = POLICY.replace('labels: {site', 'labels: &site {site').replace('matchLabels: {site: plant-7}', 'matchLabels: *site');
+    expect(policySpec(parseManifestText(text, 'a.yaml')).nodeSelector?.matchLabels).toEqual({ site: 'plant-7' });
+  });
+});
+
+type Expected = [line: number, col: number, path: string, fragment: string | RegExp];
+
+/** Every file in test/bad-input/ and the errors it must give, in order. */
+const BAD_INPUT: Record<string, Expected[]> = {
+  'alias-bomb.yaml': [[2, 8, '', 'too many aliases (alias bomb?)']],
+  'bad-duration.yaml': [[8, 7, 'spec.removal[0].deleteAfter', 'invalid duration "30x"']],
+  'bad-label.yaml': [[7, 5, 'metadata.labels["bad key"]', 'invalid key "bad key": must be a label key']],
+  'bad-operator.yaml': [[8, 21, 'spec.nodeSelector.matchExpressions[0].operator', 'must be one of In, NotIn, Exists, DoesNotExist, got "Inside"']],
+  'binary.bin': [[1, 1, '', 'binary file, not YAML']],
+  'bom.yaml': [[1, 1, 'apiVersion', 'must be "imagectl.dev/v1alpha1", got "imagectl.dev/v1"']],
+  'both-durations.yaml': [[7, 7, 'spec.removal[0]', 'exactly one of deleteAfter and deleteAfterMinutes, not both']],
+  'brace-bomb.yaml': [[6, 10, 'spec.keep[0]', 'expands to more than 1000 alternatives']],
+  'compact-nesting.yaml': [[1, 129, '', 'nested deeper than 64 levels']],
+  'crlf.yaml': [[7, 7, 'spec.removal[0].imageName', 'tag required']],
+  'deep-block.yaml': [[68, 65, `spec.${Array.from({ length: 63 }, (_, i) => `l${i + 1}`).join('.')}`, 'nested deeper than 64 levels']],
+  'deep-flow.yaml': [[5, 73, '', 'nested deeper than 64 levels']],
+  'duplicate-key.yaml': [[5, 3, 'metadata.name', 'duplicate key "name"']],
+  'duplicate-name.yaml': [[10, 3, 'metadata.name', /^duplicate ImagePolicy "dup": first defined at .*duplicate-name\.yaml:1$/]],
+  'empty.yaml': [[1, 1, '', 'empty file']],
+  'exists-with-values.yaml': [[10, 9, 'spec.nodeSelector.matchExpressions[0].values', 'operator Exists must not have values']],
+  'in-without-values.yaml': [[8, 9, 'spec.nodeSelector.matchExpressions[0]', 'operator In needs a non-empty values list']],
+  'invalid-utf8.yaml': [[1, 1, '', 'binary file, not YAML (it is not valid UTF-8)']],
+  'keep-missing-tag.yaml': [[6, 10, 'spec.keep[0]', 'tag required']],
+  'missing-image-name.yaml': [[7, 7, 'spec.removal[0]', 'required field "imageName" is missing']],
+  'missing-kind.yaml': [[1, 1, '', 'required field "kind" is missing (known kinds: ImagePolicy, Workload)']],
+  'missing-tag.yaml': [[7, 7, 'spec.removal[0].imageName', 'tag required']],
+  'multi-doc.yaml': [
+    [7, 8, 'spec.removal[0].imageName', 'tag required'],
+    [21, 28, 'spec.removal[0].deleteAfter', 'invalid duration "soon"'],
+    [22, 10, 'spec.keep[0]', 'tag required'],
+  ],
+  'name-too-long.yaml': [[4, 3, 'metadata.name', 'must be at most 63 characters']],
+  'negated-glob.yaml': [[6, 10, 'spec.keep[0]', 'negated pattern "!app:*" is not supported']],
+  'no-duration.yaml': [[7, 7, 'spec.removal[0]', 'set exactly one of deleteAfter and deleteAfterMinutes']],
+  'non-dns-name.yaml': [[4, 3, 'metadata.name', "must be a DNS-1123 label (lowercase letters, digits and '-')"]],
+  'number-for-string.yaml': [[8, 7, 'spec.removal[0].deleteAfter', 'must be string, got number']],
+  'only-comments.yaml': [[1, 1, '', 'empty file']],
+  'spec-not-object.yaml': [[5, 1, 'spec', 'must be object, got array']],
+  'tabs.yaml': [[4, 1, '', 'Tabs are not allowed as indentation']],
+  'too-long-duration.yaml': [[8, 7, 'spec.removal[0].deleteAfterMinutes', 'longer than 10 years']],
+  'top-level-array.json': [[1, 1, '', 'a manifest must be a mapping (object)']],
+  'top-level-scalar.yaml': [[1, 1, '', 'a manifest must be a mapping (object)']],
+  'unbalanced-brace.yaml': [[6, 20, 'spec.keep[1]', 'unbalanced "{"']],
+  'unbalanced-bracket.yaml': [[7, 7, 'spec.removal[0].imageName', 'unbalanced "["']],
+  'unclosed-quote.yaml': [[6, 1, '', 'Missing closing "quote']],
+  'unknown-field.json': [[6, 61, 'spec.removal[0].deleteAfterMinute', 'unknown field "deleteAfterMinute"']],
+  'unknown-field.yaml': [[9, 7, 'spec.removal[0].foo', 'unknown field "foo"']],
+  'unknown-kind.yaml': [[2, 1, 'kind', 'unknown kind "Pod" (known kinds: ImagePolicy, Workload)']],
+  'uppercase-repo.yaml': [[7, 7, 'spec.removal[0].imageName', 'component "App" must be lowercase']],
+  'utf16.yaml': [[1, 1, '', 'binary file, not YAML (it looks like UTF-16']],
+  'wrong-apiversion.yaml': [[1, 1, 'apiVersion', 'must be "imagectl.dev/v1alpha1", got "v1"']],
+  'zero-minutes.yaml': [[8, 7, 'spec.removal[0].deleteAfterMinutes', 'must be greater than 0']],
+};
+
+function expectErrors(actual: ManifestError[], file: string, expected: Expected[]): void {
+  const shown = actual.map((e) => ({ file: e.file, line: e.line, col: e.col, path: e.path, message: e.message }));
+  expect(shown).toEqual(
+    expected.map(([line, col, path, fragment]) => ({
+      file,
+      line,
+      col,
+      path,
+      message: typeof fragment === 'string' ? expect.stringContaining(fragment) : expect.stringMatching(fragment),
+    })),
+  );
+}
+
+describe('bad input', () => {
+  it('has an expectation for every file in test/bad-input/', async () => {
+    expect((await readdir(BAD)).sort()).toEqual(Object.keys(BAD_INPUT).sort());
+  });
+
+  it.each(Object.entries(BAD_INPUT))('%s', async (name, expected) => {
+    const file = join(BAD, name);
+    expectErrors(errorsOf(await loadManifests([file])), file, expected);
+  });
+});
+
+describe('files, directories and stdin', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'imagectl-load-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects a file over the size cap without parsing it', async () => {
+    const big = join(dir, 'huge.yaml');
+    await writeFile(big, `# ${'x'.repeat(MAX_FILE_BYTES)}\n`);
+    expectErrors(errorsOf(await loadManifests([big])), big, [[1, 1, '', 'file too large']]);
+  });
+
+  it('rejects 4 MB of "[" before yaml sees it', () => {
+    const text = 'a: ' + '['.repeat(MAX_FILE_BYTES - 10);
+    expectErrors(errorsOf(parseManifestText(text, 'brackets.yaml')), 'brackets.yaml', [[1, 68, '', 'nested deeper than 64 levels']]);
+  });
+
+  it('rejects a file of more lines and list items than yaml can parse quickly', () => {
+    const text = '- 1\n'.repeat(MAX_FILE_BYTES / 4 - 1);
+    expectErrors(errorsOf(parseManifestText(text, 'lines.yaml')), 'lines.yaml', [[50_001, 4, '', 'more than 50000 lines and list items']]);
+  });
+
+  it('reports nesting that overflows yaml\'s composer at the same place whatever the stack size', () => {
+    const text = Array.from({ length: 2000 }, (_, i) => `${' '.repeat(i)}k:`).join('\n') + ' x\n';
+    const path = Array.from({ length: 64 }, () => 'k').join('.');
+    expectErrors(errorsOf(parseManifestText(text, 'deep.yaml')), 'deep.yaml', [[65, 65, path, 'nested deeper than 64 levels']]);
+  });
+
+  it('finds a duplicate among 30 000 keys without a quadratic check', () => {
+    const keys = Array.from({ length: 30_000 }, (_, i) => `k${i}: v\n`).join('');
+    const errors = errorsOf(parseManifestText(`${named('many')}${keys}k5: again\n`, 'keys.yaml'));
+    expect(errors).toEqual([expect.objectContaining({ line: 30_015, col: 1, path: 'k5', message: 'duplicate key "k5"' })]);
+  });
+
+  it('stops reading an endless stdin past the cap', async () => {
+    const endless = new Readable({ read() { this.push(Buffer.alloc(64 * 1024, 0x61)); } });
+    const data = await readCapped(endless, MAX_FILE_BYTES);
+    expect(data.length).toBe(MAX_FILE_BYTES + 1);
+    const r = await loadManifests(['-'], { stdin: async () => data });
+    expectErrors(errorsOf(r), '<stdin>', [[1, 1, '', 'file too large']]);
+  });
+
+  it.skipIf(process.platform !== 'linux')('stops reading a device with no end', async () => {
+    expectErrors(errorsOf(await loadManifests(['/dev/zero'])), '/dev/zero', [[1, 1, '', 'file too large']]);
+  });
+
+  it('reads stdin for "-", and only once', async () => {
+    const stdin = async () => Buffer.from(named('from-stdin'));
+    expect(objectsOf(await loadManifests(['-'], { stdin }))[0]!.source.file).toBe('<stdin>');
+    expectErrors(errorsOf(await loadManifests(['-', '-'], { stdin })), '-', [[1, 1, '', 'stdin ("-") given more than once']]);
+  });
+
+  it('reads the manifests of a directory in name order, subdirectories only with -R', async () => {
+    const d = join(dir, 'set');
+    await mkdir(join(d, 'sub'), { recursive: true });
+    await writeFile(join(d, 'b.yml'), named('b'));
+    await writeFile(join(d, 'a.yaml'), named('a'));
+    await writeFile(join(d, 'c.json'), JSON.stringify({ apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'c' }, spec: {} }));
+    await writeFile(join(d, 'README.md'), '# not a manifest');
+    await writeFile(join(d, 'sub', 'd.yaml'), named('d'));
+    await symlink(d, join(d, 'sub', 'loop'));
+    const names = (r: LoadResult) => objectsOf(r).map((o) => o.object.metadata.name);
+    expect(names(await loadManifests([d]))).toEqual(['a', 'b', 'c']);
+    expect(names(await loadManifests([d], { recursive: true }))).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('reports a missing path and a directory without manifests', async () => {
+    const missing = join(dir, 'nope.yaml');
+    const empty = join(dir, 'empty-dir');
+    await mkdir(empty);
+    const errors = errorsOf(await loadManifests([missing, empty]));
+    expect(errors).toEqual([
+      { file: missing, line: 1, col: 1, path: '', message: 'no such file or directory' },
+      { file: empty, line: 1, col: 1, path: '', message: `no manifests found in ${empty}` },
+    ]);
+  });
+
+  it('reports every error of every file at once, and duplicates across files', async () => {
+    const one = join(dir, 'one.yaml');
+    const two = join(dir, 'two.yaml');
+    await writeFile(one, named('same'));
+    await writeFile(two, `${named('same')}---\n${named('other').replace('"*/sensor:*"', 'sensor')}`);
+    const errors = errorsOf(await loadManifests([one, two]));
+    expect(errors).toEqual([
+      { file: two, line: 3, col: 12, path: 'metadata.name', message: `duplicate ImagePolicy "same": first defined at ${one}:1` },
+      { file: two, line: 27, col: 7, path: 'spec.removal[1].imageName', message: expect.stringContaining('tag required') },
+    ]);
+  });
+});

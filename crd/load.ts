@@ -1,0 +1,189 @@
+import { isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import type { ImagePolicy } from './imagepolicy.js';
+import type { Workload } from './workload.js';
+import { expandInputs, inputError, ioMessage, readCapped, readFileCapped, tooLarge } from './inputs.js';
+import { locate } from './locate.js';
+import type { ManifestError, SourcePos } from './types.js';
+import { formatPath, validateManifest } from './validate.js';
+import { inspectDocument, prescan, TOO_DEEP } from './yaml-guard.js';
+
+export type Manifest = ImagePolicy | Workload;
+
+export interface LoadedObject {
+  object: Manifest;
+  source: SourcePos;
+  /** 0-based index of the document in its file. */
+  doc: number;
+}
+
+export type LoadResult = { ok: true; objects: LoadedObject[] } | { ok: false; errors: ManifestError[] };
+
+export const MAX_FILE_BYTES = 4 * 1024 * 1024;
+/** Enough for any hand-written manifest; a billion-laughs document needs far more. */
+export const MAX_ALIAS_COUNT = 100;
+export const STDIN_NAME = '<stdin>';
+
+interface ParsedFile {
+  file: string;
+  errors: ManifestError[];
+  entries: { loaded: LoadedObject; nameAt: SourcePos }[];
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text of a file, or why it is not YAML. */
+function decode(input: string | Uint8Array): string | { message: string } {
+  const size = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
+  if (size > MAX_FILE_BYTES) return { message: tooLarge(MAX_FILE_BYTES) };
+  let text: string;
+  if (typeof input === 'string') text = input;
+  else {
+    if ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff)) {
+      return { message: 'binary file, not YAML (it looks like UTF-16: save it as UTF-8)' };
+    }
+    if (input.includes(0)) return { message: 'binary file, not YAML (it contains a NUL byte)' };
+    try {
+      text = utf8.decode(input);
+    } catch {
+      return { message: 'binary file, not YAML (it is not valid UTF-8)' };
+    }
+  }
+  if (text.includes('\0')) return { message: 'binary file, not YAML (it contains a NUL byte)' };
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
+/** A lone `---`, or a document of nothing but comments. */
+function isEmptyDocument(doc: Document): boolean {
+  const c = doc.contents;
+  return c === null || (isScalar(c) && c.value === null && !c.source && !c.tag && !c.anchor);
+}
+
+type At = (offset: number, path: string, message: string) => ManifestError;
+
+function lineCol(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+  return { line, col: offset - text.lastIndexOf('\n', offset - 1) };
+}
+
+/** yaml's own errors, one per position; a stack overflow in its composer becomes a depth error. */
+function syntaxErrors(doc: Document, at: At): ManifestError[] {
+  if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION')) {
+    // where yaml's stack ran out depends on the stack size; the depth walk is deterministic
+    const deep = inspectDocument(doc).problems.find((p) => p.message === TOO_DEEP);
+    if (deep) return [at(deep.offset, formatPath(deep.path), TOO_DEEP)];
+  }
+  const out = new Map<string, ManifestError>();
+  for (const e of doc.errors) {
+    const err = at(e.pos[0], '', e.code === 'RESOURCE_EXHAUSTION' ? TOO_DEEP : e.message);
+    out.set(`${err.line}:${err.col}:${err.message}`, err);
+  }
+  return [...out.values()];
+}
+
+/** One non-empty, well-formed document: to JS, then validated. */
+function parseDocument(doc: Document, at: At): { object?: unknown; errors: ManifestError[] } {
+  const { problems, firstAlias } = inspectDocument(doc);
+  if (problems.length > 0) return { errors: problems.map((p) => at(p.offset, formatPath(p.path), p.message)) };
+  let object: unknown;
+  try {
+    object = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (e) {
+    const alias = e instanceof ReferenceError && /alias/i.test(e.message);
+    return { errors: [alias ? at(firstAlias, '', 'too many aliases (alias bomb?)') : at(locate(doc, []), '', TOO_DEEP)] };
+  }
+  const errors = validateManifest(object).map((p) => at(locate(doc, p.path), formatPath(p.path), p.message));
+  return errors.length > 0 ? { errors } : { object, errors };
+}
+
+function parseFile(input: string | Uint8Array, file: string): ParsedFile {
+  const out: ParsedFile = { file, errors: [], entries: [] };
+  const text = decode(input);
+  if (typeof text !== 'string') {
+    out.errors.push(inputError(file, text.message));
+    return out;
+  }
+  const tooBig = prescan(text);
+  if (tooBig) {
+    out.errors.push({ file, ...lineCol(text, tooBig.offset), path: '', message: tooBig.message });
+    return out;
+  }
+  const lc = new LineCounter();
+  const at: At = (offset, path, message) => ({ file, ...lc.linePos(offset), path, message });
+  // uniqueKeys is checked by inspectDocument: yaml's own check is quadratic in the keys of a map
+  const docs = parseAllDocuments(text, { prettyErrors: false, uniqueKeys: false, strict: true, lineCounter: lc });
+  let documents = 0;
+  docs.forEach((doc, index) => {
+    if (doc.errors.length === 0 && isEmptyDocument(doc)) return;
+    documents++;
+    if (doc.errors.length > 0) {
+      out.errors.push(...syntaxErrors(doc, at));
+      return;
+    }
+    const { object, errors } = parseDocument(doc, at);
+    out.errors.push(...errors);
+    if (errors.length > 0) return;
+    const source = { file, ...lc.linePos(locate(doc, [])) };
+    const nameAt = { file, ...lc.linePos(locate(doc, ['metadata', 'name'])) };
+    out.entries.push({ loaded: { object: object as Manifest, source, doc: index }, nameAt });
+  });
+  if (documents === 0) out.errors.push(inputError(file, 'empty file (no manifests)'));
+  return out;
+}
+
+/** Report the second of two objects with the same kind and name, naming the first. */
+function checkDuplicates(files: ParsedFile[]): void {
+  const first = new Map<string, SourcePos>();
+  for (const f of files) {
+    for (const { loaded, nameAt } of f.entries) {
+      const key = `${loaded.object.kind}/${loaded.object.metadata.name}`;
+      const prev = first.get(key);
+      if (!prev) {
+        first.set(key, loaded.source);
+        continue;
+      }
+      const message = `duplicate ${loaded.object.kind} ${JSON.stringify(loaded.object.metadata.name)}: first defined at ${prev.file}:${prev.line}`;
+      f.errors.push({ ...nameAt, path: 'metadata.name', message });
+    }
+  }
+}
+
+function finish(files: ParsedFile[]): LoadResult {
+  const errors = files.flatMap((f) => [...f.errors].sort((a, b) => a.line - b.line || a.col - b.col));
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, objects: files.flatMap((f) => f.entries.map((e) => e.loaded)) };
+}
+
+/** Parse and validate one file's content. Pure: no I/O. */
+export function parseManifestText(text: string | Uint8Array, file: string): LoadResult {
+  const parsed = parseFile(text, file);
+  checkDuplicates([parsed]);
+  return finish([parsed]);
+}
+
+/**
+ * Load every manifest named by `inputs` (files, directories, `-` for stdin) and report every
+ * problem of every file at once. Applying all or nothing is up to the caller.
+ */
+export async function loadManifests(
+  inputs: string[],
+  opts: { recursive?: boolean; stdin?: () => Promise<Buffer> } = {},
+): Promise<LoadResult> {
+  const readStdin = opts.stdin ?? (() => readCapped(process.stdin, MAX_FILE_BYTES));
+  const files: ParsedFile[] = [];
+  for (const src of await expandInputs(inputs, opts.recursive ?? false)) {
+    if (src.type === 'error') {
+      files.push({ file: src.error.file, errors: [src.error], entries: [] });
+      continue;
+    }
+    const name = src.type === 'stdin' ? STDIN_NAME : src.path;
+    const data =
+      src.type === 'stdin'
+        ? await readStdin().catch((e: unknown) => inputError(name, ioMessage(e)))
+        : await readFileCapped(src.path, MAX_FILE_BYTES);
+    if (Buffer.isBuffer(data)) files.push(parseFile(data, name));
+    else files.push({ file: name, errors: [data], entries: [] });
+  }
+  checkDuplicates(files);
+  return finish(files);
+}
