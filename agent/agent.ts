@@ -6,7 +6,11 @@ import { chmodSync, existsSync, mkdirSync, statSync, unlinkSync } from 'node:fs'
 import http from 'node:http';
 import { dirname } from 'node:path';
 import pino from 'pino';
+import { join } from 'node:path';
+import type { PullPolicy } from '../crd/workload.js';
+import type { ArchiveStore } from '../controller/archives.js';
 import { dockerFromHost } from '../controller/docker.js';
+import { WorkloadExecutor } from '../controller/workloads.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { Store, StoreLockedError } from '../store/store.js';
 import { buildApi } from './api.js';
@@ -19,6 +23,10 @@ export interface AgentOptions {
   intervalMs: number;
   dockerHost?: string;
   logLevel?: string;
+  /** default imagePullPolicy of Workloads */
+  defaultPullPolicy?: PullPolicy;
+  /** extra directories that Workload `archive:` paths may point into (besides <state-dir>/archives) */
+  archiveDirs?: string[];
   validate: (objects: unknown[]) => string[];
 }
 
@@ -48,8 +56,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     throw err;
   }
   const docker = dockerFromHost(o.dockerHost);
-  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, log });
-  const api = buildApi({ store, reconciler, nodeLabels: o.nodeLabels, validate: o.validate, stateDir: o.stateDir });
+  const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
+  mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
+  const workloads = new WorkloadExecutor({ docker, defaultPullPolicy: o.defaultPullPolicy ?? 'Always', archives, now: Date.now });
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, log, workloads, archives });
+  const api = buildApi({ store, reconciler, nodeLabels: o.nodeLabels, validate: o.validate, stateDir: o.stateDir, docker, archives });
   const server = http.createServer((req, res) => void api.handle(req, res));
   server.keepAliveTimeout = 5_000;
 

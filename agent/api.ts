@@ -6,7 +6,9 @@ import { VERSION } from '../lib/version.js';
 import type { ApiDeps } from './deps.js';
 import { Router } from './http.js';
 import { imageRoutes } from './routes/images.js';
+import { manageRoutes } from './routes/manage.js';
 import { objectRoutes } from './routes/objects.js';
+import { workloadRoutes } from './routes/workloads.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -20,5 +22,7 @@ export function buildApi(d: ApiDeps): Router {
   }));
   imageRoutes(r, d);
   objectRoutes(r, d);
+  workloadRoutes(r, d);
+  manageRoutes(r, d);
   return r;
 }

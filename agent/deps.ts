@@ -1,3 +1,5 @@
+import type Docker from 'dockerode';
+import type { ArchiveStore } from '../controller/archives.js';
 import type { Reconciler } from '../controller/reconciler.js';
 import type { Store } from '../store/store.js';
 
@@ -9,4 +11,6 @@ export interface ApiDeps {
   /** server-side validation; returns error messages (empty when valid) */
   validate: (objects: unknown[]) => string[];
   stateDir: string;
+  docker: Docker;
+  archives: ArchiveStore;
 }

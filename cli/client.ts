@@ -55,10 +55,16 @@ export class Client {
     });
   }
 
+  /** POST a JSON body and stream newline-delimited JSON back. */
+  streamPost(path: string, body: unknown, onItem: (item: unknown) => void): Promise<void> {
+    return this.stream(path, onItem, 'POST', body);
+  }
+
   /** Stream newline-delimited JSON. */
-  stream(path: string, onItem: (item: unknown) => void): Promise<void> {
+  stream(path: string, onItem: (item: unknown) => void, method = 'GET', body?: unknown): Promise<void> {
     return new Promise((resolve, reject) => {
-      const req = http.get({ socketPath: this.socket, path }, (res) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = http.request({ socketPath: this.socket, path, method, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
         if ((res.statusCode ?? 500) >= 400) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -88,6 +94,7 @@ export class Client {
         res.on('error', reject);
       });
       req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      req.end(payload);
     });
   }
 }

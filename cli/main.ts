@@ -9,6 +9,7 @@ import { auditCommand } from './commands/audit.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
 import { getCommand } from './commands/get.js';
+import { pullCommand, refreshCommand, rmiCommand } from './commands/images.js';
 import { newCommand } from './commands/new.js';
 import { planCommand } from './commands/plan.js';
 import { versionCommand } from './commands/version.js';
@@ -21,7 +22,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--socket <path>', 'agent API socket (default <state-dir>/imagectl.sock)').env('IMAGECTL_SOCKET'))
     .showHelpAfterError()
     .exitOverride();
-  for (const c of [agentCommand(), applyCommand(), deleteCommand(), getCommand(), describeCommand(), auditCommand(), planCommand(), newCommand(), versionCommand()]) {
+  for (const c of [agentCommand(), applyCommand(), deleteCommand(), getCommand(), describeCommand(), auditCommand(), planCommand(), pullCommand(), rmiCommand(), refreshCommand(), newCommand(), versionCommand()]) {
     program.addCommand(c.exitOverride().showHelpAfterError());
   }
   return program;

@@ -14,6 +14,8 @@ export interface DownloadRecord {
   at: number;
   /** `pull REF`, `load FILE`, `workload NAME` */
   via: string;
+  /** files that belong to the image (cached archives), removed with it */
+  residual?: string[];
 }
 
 export interface PassInput {
@@ -23,6 +25,8 @@ export interface PassInput {
   downloads: ReadonlyMap<string, DownloadRecord>;
   /** normalized reference → workload name, for images that workloads need */
   workloadRefs?: ReadonlyMap<string, string>;
+  /** image ID → workload name, for the images that workloads run */
+  workloadIds?: ReadonlyMap<string, string>;
   now: number;
   actor?: string;
 }
@@ -85,7 +89,9 @@ export function planPass(input: PassInput): PassPlan {
       out.changed.set(img.id, current);
     }
     const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
-    const verdict = decide(policies, { tags: img.tags, repoDigests: img.repoDigests, agentDownloaded }, input.workloadRefs);
+    let verdict = decide(policies, { tags: img.tags, repoDigests: img.repoDigests, agentDownloaded }, input.workloadRefs);
+    const wl = input.workloadIds?.get(img.id);
+    if (wl && !verdict.protectedBy) verdict = { ...verdict, protectedBy: `workload ${wl}` };
     const next = applyEvent(out, current, {
       type: 'OBSERVE',
       now,

@@ -7,6 +7,7 @@
  */
 import type Docker from 'dockerode';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
+import type { Workload } from '../crd/workload.js';
 import { compilePolicies } from '../policy/match.js';
 import { selectsNode } from '../policy/nodeSelector.js';
 import type { PersistedImage } from '../statemachines/runtime.js';
@@ -15,6 +16,9 @@ import { errorText, observe } from './docker.js';
 import type { Observation } from './observation.js';
 import { applyEvent, planPass, type DownloadRecord, type PassPlan } from './plan.js';
 import { removeImageSafely } from './remove.js';
+import { orphanedResidual, removeResidual, type ArchiveStore } from './archives.js';
+import { refParts } from './workload-decide.js';
+import { LABEL_MANAGED, type WorkloadExecutor, type WorkloadStatus } from './workloads.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -32,6 +36,8 @@ export interface ReconcilerOptions {
   debounceMs?: number;
   now?: () => number;
   log: Logger;
+  workloads: WorkloadExecutor;
+  archives: ArchiveStore;
 }
 
 export interface EngineStatus {
@@ -47,6 +53,8 @@ export class Reconciler {
   images = new Map<string, PersistedImage>();
   downloads = new Map<string, DownloadRecord>();
   policies: ImagePolicy[] = [];
+  workloads: Workload[] = [];
+  statuses = new Map<string, WorkloadStatus>();
   lastObservation: Observation | null = null;
   engine: EngineStatus = { reachable: false, error: 'not contacted yet', since: new Date().toISOString() };
   passes = 0;
@@ -72,6 +80,7 @@ export class Reconciler {
   async start(): Promise<void> {
     this.images = await this.o.store.loadImages();
     this.downloads = await this.o.store.loadDownloads();
+    this.statuses = await this.o.store.loadStatuses<WorkloadStatus>();
     await this.reloadDesired();
     this.resyncTimer = setInterval(() => this.trigger('resync'), this.o.intervalMs);
     this.resyncTimer.unref();
@@ -95,6 +104,67 @@ export class Reconciler {
   /** Re-read the applied manifests from the store. */
   async reloadDesired(): Promise<void> {
     this.policies = (await this.o.store.listObjects('ImagePolicy')) as unknown as ImagePolicy[];
+    this.workloads = (await this.o.store.listObjects('Workload')) as unknown as Workload[];
+  }
+
+  /** Run `fn` while no pass runs (API actions that change machines: rmi, pull). */
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.running) await this.running;
+    let release!: () => void;
+    this.running = new Promise<void>((r) => (release = r));
+    try {
+      return await fn();
+    } finally {
+      this.running = null;
+      release();
+      if (this.again) this.trigger('deferred');
+    }
+  }
+
+  /** Image references and IDs that workloads need: protected from removal. */
+  private workloadProtection(): { refs: Map<string, string>; ids: Map<string, string> } {
+    const refs = new Map<string, string>();
+    const ids = new Map<string, string>();
+    for (const w of this.workloads) {
+      try {
+        const p = refParts(w.spec.image);
+        refs.set(p.pullRef, w.metadata.name);
+        if (p.tagRef) refs.set(p.tagRef, w.metadata.name);
+      } catch {
+        // validated on apply
+      }
+      const st = this.statuses.get(`Workload/${w.metadata.name}`);
+      if (st?.imageId) ids.set(st.imageId, w.metadata.name);
+    }
+    return { refs, ids };
+  }
+
+  /** Converge every Workload's image and container; remove containers of deleted Workloads. */
+  private async reconcileWorkloads(observed: Observation): Promise<{ touched: boolean; statuses: [string, WorkloadStatus][]; deleted: string[]; downloads: [string, DownloadRecord][] }> {
+    const out = { touched: false, statuses: [] as [string, WorkloadStatus][], deleted: [] as string[], downloads: [] as [string, DownloadRecord][] };
+    const names = new Set(this.workloads.map((w) => w.metadata.name));
+    if (this.workloads.length === 0 && !observed.containers.some((c) => c.labels[LABEL_MANAGED] === 'true') && this.statuses.size === 0) return out;
+    const queue = [...this.workloads];
+    const worker = async () => {
+      for (let w = queue.shift(); w; w = queue.shift()) {
+        const key = `Workload/${w.metadata.name}`;
+        const prev = this.statuses.get(key);
+        const r = await this.o.workloads.reconcile(w, prev, observed.containers);
+        out.touched ||= r.touched;
+        out.downloads.push(...r.downloads);
+        if (JSON.stringify(prev) !== JSON.stringify(r.status)) out.statuses.push([key, r.status]);
+        if (r.status.phase === 'Failed' && prev?.message !== r.status.message) this.o.log.warn({ workload: w.metadata.name, reason: r.status.reason, message: r.status.message }, 'workload failed');
+      }
+    };
+    // bounded concurrency for pulls and container changes
+    await Promise.all([worker(), worker()]);
+    const orphans = await this.o.workloads.removeOrphans(names, observed.containers);
+    if (orphans.length) {
+      out.touched = true;
+      this.o.log.info({ containers: orphans }, 'removed containers of deleted workloads');
+    }
+    for (const key of this.statuses.keys()) if (!names.has(key.slice('Workload/'.length))) out.deleted.push(key);
+    return out;
   }
 
   /** Ask for a pass soon. Engine events are debounced; other triggers run at once. */
@@ -133,7 +203,11 @@ export class Reconciler {
   /** The pure plan for the current state and `policies`, without acting (plan, server dry run). */
   preview(policies: ImagePolicy[] = this.selectedPolicies(), now = this.now()): PassPlan | null {
     if (!this.lastObservation) return null;
-    return planPass({ policies: compilePolicies(policies), observed: this.lastObservation, persisted: this.images, downloads: this.downloads, now });
+    const protection = this.workloadProtection();
+    return planPass({
+      policies: compilePolicies(policies), observed: this.lastObservation, persisted: this.images, downloads: this.downloads,
+      workloadRefs: protection.refs, workloadIds: protection.ids, now,
+    });
   }
 
   private async pass(reason: string): Promise<void> {
@@ -149,12 +223,27 @@ export class Reconciler {
       return;
     }
     this.engineBack();
+    let wl: Awaited<ReturnType<Reconciler['reconcileWorkloads']>>;
+    try {
+      wl = await this.reconcileWorkloads(observed);
+      if (wl.touched) observed = await observe(this.o.docker);
+    } catch (err) {
+      this.engineLost(err);
+      this.scheduleRetry();
+      return;
+    }
+    for (const [id, d] of wl.downloads) this.downloads.set(id, d);
+    for (const [k, st] of wl.statuses) this.statuses.set(k, st);
+    for (const k of wl.deleted) this.statuses.delete(k);
     this.lastObservation = observed;
+    const protection = this.workloadProtection();
     const plan = planPass({
       policies: compilePolicies(this.selectedPolicies()),
       observed,
       persisted: this.images,
       downloads: this.downloads,
+      workloadRefs: protection.refs,
+      workloadIds: protection.ids,
       now: this.now(),
     });
     let failed = false;
@@ -162,7 +251,14 @@ export class Reconciler {
       if (this.stopped) break;
       failed = !(await this.removeOne(plan, id)) || failed;
     }
-    await this.o.store.commit({ putImages: plan.changed, audit: plan.audit });
+    const gone = plan.audit.filter((a) => a.to === 'removed' && this.downloads.has(a.image)).map((a) => a.image);
+    await removeResidual(this.o.archives, orphanedResidual(this.downloads, gone));
+    await this.o.store.commit({
+      putImages: plan.changed, audit: plan.audit,
+      putDownloads: wl.downloads, deleteDownloads: gone,
+      putStatuses: wl.statuses, deleteStatuses: wl.deleted,
+    });
+    for (const id of gone) this.downloads.delete(id);
     this.images = plan.images;
     this.passes++;
     this.lastPass = { at: new Date(started).toISOString(), durationMs: this.now() - started, error: null };

@@ -194,6 +194,7 @@ export const imageMachine = setup({
           { guard: 'used', target: 'in-use', actions: 'markUsed' },
           { target: 'idle', actions: 'markUnused' },
         ],
+        REMOVED: { target: 'removed', actions: 'markRemoved' },
       },
     },
     'in-use': {
@@ -213,6 +214,8 @@ export const imageMachine = setup({
           { guard: 'due', target: 'removable', actions: 'markRemovable' },
           { actions: 'track' },
         ],
+        // removed on request (imagectl rmi) before any rule made it removable
+        REMOVED: { target: 'removed', actions: 'markRemoved' },
       },
     },
     removable: {

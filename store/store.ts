@@ -39,11 +39,16 @@ export interface Commit {
   putImages?: Iterable<[string, PersistedImage]>;
   putDownloads?: Iterable<[string, DownloadRecord]>;
   deleteDownloads?: string[];
+  /** status of objects (Workloads), keyed `Kind/name` */
+  putStatuses?: Iterable<[string, unknown]>;
+  deleteStatuses?: string[];
   audit?: AuditRecord[];
 }
 
 type Db = Level<string, unknown>;
-type Sub = ReturnType<Db['sublevel']>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Sub = import('abstract-level').AbstractSublevel<any, any, string, unknown>;
+type Op = { type: 'put' | 'del'; sublevel: Sub; key: string; value?: unknown };
 
 const pad = (n: number, w: number) => String(n).padStart(w, '0');
 /** audit keys sort by time, then by a per-process sequence that breaks ties */
@@ -59,6 +64,7 @@ export class Store extends EventEmitter {
     private readonly objects: Sub,
     private readonly images: Sub,
     private readonly downloads: Sub,
+    private readonly statuses: Sub,
     private readonly audit: Sub,
     private readonly auditByImage: Sub,
   ) {
@@ -75,8 +81,8 @@ export class Store extends EventEmitter {
       if (e.cause?.code === 'LEVEL_LOCKED' || e.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir);
       throw new Error(`cannot open the store in ${dir}: ${(e.cause as Error | undefined)?.message ?? (err as Error).message}`);
     }
-    const sub = (name: string) => db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
-    const store = new Store(dir, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('audit'), sub('audit-by-image'));
+    const sub = (name: string): Sub => db.sublevel<string, unknown>(name, { valueEncoding: 'json' }) as Sub;
+    const store = new Store(dir, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
     await store.checkSchema();
     return store;
   }
@@ -119,14 +125,22 @@ export class Store extends EventEmitter {
     return m;
   }
 
+  async loadStatuses<T>(): Promise<Map<string, T>> {
+    const m = new Map<string, T>();
+    for await (const [k, v] of this.statuses.iterator()) m.set(k, v as T);
+    return m;
+  }
+
   /** Write everything of one pass or one API call in one atomic batch. */
   async commit(c: Commit): Promise<void> {
-    const ops: Parameters<Db['batch']>[0] = [];
+    const ops: Op[] = [];
     for (const o of c.putObjects ?? []) ops.push({ type: 'put', sublevel: this.objects, key: `${o.kind}/${o.metadata.name}`, value: o });
     for (const o of c.deleteObjects ?? []) ops.push({ type: 'del', sublevel: this.objects, key: `${o.kind}/${o.name}` });
     for (const [id, p] of c.putImages ?? []) ops.push({ type: 'put', sublevel: this.images, key: id, value: p });
     for (const [id, d] of c.putDownloads ?? []) ops.push({ type: 'put', sublevel: this.downloads, key: id, value: d });
     for (const id of c.deleteDownloads ?? []) ops.push({ type: 'del', sublevel: this.downloads, key: id });
+    for (const [k, v] of c.putStatuses ?? []) ops.push({ type: 'put', sublevel: this.statuses, key: k, value: v });
+    for (const k of c.deleteStatuses ?? []) ops.push({ type: 'del', sublevel: this.statuses, key: k });
     const audit = c.audit ?? [];
     for (const r of audit) {
       const key = auditKey(r.time, ++this.seq);
@@ -134,7 +148,7 @@ export class Store extends EventEmitter {
       ops.push({ type: 'put', sublevel: this.auditByImage, key: `${r.image}!${key}`, value: r });
     }
     if (ops.length === 0) return;
-    await this.db.batch(ops);
+    await this.db.batch(ops as never);
     this.writes.batches++;
     this.writes.ops += ops.length;
     for (const r of audit) this.emit('audit', r);

@@ -64,14 +64,56 @@ function describePolicy(p: PolicyItem): string {
   return out;
 }
 
+interface WorkloadDescribe {
+  metadata: { name: string; creationTimestamp?: string; generation?: number };
+  spec: { image: string; imagePullPolicy?: string; archive?: string; command?: string[]; env?: Record<string, string>; refreshImage?: number; restart?: number; purge?: number };
+  status: {
+    phase: string; reason: string; message: string; imageId?: string | null; resolvedDigest?: string | null; containerName?: string; containerId?: string | null;
+    observedCounters?: { refreshImage: number; restart: number; purge: number } | null;
+    conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[];
+    events?: { time: string; type: string; reason: string; message: string }[];
+  };
+}
+
+function describeWorkload(w: WorkloadDescribe): string {
+  const s = w.status;
+  const c = (k: 'refreshImage' | 'restart' | 'purge') => `${w.spec[k] ?? 0} (acted on: ${s.observedCounters ? s.observedCounters[k] : '<none>'})`;
+  let out = fields([
+    ['Name', w.metadata.name],
+    ['Created', w.metadata.creationTimestamp ?? '<unknown>'],
+    ['Image', w.spec.image],
+    ['Pull Policy', w.spec.imagePullPolicy ?? 'agent default'],
+    ...(w.spec.archive ? ([['Archive', w.spec.archive]] as [string, string][]) : []),
+    ['Command', w.spec.command ? JSON.stringify(w.spec.command) : '<image default>'],
+    ['Env', Object.entries(w.spec.env ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>'],
+    ['Phase', s.phase],
+    ['Reason', s.reason || '<none>'],
+    ['Message', s.message || '<none>'],
+    ['Image ID', s.imageId ?? '<none>'],
+    ['Resolved Digest', s.resolvedDigest ?? '<none>'],
+    ['Container', s.containerName ? `${s.containerName}${s.containerId ? ` (${s.containerId.slice(0, 12)})` : ''}` : '<none>'],
+    ['Refresh Image', c('refreshImage')],
+    ['Restart', c('restart')],
+    ['Purge', c('purge')],
+  ]);
+  const conds = s.conditions ?? [];
+  out += conds.length ? `Conditions:\n${indent(table(['TYPE', 'STATUS', 'REASON', 'MESSAGE'], conds.map((x) => [x.type, x.status, x.reason, x.message])))}` : 'Conditions:  <none>\n';
+  const evs = s.events ?? [];
+  out += evs.length ? `Events:\n${indent(table(['AGE', 'TYPE', 'REASON', 'MESSAGE'], evs.map((e) => [ago(e.time), e.type, e.reason, e.message])))}` : 'Events:  <none>\n';
+  return out;
+}
+
 export function describeCommand(): Command {
   return new Command('describe')
-    .description('show details of an image or a policy: matching rules, why protected, recent transitions')
-    .argument('<resource>', 'image | policy')
-    .argument('<name>', 'image ID, tag or digest; or policy name')
+    .description('show details of an image, a policy or a workload: matching rules, why protected, recent transitions')
+    .argument('<resource>', 'image | policy | workload')
+    .argument('<name>', 'image ID, tag or digest; or policy or workload name')
     .action(async (resource: string, name: string, _o: unknown, cmd: Command) => {
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
-      if (resourceOf(resource) === 'images') {
+      const kind = resourceOf(resource);
+      if (kind === 'workloads') {
+        process.stdout.write(describeWorkload(await client.request<WorkloadDescribe>('GET', `/v1/workloads/${encodeURIComponent(name)}`)));
+      } else if (kind === 'images') {
         process.stdout.write(describeImage(await client.request<DescribeImage>('GET', `/v1/images/${encodeURIComponent(name)}/describe`)));
       } else {
         process.stdout.write(describePolicy(await client.request<PolicyItem>('GET', `/v1/objects/imagepolicy/${encodeURIComponent(name)}`)));

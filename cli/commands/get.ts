@@ -7,15 +7,52 @@ import { ago, bytes, parseOutput, shortDuration, shortId, table, toJson, toYaml,
 
 type PolicyItem = ImagePolicy & { metadata: { creationTimestamp?: string }; status: { appliesToNode: boolean; reason: string } };
 
-export const RESOURCES: Record<string, 'images' | 'policies'> = {
+export type Resource = 'images' | 'policies' | 'workloads';
+
+export const RESOURCES: Record<string, Resource> = {
   image: 'images', images: 'images', img: 'images',
   policy: 'policies', policies: 'policies', imagepolicy: 'policies', imagepolicies: 'policies', ip: 'policies',
+  workload: 'workloads', workloads: 'workloads', wl: 'workloads',
 };
 
-export function resourceOf(s: string): 'images' | 'policies' {
+export function resourceOf(s: string): Resource {
   const r = RESOURCES[s.toLowerCase()];
-  if (!r) throw new CliError(`error: the server doesn't have a resource type "${s}" (known: images, policies)`);
+  if (!r) throw new CliError(`error: the server doesn't have a resource type "${s}" (known: images, policies, workloads)`);
   return r;
+}
+
+const LIST_KIND: Record<Resource, string> = { images: 'ImageList', policies: 'ImagePolicyList', workloads: 'WorkloadList' };
+
+function pathOf(kind: Resource, name: string | undefined, all: boolean): string {
+  const n = name ? `/${encodeURIComponent(name)}` : '';
+  if (kind === 'images') return name ? `/v1/images${n}` : `/v1/images${all ? '?all=true' : ''}`;
+  if (kind === 'workloads') return `/v1/workloads${n}`;
+  return `/v1/objects/imagepolicy${n}`;
+}
+
+export interface WorkloadItem {
+  metadata: { name: string; creationTimestamp?: string; labels?: Record<string, string> };
+  spec: { image: string; imagePullPolicy?: string; refreshImage?: number; restart?: number; purge?: number };
+  status: { phase: string; reason: string; message: string; imageId?: string | null; resolvedDigest?: string | null; containerName?: string; containerId?: string | null };
+}
+
+function printWorkloads(items: WorkloadItem[], format: OutputFormat): void {
+  if (format === 'name') {
+    for (const w of items) process.stdout.write(`workload/${w.metadata.name}\n`);
+    return;
+  }
+  const wide = format === 'wide';
+  const headers = ['NAME', 'IMAGE', 'PHASE', 'REASON', 'DIGEST', 'AGE', ...(wide ? ['IMAGE ID', 'CONTAINER', 'PULL POLICY', 'MESSAGE'] : [])];
+  const rows = items.map((w) => [
+    w.metadata.name,
+    w.spec.image,
+    w.status.phase,
+    w.status.reason || '<none>',
+    w.status.resolvedDigest ? w.status.resolvedDigest.slice(0, 19) : '<none>',
+    w.metadata.creationTimestamp ? shortDuration(Date.now() - Date.parse(w.metadata.creationTimestamp)) : '<unknown>',
+    ...(wide ? [w.status.imageId ? shortId(w.status.imageId) : '<none>', w.status.containerName ?? '<none>', w.spec.imagePullPolicy ?? 'default', w.status.message] : []),
+  ]);
+  process.stdout.write(table(headers, rows));
 }
 
 function printImages(items: ImageItem[], format: OutputFormat): void {
@@ -61,8 +98,8 @@ function printPolicies(items: PolicyItem[], format: OutputFormat): void {
 
 export function getCommand(): Command {
   return new Command('get')
-    .description('list images or policies')
-    .argument('<resource>', 'images | policies')
+    .description('list images, policies or workloads')
+    .argument('<resource>', 'images | policies | workloads')
     .argument('[name]', 'one object: a policy name, or an image ID, tag or digest')
     .option('-o, --output <format>', 'wide|json|yaml|name')
     .option('-A, --all', 'images: include removed ones (their history stays in the audit log)', false)
@@ -70,13 +107,11 @@ export function getCommand(): Command {
       const kind = resourceOf(resource);
       const format = parseOutput(opts.output);
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
-      const path = kind === 'images'
-        ? name ? `/v1/images/${encodeURIComponent(name)}` : `/v1/images${opts.all ? '?all=true' : ''}`
-        : name ? `/v1/objects/imagepolicy/${encodeURIComponent(name)}` : '/v1/objects/imagepolicy';
+      const path = pathOf(kind, name, opts.all);
       const res = await client.request<{ items?: unknown[]; engine?: { reachable: boolean; error: string | null } }>('GET', path);
       const items = (name ? [res] : res.items ?? []) as never[];
       if (format === 'json' || format === 'yaml') {
-        const out = name ? res : { apiVersion: 'v1', kind: kind === 'images' ? 'ImageList' : 'ImagePolicyList', items };
+        const out = name ? res : { apiVersion: 'v1', kind: LIST_KIND[kind], items };
         process.stdout.write(format === 'json' ? toJson(out) : toYaml(out));
         return;
       }
@@ -86,6 +121,7 @@ export function getCommand(): Command {
         return;
       }
       if (kind === 'images') printImages(items, format);
+      else if (kind === 'workloads') printWorkloads(items, format);
       else printPolicies(items, format);
     });
 }
