@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { AgentProcess, waitFor } from './helpers/agent.js';
+import { spawn } from 'node:child_process';
+import { AgentProcess, BIN, waitFor } from './helpers/agent.js';
 import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from './stack/fixtures.js';
 import { ensurePackages, startStack, type Stack } from './stack/stack.js';
 
@@ -56,6 +57,16 @@ async function publishNewVersion(ref: string): Promise<string> {
   await docker.getImage(ref).remove();
   await docker.getImage('scratch/next:1').remove();
   return digest;
+}
+
+function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (out += d));
+    c.on('close', (code) => resolve({ code: code ?? -1, out }));
+  });
 }
 
 /** Engine events of one kind while `fn` runs. */
@@ -306,6 +317,37 @@ describe('workloads', () => {
     const bad = await agent.cli(['pull', `${R}/wl/missing:1`]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('pull of');
+  });
+
+  it('shows per-layer pull progress on a TTY (and none when piped, see above)', async () => {
+    const ref = `${R}/wl/tty:1`;
+    await buildFixture(docker, ref);
+    await pushFixture(docker, ref);
+    await docker.getImage(ref).remove();
+    await agent.start();
+    // `script` gives the CLI a real pseudo-terminal
+    const cmd = `${process.execPath} ${BIN} pull ${ref}`;
+    const r = await runCommand('script', ['-qec', cmd, '/dev/null'], { ...process.env, ...agent.env });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/[a-f0-9]{12} (Download complete|Pull complete|Extracting|Downloading)\s*\[[█░]+\] \d+%/);
+    expect(r.out).toContain(`${ref} pulled: sha256:`);
+  });
+
+  it('takes the default pull policy and node labels from --config', async () => {
+    const cfg = join(dir, 'agent.yaml');
+    writeFileSync(cfg, 'defaultPullPolicy: Never\nnodeLabels: {site: plant-7}\n');
+    await agent.dispose();
+    agent = new AgentProcess(stack, AgentProcess.tempStateDir(), ['--config', cfg]);
+    await agent.start();
+    await apply(workload('defaulted', { image: `${R}/wl/nowhere:1` }));
+    const w = await untilPhase('defaulted', 'Failed');
+    expect(w.status.reason).toBe('ImageNotPresent');
+    const health = await agent.cli(['version']);
+    expect(health.code).toBe(0);
+    const pfile = join(dir, 'sited.yaml');
+    writeFileSync(pfile, 'apiVersion: imagectl.dev/v1alpha1\nkind: ImagePolicy\nmetadata: {name: sited}\nspec:\n  nodeSelector: {matchLabels: {site: plant-7}}\n  removal: [{imageName: "x:*", deleteAfter: 1h}]\n');
+    await apply(pfile);
+    expect((await agent.cli(['describe', 'policy', 'sited'])).stdout).toMatch(/Applies to this node:\s+yes/);
   });
 
   it('an archive-loaded image leaves no residue: rmi and policy removal both delete the cached tarball', async () => {
