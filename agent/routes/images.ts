@@ -27,7 +27,7 @@ export function planView(rec: Reconciler, policies: ImagePolicy[]) {
       return {
         image: p.context.id, tags: p.context.tags, state: p.state, when, rule: item.status.rule,
         removeAt: p.state === 'removable' ? new Date(now).toISOString() : item.status.removeAt,
-        protectedBy: item.status.protectedBy, sizeBytes: p.context.sizeBytes,
+        protectedBy: item.status.protectedBy, usedBy: item.status.usedBy, sizeBytes: p.context.sizeBytes,
       };
     })
     .sort((a, b) => (a.removeAt ?? '~').localeCompare(b.removeAt ?? '~'));

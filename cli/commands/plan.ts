@@ -10,6 +10,7 @@ interface PlanItem {
   rule: string | null;
   removeAt: string | null;
   protectedBy: string | null;
+  usedBy?: string[];
   sizeBytes: number;
 }
 
@@ -33,7 +34,7 @@ export function planCommand(): Command {
       const by = (w: PlanItem['when']) => plan.items.filter((i) => i.when === w);
       section('Remove now', by('now'), 'RULE', (i) => i.rule ?? '');
       section('Remove later', by('later'), 'WHEN / RULE', (i) => `${until(i.removeAt, now)} (${i.removeAt}) by ${i.rule}`);
-      section('Kept', by('never'), 'WHY', (i) => i.state === 'in-use' ? 'in use' : (i.protectedBy ?? ''));
+      section('Kept', by('never'), 'WHY', (i) => (i.state === 'in-use' ? `in use by ${i.usedBy?.join(', ') || 'a container'}` : (i.protectedBy ?? '')));
       const reclaim = [...by('now'), ...by('later')].reduce((n, i) => n + i.sizeBytes, 0);
       process.stdout.write(`\n${bytes(reclaim)} would be reclaimed.\n`);
     });
