@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -15,10 +15,23 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/fault/**'],
           globalSetup: ['test/stack/global-setup.ts'],
           fileParallelism: false, // all files share one engine and registry
           testTimeout: 60_000,
           hookTimeout: 180_000, // installing the Debian packages can take a while
+        },
+      },
+      {
+        // the fault-injection suite (npm run test:fault): crashes, engine and registry outages,
+        // races, event storms, state-dir trouble, clock jumps, and the API's security
+        test: {
+          name: 'fault',
+          include: ['test/fault/**/*.test.ts'],
+          globalSetup: ['test/stack/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
         },
       },
     ],

@@ -4,7 +4,7 @@
  */
 import { VERSION } from '../lib/version.js';
 import type { ApiDeps } from './deps.js';
-import { Router } from './http.js';
+import { Router, type RouterOptions } from './http.js';
 import { imageRoutes } from './routes/images.js';
 import { manageRoutes } from './routes/manage.js';
 import { objectRoutes } from './routes/objects.js';
@@ -12,13 +12,17 @@ import { workloadRoutes } from './routes/workloads.js';
 
 export type { ApiDeps } from './deps.js';
 
-export function buildApi(d: ApiDeps): Router {
-  const r = new Router();
+export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
+  const r = new Router(opts);
   const rec = d.reconciler;
   r.on('GET', '/v1/health', async () => ({
     kind: 'Health', version: VERSION, pid: process.pid, stateDir: d.stateDir, nodeLabels: d.nodeLabels,
     engine: rec.engine, passes: rec.passes, lastPass: rec.lastPass,
     nextDueAt: rec.nextDueAt === null ? null : new Date(rec.nextDueAt).toISOString(),
+    // safe mode: the store takes no writes, nothing is removed
+    safeMode: rec.safeMode,
+    passStats: rec.stats,
+    clock: { now: new Date(rec.now()).toISOString(), wallSkewMs: Date.now() - rec.now() },
   }));
   imageRoutes(r, d);
   objectRoutes(r, d);

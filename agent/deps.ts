@@ -2,6 +2,7 @@ import type Docker from 'dockerode';
 import type { ArchiveStore } from '../controller/archives.js';
 import type { Reconciler } from '../controller/reconciler.js';
 import type { Store } from '../store/store.js';
+import type { ManifestWatchStatus } from './watch.js';
 
 /** What the API's route modules share. */
 export interface ApiDeps {
@@ -13,4 +14,8 @@ export interface ApiDeps {
   stateDir: string;
   docker: Docker;
   archives: ArchiveStore;
+  /** the node's Open Horizon constraints (`--node-constraint`), matched against policy properties */
+  nodeConstraints?: readonly string[];
+  /** the `--manifests DIR` watch, when the agent runs one */
+  watch?: { status(): ManifestWatchStatus };
 }

@@ -2,7 +2,7 @@
 import type { ImagePolicy } from '../crd/imagepolicy.js';
 import { API_VERSION } from '../crd/types.js';
 import { matchingKeeps, matchingRules, compilePolicies } from '../policy/match.js';
-import { selectsNode } from '../policy/nodeSelector.js';
+import { appliesToNode } from '../policy/applies.js';
 import { normalize, normalizeWithDefaultTag } from '../reference/reference.js';
 import { removeAt } from '../statemachines/image.js';
 import type { PersistedImage } from '../statemachines/runtime.js';
@@ -73,9 +73,10 @@ export function resolveImage(images: ReadonlyMap<string, PersistedImage>, ref: s
   return live.length > 0 ? live : hits.slice(0, 1);
 }
 
-export function policyItem(p: ImagePolicy, nodeLabels: Record<string, string>) {
-  const sel = selectsNode(p.spec.nodeSelector, nodeLabels);
-  return { ...p, status: { appliesToNode: sel.matches, reason: sel.reason } };
+/** A policy with whether it applies to this node, and what decided it (enabled, nodeSelector, constraints). */
+export function policyItem(p: ImagePolicy, nodeLabels: Record<string, string>, nodeConstraints: readonly string[] = []) {
+  const a = appliesToNode(p.spec, { labels: nodeLabels, constraints: nodeConstraints });
+  return { ...p, status: { appliesToNode: a.matches, reason: a.reason, decidedBy: a.decidedBy } };
 }
 
 /** Rules and keeps that match one image, for `describe image`. */

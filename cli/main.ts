@@ -6,8 +6,11 @@ import { CliError } from './client.js';
 import { agentCommand } from './commands/agent.js';
 import { applyCommand } from './commands/apply.js';
 import { auditCommand } from './commands/audit.js';
+import { crdsCommand } from './commands/crds.js';
 import { deleteCommand } from './commands/delete.js';
 import { describeCommand } from './commands/describe.js';
+import { diffCommand } from './commands/diff.js';
+import { explainCommand } from './commands/explain.js';
 import { getCommand } from './commands/get.js';
 import { pullCommand, refreshCommand, rmiCommand } from './commands/images.js';
 import { newCommand } from './commands/new.js';
@@ -25,6 +28,8 @@ export function buildProgram(): Command {
   for (const c of [agentCommand(), applyCommand(), deleteCommand(), getCommand(), describeCommand(), auditCommand(), planCommand(), pullCommand(), rmiCommand(), refreshCommand(), newCommand(), versionCommand()]) {
     program.addCommand(c.exitOverride().showHelpAfterError());
   }
+  // these set their own exit handling (diff: usage errors exit 2, since 1 means "differences")
+  for (const c of [diffCommand(), explainCommand(), crdsCommand()]) program.addCommand(c);
   return program;
 }
 

@@ -1,15 +1,21 @@
 /**
  * The level-triggered reconcile loop. A pass re-reads everything (engine, desired state, persisted
- * machines), plans with the pure planner, executes removals one at a time on one connection, and
- * commits snapshots plus audit records in one atomic batch. Passes are triggered by Docker events
- * (debounced), by apply, by a timer for the next due removal and by a periodic resync. At most one
- * pass runs at a time; a trigger during a pass runs one more pass after it.
+ * machines), plans with the pure planner, commits the plan's snapshots and audit records in one
+ * atomic batch (write-ahead: an image is recorded `removable` before anything is deleted), then
+ * executes removals one at a time on one connection and commits their outcomes in a second batch.
+ * Passes are triggered by Docker events (debounced), by apply, by a timer for the next due removal
+ * and by a periodic resync. At most one pass runs at a time; a trigger during a pass runs one more
+ * pass after it.
+ *
+ * Safe mode: when the store does not take a write (disk full, read-only), the agent keeps serving
+ * and observing but removes nothing and acts on no workload, and it does not advance the machines
+ * it could not persist; every pass probes the store and leaves safe mode once a write succeeds.
  */
 import type Docker from 'dockerode';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
 import type { Workload } from '../crd/workload.js';
 import { compilePolicies } from '../policy/match.js';
-import { selectsNode } from '../policy/nodeSelector.js';
+import { appliesToNode } from '../policy/applies.js';
 import type { PersistedImage } from '../statemachines/runtime.js';
 import type { Store } from '../store/store.js';
 import { errorText, observe } from './docker.js';
@@ -18,7 +24,7 @@ import { applyEvent, planPass, type DownloadRecord, type PassPlan } from './plan
 import { removeImageSafely } from './remove.js';
 import { orphanedResidual, removeResidual, type ArchiveStore } from './archives.js';
 import { refParts } from './workload-decide.js';
-import { LABEL_MANAGED, type WorkloadExecutor, type WorkloadStatus } from './workloads.js';
+import { LABEL_MANAGED, LABEL_WORKLOAD, type WorkloadExecutor, type WorkloadStatus } from './workloads.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -30,6 +36,8 @@ export interface ReconcilerOptions {
   docker: Docker;
   store: Store;
   nodeLabels: Record<string, string>;
+  /** the node's Open Horizon constraints, matched against policy properties */
+  nodeConstraints?: readonly string[];
   /** periodic full resync, ms */
   intervalMs: number;
   /** debounce for engine events, ms */
@@ -48,6 +56,24 @@ export interface EngineStatus {
 
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
+/** a wall clock this far from the agent clock is logged (the countdowns keep monotonic time) */
+const SKEW_WARN_MS = 2_000;
+
+export interface SafeMode {
+  since: string;
+  reason: string;
+}
+
+/** How passes ran: `maxConcurrent` must stay 1. */
+export interface PassStats {
+  running: number;
+  maxConcurrent: number;
+  /** triggers that found a pass running and were folded into one more pass */
+  coalesced: number;
+  events: number;
+}
+
+type Outcomes = Pick<PassPlan, 'images' | 'changed' | 'audit'>;
 
 export class Reconciler {
   images = new Map<string, PersistedImage>();
@@ -60,8 +86,15 @@ export class Reconciler {
   passes = 0;
   lastPass: { at: string; durationMs: number; error: string | null } | null = null;
   nextDueAt: number | null = null;
+  /** non-null while the store takes no writes: nothing is removed */
+  safeMode: SafeMode | null = null;
+  stats: PassStats = { running: 0, maxConcurrent: 0, coalesced: 0, events: 0 };
 
-  private readonly now: () => number;
+  /** the agent clock (monotonic within a run, see lib/clock.ts) */
+  readonly now: () => number;
+  /** workload results acted on in the engine but not yet written (safe mode) */
+  private unwritten = { downloads: new Map<string, DownloadRecord>(), statuses: new Map<string, WorkloadStatus>(), deleted: new Set<string>() };
+  private skewLogged = false;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -98,7 +131,7 @@ export class Reconciler {
 
   /** The policies that select this node. */
   selectedPolicies(): ImagePolicy[] {
-    return this.policies.filter((p) => selectsNode(p.spec.nodeSelector, this.o.nodeLabels).matches);
+    return this.policies.filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);
   }
 
   /** Re-read the applied manifests from the store. */
@@ -112,9 +145,11 @@ export class Reconciler {
     while (this.running) await this.running;
     let release!: () => void;
     this.running = new Promise<void>((r) => (release = r));
+    this.enter();
     try {
       return await fn();
     } finally {
+      this.stats.running--;
       this.running = null;
       release();
       if (this.again) this.trigger('deferred');
@@ -158,7 +193,10 @@ export class Reconciler {
     };
     // bounded concurrency for pulls and container changes
     await Promise.all([worker(), worker()]);
-    const orphans = await this.o.workloads.removeOrphans(names, observed.containers);
+    // only containers of Workloads this store knew (a status was recorded): after a repair that lost
+    // Workload objects, their containers are left alone, not taken for containers of deleted Workloads
+    const known = observed.containers.filter((c) => this.statuses.has(`Workload/${c.labels[LABEL_WORKLOAD] ?? ''}`));
+    const orphans = await this.o.workloads.removeOrphans(names, known);
     if (orphans.length) {
       out.touched = true;
       this.o.log.info({ containers: orphans }, 'removed containers of deleted workloads');
@@ -171,6 +209,7 @@ export class Reconciler {
   trigger(reason: string): void {
     if (this.stopped) return;
     if (reason === 'event') {
+      this.stats.events++;
       if (this.debounce) return;
       this.debounce = setTimeout(() => {
         this.debounce = null;
@@ -184,6 +223,7 @@ export class Reconciler {
   /** Run a pass now, or once more right after the running one. Resolves when the state is current. */
   runPass(reason: string): Promise<void> {
     if (this.running) {
+      if (!this.again) this.stats.coalesced++;
       this.again = true;
       return this.running;
     }
@@ -210,9 +250,25 @@ export class Reconciler {
     });
   }
 
+  private enter(): void {
+    this.stats.running++;
+    this.stats.maxConcurrent = Math.max(this.stats.maxConcurrent, this.stats.running);
+  }
+
   private async pass(reason: string): Promise<void> {
     if (this.stopped) return;
+    this.enter();
+    try {
+      await this.passOnce(reason);
+    } finally {
+      this.stats.running--;
+    }
+  }
+
+  private async passOnce(reason: string): Promise<void> {
     const started = this.now();
+    this.checkSkew();
+    if (this.safeMode) await this.probeStore();
     let observed: Observation;
     try {
       observed = await observe(this.o.docker);
@@ -223,15 +279,21 @@ export class Reconciler {
       return;
     }
     this.engineBack();
-    let wl: Awaited<ReturnType<Reconciler['reconcileWorkloads']>>;
-    try {
-      wl = await this.reconcileWorkloads(observed);
-      if (wl.touched) observed = await observe(this.o.docker);
-    } catch (err) {
-      this.engineLost(err);
-      this.scheduleRetry();
-      return;
+    let wl: Awaited<ReturnType<Reconciler['reconcileWorkloads']>> = { touched: false, statuses: [], deleted: [], downloads: [] };
+    if (!this.safeMode) {
+      try {
+        wl = await this.reconcileWorkloads(observed);
+        if (wl.touched) observed = await observe(this.o.docker);
+      } catch (err) {
+        this.engineLost(err);
+        this.scheduleRetry();
+        return;
+      }
     }
+    // what the engine now holds is acted on: keep it in memory even if the store refuses it
+    for (const [id, d] of wl.downloads) this.unwritten.downloads.set(id, d);
+    for (const [k, st] of wl.statuses) this.unwritten.statuses.set(k, st);
+    for (const k of wl.deleted) this.unwritten.deleted.add(k);
     for (const [id, d] of wl.downloads) this.downloads.set(id, d);
     for (const [k, st] of wl.statuses) this.statuses.set(k, st);
     for (const k of wl.deleted) this.statuses.delete(k);
@@ -246,46 +308,102 @@ export class Reconciler {
       workloadIds: protection.ids,
       now: this.now(),
     });
-    let failed = false;
-    for (const id of plan.remove) {
-      if (this.stopped) break;
-      failed = !(await this.removeOne(plan, id)) || failed;
-    }
-    const gone = plan.audit.filter((a) => a.to === 'removed' && this.downloads.has(a.image)).map((a) => a.image);
-    await removeResidual(this.o.archives, orphanedResidual(this.downloads, gone));
-    await this.o.store.commit({
+    // write ahead: the plan (every `-> removable` among it) is on disk before anything is deleted
+    const planned = await this.tryCommit({
       putImages: plan.changed, audit: plan.audit,
-      putDownloads: wl.downloads, deleteDownloads: gone,
-      putStatuses: wl.statuses, deleteStatuses: wl.deleted,
+      putDownloads: [...this.unwritten.downloads], putStatuses: [...this.unwritten.statuses], deleteStatuses: [...this.unwritten.deleted],
     });
-    for (const id of gone) this.downloads.delete(id);
+    if (!planned) {
+      // the machines stay as last written; nothing is removed on the strength of unwritten state
+      this.lastPass = { at: new Date(started).toISOString(), durationMs: this.now() - started, error: `safe mode: ${this.safeMode?.reason ?? ''}` };
+      this.scheduleDue(null);
+      this.scheduleRetry();
+      return;
+    }
+    this.unwritten = { downloads: new Map(), statuses: new Map(), deleted: new Set() };
     this.images = plan.images;
-    this.passes++;
-    this.lastPass = { at: new Date(started).toISOString(), durationMs: this.now() - started, error: null };
     for (const r of plan.audit) this.o.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: reason }, 'transition');
-    this.scheduleDue(plan.nextDueAt);
-    if (failed) this.scheduleRetry();
+
+    let failed = false;
+    if (plan.remove.length > 0) {
+      const out: Outcomes = { images: new Map(plan.images), changed: new Map(), audit: [] };
+      for (const id of plan.remove) {
+        if (this.stopped) break;
+        failed = !(await this.removeOne(out, id)) || failed;
+      }
+      const gone = out.audit.filter((a) => a.to === 'removed' && this.downloads.has(a.image)).map((a) => a.image);
+      await removeResidual(this.o.archives, orphanedResidual(this.downloads, gone));
+      // the engine changed whether or not this is written: memory follows the engine, and a restart
+      // that finds the image gone records it as "found gone"
+      await this.tryCommit({ putImages: out.changed, audit: out.audit, deleteDownloads: gone });
+      for (const id of gone) this.downloads.delete(id);
+      this.images = out.images;
+      for (const r of out.audit) this.o.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: reason }, 'transition');
+    }
+    this.passes++;
+    this.lastPass = { at: new Date(started).toISOString(), durationMs: this.now() - started, error: this.safeMode ? `safe mode: ${this.safeMode.reason}` : null };
+    this.scheduleDue(this.safeMode ? null : plan.nextDueAt);
+    if (failed || this.safeMode) this.scheduleRetry();
     else this.passBackoff = RETRY_MIN_MS;
   }
 
+  /** Commit, or enter safe mode when the store refuses the write. */
+  private async tryCommit(c: Parameters<Store['commit']>[0]): Promise<boolean> {
+    try {
+      await this.o.store.commit(c);
+      return true;
+    } catch (err) {
+      this.enterSafeMode(err);
+      return false;
+    }
+  }
+
+  private enterSafeMode(err: unknown): void {
+    const reason = `the store in ${this.o.store.dir} does not take writes: ${errorText(err)}`;
+    if (!this.safeMode) this.o.log.error({ error: errorText(err) }, `safe mode: ${reason}; nothing is removed until it does`);
+    this.safeMode = { since: new Date(this.now()).toISOString(), reason };
+  }
+
+  private async probeStore(): Promise<void> {
+    try {
+      await this.o.store.probeWrite(this.now());
+      this.o.log.info({ since: this.safeMode?.since }, 'the store takes writes again: leaving safe mode');
+      this.safeMode = null;
+    } catch (err) {
+      this.enterSafeMode(err);
+    }
+  }
+
+  /** Log (once per jump) a wall clock that left the agent clock. */
+  private checkSkew(): void {
+    const skew = Date.now() - this.now();
+    if (Math.abs(skew) < SKEW_WARN_MS) {
+      this.skewLogged = false;
+      return;
+    }
+    if (this.skewLogged) return;
+    this.skewLogged = true;
+    this.o.log.warn({ skewMs: skew }, `the wall clock is ${Math.round(skew / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} the agent clock; countdowns keep monotonic time until the next agent start`);
+  }
+
   /** Execute one removal and feed its outcome to the machine. Returns false when it should be retried. */
-  private async removeOne(plan: PassPlan, id: string): Promise<boolean> {
-    const current = plan.images.get(id)!;
+  private async removeOne(out: Outcomes, id: string): Promise<boolean> {
+    const current = out.images.get(id)!;
     const outcome = await removeImageSafely(this.o.docker, id);
     const now = this.now();
     switch (outcome.kind) {
       case 'removed':
-        applyEvent(plan, current, { type: 'REMOVED', now, reason: `${current.context.reason}; removed ${outcome.deleted}${outcome.untagged.length ? ` after untagging ${outcome.untagged.join(', ')}` : ''}` }, 'agent');
+        applyEvent(out, current, { type: 'REMOVED', now, reason: `${current.context.reason}; removed ${outcome.deleted}${outcome.untagged.length ? ` after untagging ${outcome.untagged.join(', ')}` : ''}` }, 'agent');
         return true;
       case 'gone':
-        applyEvent(plan, current, { type: 'REMOVED', now, reason: 'found gone before removal' }, 'agent');
+        applyEvent(out, current, { type: 'REMOVED', now, reason: 'found gone before removal' }, 'agent');
         return true;
       case 'in-use':
-        applyEvent(plan, current, { type: 'REMOVE_FAILED', now, inUse: true, error: outcome.error, usedBy: outcome.usedBy }, 'agent');
+        applyEvent(out, current, { type: 'REMOVE_FAILED', now, inUse: true, error: outcome.error, usedBy: outcome.usedBy, restored: outcome.restored }, 'agent');
         return true;
       case 'failed':
         this.o.log.warn({ image: id, error: outcome.error }, 'removal failed; will retry');
-        applyEvent(plan, current, { type: 'REMOVE_FAILED', now, inUse: false, error: outcome.error }, 'agent');
+        applyEvent(out, current, { type: 'REMOVE_FAILED', now, inUse: false, error: outcome.error }, 'agent');
         return false;
     }
   }

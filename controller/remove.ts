@@ -11,7 +11,7 @@ import { errorText, statusOf } from './docker.js';
 export type RemovalOutcome =
   | { kind: 'removed'; untagged: string[]; deleted: string }
   | { kind: 'gone' }
-  | { kind: 'in-use'; usedBy: string[]; error: string }
+  | { kind: 'in-use'; usedBy: string[]; error: string; restored: string[] }
   | { kind: 'failed'; error: string };
 
 function splitTag(ref: string): { repo: string; tag: string } {
@@ -51,7 +51,7 @@ export async function removeImageSafely(docker: Docker, id: string): Promise<Rem
     const tags = await inspectTags(docker, id);
     if (tags === null) return { kind: 'gone' };
     const users = await usersOf(docker, id);
-    if (users.length > 0) return { kind: 'in-use', usedBy: users, error: `in use by ${users.join(', ')}` };
+    if (users.length > 0) return { kind: 'in-use', usedBy: users, error: `in use by ${users.join(', ')}`, restored: [] };
     for (const t of tags.slice(0, -1)) {
       await docker.getImage(t).remove({ force: false, noprune: false });
       untagged.push(t);
@@ -64,12 +64,13 @@ export async function removeImageSafely(docker: Docker, id: string): Promise<Rem
   } catch (err) {
     const status = statusOf(err);
     if (status === 404 && (await inspectTags(docker, id).catch(() => [])) === null) return { kind: 'removed', untagged, deleted: id };
+    const restored = untagged;
     if (untagged.length > 0) await restore(docker, id, untagged);
     untagged = [];
     if (status === 409) {
       const usedBy = await usersOf(docker, id).catch(() => []);
       // a 409 without a container (e.g. dependent child images) is not "in use": retry later
-      if (usedBy.length > 0) return { kind: 'in-use', usedBy, error: `conflict (409): ${errorText(err)}` };
+      if (usedBy.length > 0) return { kind: 'in-use', usedBy, error: `conflict (409): ${errorText(err)}`, restored };
       return { kind: 'failed', error: `conflict (409): ${errorText(err)}` };
     }
     return { kind: 'failed', error: errorText(err) };

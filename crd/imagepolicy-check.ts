@@ -1,3 +1,4 @@
+import { parseConstraint } from '../policy/constraints.js';
 import { checkRange, parseDuration } from '../policy/duration.js';
 import type { ImagePolicy } from './imagepolicy.js';
 import type { PushProblem } from './kinds.js';
@@ -14,7 +15,9 @@ export function checkImagePolicy(obj: unknown, push: PushProblem): void {
     if (!hasAfter && !hasMinutes) push(at, 'set exactly one of deleteAfter and deleteAfterMinutes');
     if (hasAfter) {
       const d = parseDuration(rule.deleteAfter);
-      if (!d.ok) push([...at, 'deleteAfter'], d.error);
+      const negative = /^\s*-\s*\d/.test(rule.deleteAfter!) && parseDuration(rule.deleteAfter!.replace('-', '')).ok;
+      if (negative) push([...at, 'deleteAfter'], `duration ${JSON.stringify(rule.deleteAfter)} is negative: it must be greater than zero`);
+      else if (!d.ok) push([...at, 'deleteAfter'], d.error);
     }
     if (hasMinutes) {
       const minutes = rule.deleteAfterMinutes!;
@@ -28,6 +31,7 @@ export function checkImagePolicy(obj: unknown, push: PushProblem): void {
     const problem = imagePatternProblem(p);
     if (problem) push(['spec', 'keep', i], problem);
   });
+  checkOpenHorizonFields(spec, push);
   spec.nodeSelector?.matchExpressions?.forEach((req, i) => {
     const at = ['spec', 'nodeSelector', 'matchExpressions', i];
     const needsValues = req.operator === 'In' || req.operator === 'NotIn';
@@ -38,4 +42,29 @@ export function checkImagePolicy(obj: unknown, push: PushProblem): void {
       push([...at, 'values'], `operator ${req.operator} must not have values`);
     }
   });
+}
+
+const VALUE_FORMS: Record<string, { re: RegExp; what: string }> = {
+  int: { re: /^[-+]?\d+$/, what: 'an integer' },
+  float: { re: /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, what: 'a number' },
+  boolean: { re: /^(true|false)$/, what: 'true or false' },
+  version: { re: /^\d+(\.\d+){0,2}$/, what: 'a version such as 1.2.3' },
+};
+
+/** constraints parse, property values fit their types, patterns exclude constraints and properties. */
+function checkOpenHorizonFields(spec: ImagePolicy['spec'], push: PushProblem): void {
+  spec.constraints?.forEach((c, i) => {
+    const r = parseConstraint(c);
+    if (!r.ok) push(['spec', 'constraints', i], r.error);
+  });
+  const seen = new Set<string>();
+  spec.properties?.forEach((p, i) => {
+    if (seen.has(p.name)) push(['spec', 'properties', i, 'name'], `duplicate property ${JSON.stringify(p.name)}`);
+    seen.add(p.name);
+    const form = p.type ? VALUE_FORMS[p.type] : undefined;
+    if (form && !form.re.test(p.value)) push(['spec', 'properties', i, 'value'], `${/^[aeiou]/.test(p.type!) ? 'an' : 'a'} ${p.type} property needs ${form.what}, got ${JSON.stringify(p.value)}`);
+  });
+  if (spec.patterns?.length && (spec.constraints?.length || spec.properties?.length)) {
+    push(['spec', 'patterns'], 'patterns are mutually exclusive with constraints and properties (as in Open Horizon)');
+  }
 }

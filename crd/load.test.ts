@@ -8,6 +8,7 @@ import { readCapped } from './inputs.js';
 import { loadManifests, MAX_FILE_BYTES, parseManifestText, type LoadResult } from './load.js';
 import type { ImagePolicySpec } from './imagepolicy.js';
 import type { ManifestError } from './types.js';
+import { BAD_INPUT, type Expected } from '../test/bad-input-expectations.js';
 
 const BAD = fileURLToPath(new URL('../test/bad-input/', import.meta.url));
 
@@ -82,59 +83,6 @@ describe('valid manifests', () => {
   });
 });
 
-type Expected = [line: number, col: number, path: string, fragment: string | RegExp];
-
-/** Every file in test/bad-input/ and the errors it must give, in order. */
-const BAD_INPUT: Record<string, Expected[]> = {
-  'alias-bomb.yaml': [[2, 8, '', 'too many aliases (alias bomb?)']],
-  'bad-duration.yaml': [[8, 7, 'spec.removal[0].deleteAfter', 'invalid duration "30x"']],
-  'bad-label.yaml': [[7, 5, 'metadata.labels["bad key"]', 'invalid key "bad key": must be a label key']],
-  'bad-operator.yaml': [[8, 21, 'spec.nodeSelector.matchExpressions[0].operator', 'must be one of In, NotIn, Exists, DoesNotExist, got "Inside"']],
-  'binary.bin': [[1, 1, '', 'binary file, not YAML']],
-  'bom.yaml': [[1, 1, 'apiVersion', 'must be "imagectl.dev/v1alpha1", got "imagectl.dev/v1"']],
-  'both-durations.yaml': [[7, 7, 'spec.removal[0]', 'exactly one of deleteAfter and deleteAfterMinutes, not both']],
-  'brace-bomb.yaml': [[6, 10, 'spec.keep[0]', 'expands to more than 1000 alternatives']],
-  'compact-nesting.yaml': [[1, 129, '', 'nested deeper than 64 levels']],
-  'crlf.yaml': [[7, 7, 'spec.removal[0].imageName', 'tag required']],
-  'deep-block.yaml': [[68, 65, `spec.${Array.from({ length: 63 }, (_, i) => `l${i + 1}`).join('.')}`, 'nested deeper than 64 levels']],
-  'deep-flow.yaml': [[5, 73, '', 'nested deeper than 64 levels']],
-  'duplicate-key.yaml': [[5, 3, 'metadata.name', 'duplicate key "name"']],
-  'duplicate-name.yaml': [[10, 3, 'metadata.name', /^duplicate ImagePolicy "dup": first defined at .*duplicate-name\.yaml:1$/]],
-  'empty.yaml': [[1, 1, '', 'empty file']],
-  'exists-with-values.yaml': [[10, 9, 'spec.nodeSelector.matchExpressions[0].values', 'operator Exists must not have values']],
-  'in-without-values.yaml': [[8, 9, 'spec.nodeSelector.matchExpressions[0]', 'operator In needs a non-empty values list']],
-  'invalid-utf8.yaml': [[1, 1, '', 'binary file, not YAML (it is not valid UTF-8)']],
-  'keep-missing-tag.yaml': [[6, 10, 'spec.keep[0]', 'tag required']],
-  'missing-image-name.yaml': [[7, 7, 'spec.removal[0]', 'required field "imageName" is missing']],
-  'missing-kind.yaml': [[1, 1, '', 'required field "kind" is missing (known kinds: ImagePolicy, Workload)']],
-  'missing-tag.yaml': [[7, 7, 'spec.removal[0].imageName', 'tag required']],
-  'multi-doc.yaml': [
-    [7, 8, 'spec.removal[0].imageName', 'tag required'],
-    [21, 28, 'spec.removal[0].deleteAfter', 'invalid duration "soon"'],
-    [22, 10, 'spec.keep[0]', 'tag required'],
-  ],
-  'name-too-long.yaml': [[4, 3, 'metadata.name', 'must be at most 63 characters']],
-  'negated-glob.yaml': [[6, 10, 'spec.keep[0]', 'negated pattern "!app:*" is not supported']],
-  'no-duration.yaml': [[7, 7, 'spec.removal[0]', 'set exactly one of deleteAfter and deleteAfterMinutes']],
-  'non-dns-name.yaml': [[4, 3, 'metadata.name', "must be a DNS-1123 label (lowercase letters, digits and '-')"]],
-  'number-for-string.yaml': [[8, 7, 'spec.removal[0].deleteAfter', 'must be string, got number']],
-  'only-comments.yaml': [[1, 1, '', 'empty file']],
-  'spec-not-object.yaml': [[5, 1, 'spec', 'must be object, got array']],
-  'tabs.yaml': [[4, 1, '', 'Tabs are not allowed as indentation']],
-  'too-long-duration.yaml': [[8, 7, 'spec.removal[0].deleteAfterMinutes', 'longer than 10 years']],
-  'top-level-array.json': [[1, 1, '', 'a manifest must be a mapping (object)']],
-  'top-level-scalar.yaml': [[1, 1, '', 'a manifest must be a mapping (object)']],
-  'unbalanced-brace.yaml': [[6, 20, 'spec.keep[1]', 'unbalanced "{"']],
-  'unbalanced-bracket.yaml': [[7, 7, 'spec.removal[0].imageName', 'unbalanced "["']],
-  'unclosed-quote.yaml': [[6, 1, '', 'Missing closing "quote']],
-  'unknown-field.json': [[6, 61, 'spec.removal[0].deleteAfterMinute', 'unknown field "deleteAfterMinute"']],
-  'unknown-field.yaml': [[9, 7, 'spec.removal[0].foo', 'unknown field "foo"']],
-  'unknown-kind.yaml': [[2, 1, 'kind', 'unknown kind "Pod" (known kinds: ImagePolicy, Workload)']],
-  'uppercase-repo.yaml': [[7, 7, 'spec.removal[0].imageName', 'component "App" must be lowercase']],
-  'utf16.yaml': [[1, 1, '', 'binary file, not YAML (it looks like UTF-16']],
-  'wrong-apiversion.yaml': [[1, 1, 'apiVersion', 'must be "imagectl.dev/v1alpha1", got "v1"']],
-  'zero-minutes.yaml': [[8, 7, 'spec.removal[0].deleteAfterMinutes', 'must be greater than 0']],
-};
 
 function expectErrors(actual: ManifestError[], file: string, expected: Expected[]): void {
   const shown = actual.map((e) => ({ file: e.file, line: e.line, col: e.col, path: e.path, message: e.message }));

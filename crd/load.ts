@@ -3,6 +3,7 @@ import type { ImagePolicy } from './imagepolicy.js';
 import type { Workload } from './workload.js';
 import { expandInputs, inputError, ioMessage, readCapped, readFileCapped, tooLarge } from './inputs.js';
 import { locate } from './locate.js';
+import { convertOpenHorizon, isOpenHorizonShape, nameFromFile } from './openhorizon.js';
 import type { ManifestError, SourcePos } from './types.js';
 import { formatPath, validateManifest } from './validate.js';
 import { inspectDocument, prescan, TOO_DEEP } from './yaml-guard.js';
@@ -26,7 +27,13 @@ export const STDIN_NAME = '<stdin>';
 interface ParsedFile {
   file: string;
   errors: ManifestError[];
-  entries: { loaded: LoadedObject; nameAt: SourcePos }[];
+  /** nameAt.path: where a duplicate name is reported ('' for an Open Horizon policy, named by its file) */
+  entries: { loaded: LoadedObject; nameAt: SourcePos & { path: string } }[];
+}
+
+export interface ParseOptions {
+  /** the name of an Open Horizon policy (default: its file's name; stdin has none) */
+  name?: string;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -81,8 +88,8 @@ function syntaxErrors(doc: Document, at: At): ManifestError[] {
   return [...out.values()];
 }
 
-/** One non-empty, well-formed document: to JS, then validated. */
-function parseDocument(doc: Document, at: At): { object?: unknown; errors: ManifestError[] } {
+/** One non-empty, well-formed document: to JS, then validated (an Open Horizon policy converted first). */
+function parseDocument(doc: Document, at: At, ohName: string | undefined): { object?: unknown; errors: ManifestError[]; openHorizon?: boolean } {
   const { problems, firstAlias } = inspectDocument(doc);
   if (problems.length > 0) return { errors: problems.map((p) => at(p.offset, formatPath(p.path), p.message)) };
   let object: unknown;
@@ -92,11 +99,16 @@ function parseDocument(doc: Document, at: At): { object?: unknown; errors: Manif
     const alias = e instanceof ReferenceError && /alias/i.test(e.message);
     return { errors: [alias ? at(firstAlias, '', 'too many aliases (alias bomb?)') : at(locate(doc, []), '', TOO_DEEP)] };
   }
+  if (isOpenHorizonShape(object)) {
+    const r = convertOpenHorizon(object, ohName);
+    if (!r.ok) return { errors: r.problems.map((p) => at(locate(doc, p.path), formatPath(p.path), p.message)) };
+    return { object: r.object, errors: [], openHorizon: true };
+  }
   const errors = validateManifest(object).map((p) => at(locate(doc, p.path), formatPath(p.path), p.message));
   return errors.length > 0 ? { errors } : { object, errors };
 }
 
-function parseFile(input: string | Uint8Array, file: string): ParsedFile {
+function parseFile(input: string | Uint8Array, file: string, opts: ParseOptions = {}): ParsedFile {
   const out: ParsedFile = { file, errors: [], entries: [] };
   const text = decode(input);
   if (typeof text !== 'string') {
@@ -120,11 +132,12 @@ function parseFile(input: string | Uint8Array, file: string): ParsedFile {
       out.errors.push(...syntaxErrors(doc, at));
       return;
     }
-    const { object, errors } = parseDocument(doc, at);
+    const ohName = opts.name ?? (file === STDIN_NAME ? undefined : nameFromFile(file));
+    const { object, errors, openHorizon } = parseDocument(doc, at, ohName);
     out.errors.push(...errors);
     if (errors.length > 0) return;
     const source = { file, ...lc.linePos(locate(doc, [])) };
-    const nameAt = { file, ...lc.linePos(locate(doc, ['metadata', 'name'])) };
+    const nameAt = openHorizon ? { ...source, path: '' } : { file, ...lc.linePos(locate(doc, ['metadata', 'name'])), path: 'metadata.name' };
     out.entries.push({ loaded: { object: object as Manifest, source, doc: index }, nameAt });
   });
   if (documents === 0) out.errors.push(inputError(file, 'empty file (no manifests)'));
@@ -143,7 +156,7 @@ function checkDuplicates(files: ParsedFile[]): void {
         continue;
       }
       const message = `duplicate ${loaded.object.kind} ${JSON.stringify(loaded.object.metadata.name)}: first defined at ${prev.file}:${prev.line}`;
-      f.errors.push({ ...nameAt, path: 'metadata.name', message });
+      f.errors.push({ ...nameAt, message });
     }
   }
 }
@@ -155,8 +168,8 @@ function finish(files: ParsedFile[]): LoadResult {
 }
 
 /** Parse and validate one file's content. Pure: no I/O. */
-export function parseManifestText(text: string | Uint8Array, file: string): LoadResult {
-  const parsed = parseFile(text, file);
+export function parseManifestText(text: string | Uint8Array, file: string, opts: ParseOptions = {}): LoadResult {
+  const parsed = parseFile(text, file, opts);
   checkDuplicates([parsed]);
   return finish([parsed]);
 }
@@ -167,7 +180,7 @@ export function parseManifestText(text: string | Uint8Array, file: string): Load
  */
 export async function loadManifests(
   inputs: string[],
-  opts: { recursive?: boolean; stdin?: () => Promise<Buffer> } = {},
+  opts: { recursive?: boolean; stdin?: () => Promise<Buffer> } & ParseOptions = {},
 ): Promise<LoadResult> {
   const readStdin = opts.stdin ?? (() => readCapped(process.stdin, MAX_FILE_BYTES));
   const files: ParsedFile[] = [];
@@ -181,7 +194,7 @@ export async function loadManifests(
       src.type === 'stdin'
         ? await readStdin().catch((e: unknown) => inputError(name, ioMessage(e)))
         : await readFileCapped(src.path, MAX_FILE_BYTES);
-    if (Buffer.isBuffer(data)) files.push(parseFile(data, name));
+    if (Buffer.isBuffer(data)) files.push(parseFile(data, name, { name: opts.name }));
     else files.push({ file: name, errors: [data], entries: [] });
   }
   checkDuplicates(files);

@@ -1,6 +1,8 @@
+import { Minimatch } from 'minimatch';
 import { describe, expect, it } from 'vitest';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
-import { candidates, compilePattern, compilePolicies, decide, matchingRules } from './match.js';
+import { normalizePattern } from '../reference/reference.js';
+import { candidates, compilePattern, compilePolicies, decide, literalPrefix, matchingRules } from './match.js';
 import { selectsNode } from './nodeSelector.js';
 import { formatDuration, parseDuration } from './duration.js';
 
@@ -121,5 +123,90 @@ describe('durations', () => {
     expect(formatDuration(3_600_000)).toBe('1h0m0s');
     expect(formatDuration(1500)).toBe('1.5s');
     expect(formatDuration(250)).toBe('250ms');
+  });
+});
+
+describe('indexed matching gives the same verdicts as testing every rule', () => {
+  const naiveTest = (pattern: string, cands: readonly string[]) => {
+    if (pattern === '*' || pattern === '**') return true;
+    const opts = { dot: true, nonegate: true, nocomment: true, noext: false };
+    const variants = [...new Set([pattern, normalizePattern(pattern)])].map((p) => new Minimatch(p, opts));
+    return cands.some((c) => variants.some((m) => m.match(c)));
+  };
+
+  it.each([
+    ['registry.local/app:1.*', 'registry.local/app:1.'],
+    ['nginx:1', 'nginx:1'],
+    ['*/sensor:*', ''],
+    ['**/sensor:*', ''],
+    ['localhost:5000/**', 'localhost:5000'],
+    ['registry.local/**/sensor:*', 'registry.local'],
+    ['app:{1,2}', 'app:'],
+    ['x/@(a|b):1', 'x/'],
+    ['localhost:5000/app@sha256:*', 'localhost:5000/app'],
+    ['a//b:*', ''],
+    ['a/../b:*', ''],
+    ['a/./b:*', ''],
+    ['a/[bc]:1', 'a/'],
+    ['a\\*:1', 'a'],
+  ])('literal prefix of %s is %j', (p, want) => expect(literalPrefix(p)).toBe(want));
+
+  it('agrees with an exhaustive match on random patterns and references', () => {
+    let seed = 7;
+    const r = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(r() * xs.length)]!;
+    const repos = ['nginx', 'library/nginx', 'docker.io/library/nginx', 'fixture/a', 'registry.local/app', 'registry.local/team/sensor', 'localhost:5000/app', 'localhost:5000/a/b', 'sensor', 'a//b', 'x/../a', 'a/b', 'b', 'a'];
+    const tags = ['1', '1.4', '2.0', 'latest', '7-slim'];
+    const patterns = [
+      ...repos.flatMap((x) => [`${x}:*`, `${x}:1.*`, `${x}:1`, `${x}:{1,2}`, `${x}:[0-9]*`, `${x}/**`, `${x}@sha256:*`]),
+      '*', '**', '*:*', '*/sensor:*', '**/sensor:*', '**/*:latest', 'registry.local/**/sensor:*', '{nginx,fixture/a}:*', 'a//b:*', 'a/../b:*', 'x/../a:*',
+      'localhost:5000/*/b:*', '*/*:1', 'docker.io/**', '+(nginx|sensor):1', 'a\\*:1',
+    ];
+    const pols: ImagePolicy[] = [];
+    for (let p = 0; p < 6; p++) {
+      pols.push(policy(`p${p}`, {
+        removal: Array.from({ length: 12 }, () => ({ imageName: pick(patterns), deleteAfter: `${1 + Math.floor(r() * 50)}m`, agentDownloadedOnly: r() < 0.2 })),
+        keep: r() < 0.5 ? [pick(patterns)] : [],
+      }));
+    }
+    const c = compilePolicies(pols);
+    for (let i = 0; i < 400; i++) {
+      const subject = img(Array.from({ length: 1 + Math.floor(r() * 2) }, () => `${pick(repos)}:${pick(tags)}`), r() < 0.5,
+        r() < 0.3 ? [`${pick(repos)}@sha256:${'b'.repeat(64)}`] : []);
+      const cands = candidates(subject.tags, subject.repoDigests);
+      const wantRules = c.rules.filter((x) => (!x.agentDownloadedOnly || subject.agentDownloaded) && naiveTest(x.pattern.source, cands));
+      const wantKeep = c.keep.find((k) => naiveTest(k.pattern.source, cands));
+      expect(matchingRules(c, subject).map((x) => x.id)).toEqual(wantRules.map((x) => x.id));
+      const v = decide(c, subject);
+      expect(v.rule?.id ?? null).toBe(wantRules[0]?.id ?? null);
+      expect(v.protectedBy).toBe(wantKeep ? `keep ${wantKeep.id} (${wantKeep.pattern.source})` : wantRules[0] ? null : 'no rule matches');
+      // a second decision comes from the cache and must be the same
+      expect(decide(c, subject)).toEqual(v);
+    }
+  });
+
+  it('compiles each glob once and reuses the compilation of unchanged policy objects', () => {
+    expect(compilePattern('fixture/*:*')).toBe(compilePattern('fixture/*:*'));
+    const pols = [policy('p', { removal: [{ imageName: 'fixture/*:*', deleteAfter: '1m' }] })];
+    const c1 = compilePolicies(pols);
+    expect(compilePolicies([...pols])).toBe(c1);
+    // an edited policy object, or another one, compiles anew
+    pols[0]!.spec.removal![0]!.deleteAfter = '2m';
+    const c2 = compilePolicies(pols);
+    expect(c2).not.toBe(c1);
+    expect(c2.rules[0]!.deleteAfterMs).toBe(120_000);
+    expect(compilePolicies([policy('p', { removal: [{ imageName: 'fixture/*:*', deleteAfter: '2m' }] })])).not.toBe(c2);
+  });
+
+  it('a cached verdict still honours the workload references of each call', () => {
+    const c = compilePolicies([policy('p', { removal: [{ imageName: 'fixture/*:*', deleteAfter: '1m' }] })]);
+    expect(decide(c, img(['fixture/b:1'])).protectedBy).toBeNull();
+    expect(decide(c, img(['fixture/b:1']), new Map([['docker.io/fixture/b:1', 'reader']])).protectedBy).toBe('workload reader');
+    expect(decide(c, img(['fixture/b:1'])).protectedBy).toBeNull();
+  });
+
+  it('hand-made compiled policies (no prefixes) are tested against every rule', () => {
+    const rule = { id: 'h/removal[0]', policy: 'h', index: 0, deleteAfterMs: 1000, deleteAfter: '1s', agentDownloadedOnly: false, pattern: { source: 'x', test: (cs: readonly string[]) => cs.includes('docker.io/library/x:1') } };
+    expect(decide({ rules: [rule], keep: [] }, img(['x:1'])).rule?.id).toBe('h/removal[0]');
   });
 });

@@ -5,6 +5,13 @@
  * are normalized first (`nginx:1` → `docker.io/library/nginx:1`), and the familiar short form
  * (`nginx:1`, `fixture/a:1`) is matched as well, so `nginx:*`, `docker.io/library/nginx:*` and
  * `*:*` all match `nginx:1`. `*` alone matches every image, even an untagged one.
+ *
+ * Cost: a pass decides every image against every rule, so three things keep it cheap at scale
+ * (thousands of rules, 100k images): each glob is compiled once and reused (`compilePattern`
+ * caches by source, `compilePolicies` returns the same object for the same policy objects); rules
+ * are indexed by the literal prefix of their patterns, so an image is only tested against the rules
+ * that can match it; and verdicts are cached per compiled policy set by the image's references,
+ * so a steady-state pass re-decides nothing.
  */
 import { Minimatch } from 'minimatch';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
@@ -14,6 +21,11 @@ import { checkRange, formatDuration, parseDuration } from './duration.js';
 export interface CompiledPattern {
   source: string;
   test(candidates: readonly string[]): boolean;
+  /**
+   * Literal prefixes: every string a variant matches starts with one of them ('' = may match
+   * anything). Used by the rule index; absent on hand-made patterns (treated as '').
+   */
+  readonly prefixes?: readonly string[];
 }
 
 export interface CompiledRule {
@@ -54,13 +66,42 @@ export interface Verdict {
 
 const MM_OPTS = { dot: true, nonegate: true, nocomment: true, noext: false } as const;
 
+/** Characters that end the literal part of a minimatch pattern (globs, classes, braces, extglobs, escapes). */
+const SPECIAL = /[*?[\]{}()!+@\\|]/;
+
+/**
+ * The literal prefix that every string matched by `p` starts with, or '' when none is safe to
+ * claim. Minimatch collapses `//` and resolves `.` and `..` segments in patterns, and a `**`
+ * segment may stand for nothing: those give no prefix, or a shorter one.
+ */
+export function literalPrefix(p: string): string {
+  if (p.includes('//') || p.split('/').some((s) => s === '.' || s === '..')) return '';
+  const m = SPECIAL.exec(p);
+  if (!m) return p;
+  let lit = p.slice(0, m.index);
+  const segStart = lit.lastIndexOf('/') + 1;
+  // `a/**`: keep only what precedes the globstar's slash
+  if (p.startsWith('**', segStart) && (p.length === segStart + 2 || p[segStart + 2] === '/')) lit = lit.slice(0, Math.max(0, segStart - 1));
+  return lit;
+}
+
+const patternCache = new Map<string, CompiledPattern>();
+const PATTERN_CACHE_MAX = 20_000;
+
+/** Compile a glob (cached by its source: compiling is the expensive part of matching). */
 export function compilePattern(source: string): CompiledPattern {
-  if (source === '*' || source === '**') return { source, test: () => true };
-  const variants = [...new Set([source, normalizePattern(source)])].map((p) => new Minimatch(p, MM_OPTS));
-  return {
-    source,
-    test: (cands) => cands.some((c) => variants.some((m) => m.match(c))),
-  };
+  const hit = patternCache.get(source);
+  if (hit) return hit;
+  let c: CompiledPattern;
+  if (source === '*' || source === '**') c = { source, test: () => true, prefixes: [''] };
+  else {
+    const sources = [...new Set([source, normalizePattern(source)])];
+    const variants = sources.map((p) => new Minimatch(p, MM_OPTS));
+    c = { source, test: (cands) => cands.some((cand) => variants.some((m) => m.match(cand))), prefixes: sources.map(literalPrefix) };
+  }
+  if (patternCache.size >= PATTERN_CACHE_MAX) patternCache.clear();
+  patternCache.set(source, c);
+  return c;
 }
 
 /** The strings a pattern is matched against: each tag and repo digest, normalized and familiar. */
@@ -86,39 +127,148 @@ export function ruleDeleteAfter(r: { deleteAfter?: string; deleteAfterMinutes?: 
   return null;
 }
 
+function compileOne(p: ImagePolicy): CompiledPolicies {
+  const rules: CompiledRule[] = [];
+  const keep: CompiledKeep[] = [];
+  const name = p.metadata.name;
+  (p.spec.removal ?? []).forEach((r, index) => {
+    const d = ruleDeleteAfter(r);
+    if (!d) return; // validated on apply; a rule that cannot be read removes nothing
+    rules.push({
+      id: `${name}/removal[${index}]`,
+      policy: name,
+      index,
+      pattern: compilePattern(r.imageName),
+      deleteAfterMs: d.ms,
+      deleteAfter: d.text,
+      agentDownloadedOnly: r.agentDownloadedOnly === true,
+    });
+  });
+  (p.spec.keep ?? []).forEach((k, index) => keep.push({ id: `${name}/keep[${index}]`, pattern: compilePattern(k) }));
+  return { rules, keep };
+}
+
+/** The last compilation: a pass compiles the same policy objects again and again. */
+let last: { policies: readonly ImagePolicy[]; snapshot: string[]; compiled: CompiledPolicies } | null = null;
+
+/**
+ * Compile policies (most aggressive rule first). The same policy objects, unchanged, give back the
+ * same CompiledPolicies object, so that its index and verdict cache survive from pass to pass.
+ */
 export function compilePolicies(policies: readonly ImagePolicy[]): CompiledPolicies {
+  if (last && last.policies.length === policies.length && last.policies.every((p, i) => p === policies[i])) {
+    // same objects; guard against in-place edits with a cheap fingerprint
+    if (policies.every((p, i) => fingerprint(p) === last!.snapshot[i])) return last.compiled;
+  }
   const rules: CompiledRule[] = [];
   const keep: CompiledKeep[] = [];
   for (const p of policies) {
-    const name = p.metadata.name;
-    (p.spec.removal ?? []).forEach((r, index) => {
-      const d = ruleDeleteAfter(r);
-      if (!d) return; // validated on apply; a rule that cannot be read removes nothing
-      rules.push({
-        id: `${name}/removal[${index}]`,
-        policy: name,
-        index,
-        pattern: compilePattern(r.imageName),
-        deleteAfterMs: d.ms,
-        deleteAfter: d.text,
-        agentDownloadedOnly: r.agentDownloadedOnly === true,
-      });
-    });
-    (p.spec.keep ?? []).forEach((k, index) => keep.push({ id: `${name}/keep[${index}]`, pattern: compilePattern(k) }));
+    const one = compileOne(p);
+    rules.push(...one.rules);
+    keep.push(...one.keep);
   }
   rules.sort((a, b) => a.deleteAfterMs - b.deleteAfterMs || a.policy.localeCompare(b.policy) || a.index - b.index);
-  return { rules, keep };
+  const compiled = { rules, keep };
+  last = { policies: [...policies], snapshot: policies.map(fingerprint), compiled };
+  return compiled;
+}
+
+const fingerprint = (p: ImagePolicy) => JSON.stringify([p.metadata.name, p.spec.removal, p.spec.keep]);
+
+/** Rules (or keeps) by the literal prefixes of their patterns. */
+class PrefixIndex {
+  /** indices of entries that may match anything */
+  private readonly always: number[] = [];
+  private readonly byPrefix = new Map<string, number[]>();
+  private readonly lengths: number[];
+
+  constructor(readonly size: number, patterns: readonly CompiledPattern[]) {
+    patterns.forEach((pat, i) => {
+      const prefixes = pat.prefixes ?? [''];
+      if (prefixes.some((p) => p === '')) {
+        this.always.push(i);
+        return;
+      }
+      for (const p of new Set(prefixes)) {
+        const list = this.byPrefix.get(p);
+        if (list) list.push(i);
+        else this.byPrefix.set(p, [i]);
+      }
+    });
+    this.lengths = [...new Set([...this.byPrefix.keys()].map((k) => k.length))].sort((a, b) => a - b);
+  }
+
+  /** Ascending indices of the entries that may match one of `cands`. */
+  candidatesFor(cands: readonly string[]): number[] {
+    if (this.byPrefix.size === 0) return this.always;
+    const hits = new Set<number>(this.always);
+    for (const c of cands) {
+      // minimatch collapses `//` in the path: such a string may match more than its prefix says
+      if (c.includes('//')) return Array.from({ length: this.size }, (_, i) => i);
+      for (const len of this.lengths) {
+        if (len > c.length) break;
+        const list = this.byPrefix.get(c.slice(0, len));
+        if (list) for (const i of list) hits.add(i);
+      }
+    }
+    return [...hits].sort((a, b) => a - b);
+  }
+}
+
+interface Cached {
+  cands: string[];
+  keep: CompiledKeep | null;
+  rule: CompiledRule | null;
+}
+
+interface Matcher {
+  rules: PrefixIndex;
+  keep: PrefixIndex;
+  /** verdict parts by the image's references; dropped with the CompiledPolicies they belong to */
+  verdicts: Map<string, Cached>;
+}
+
+const VERDICT_CACHE_MAX = 200_000;
+const matchers = new WeakMap<CompiledPolicies, Matcher>();
+
+function matcherFor(c: CompiledPolicies): Matcher {
+  let m = matchers.get(c);
+  if (!m || m.rules.size !== c.rules.length || m.keep.size !== c.keep.length) {
+    m = { rules: new PrefixIndex(c.rules.length, c.rules.map((r) => r.pattern)), keep: new PrefixIndex(c.keep.length, c.keep.map((k) => k.pattern)), verdicts: new Map() };
+    matchers.set(c, m);
+  }
+  return m;
 }
 
 /** All rules that match, most aggressive first (for `describe`). */
 export function matchingRules(c: CompiledPolicies, img: MatchSubject): CompiledRule[] {
   const cands = candidates(img.tags, img.repoDigests);
-  return c.rules.filter((r) => (!r.agentDownloadedOnly || img.agentDownloaded) && r.pattern.test(cands));
+  return matcherFor(c)
+    .rules.candidatesFor(cands)
+    .map((i) => c.rules[i]!)
+    .filter((r) => (!r.agentDownloadedOnly || img.agentDownloaded) && r.pattern.test(cands));
 }
 
 export function matchingKeeps(c: CompiledPolicies, img: MatchSubject): CompiledKeep[] {
   const cands = candidates(img.tags, img.repoDigests);
-  return c.keep.filter((k) => k.pattern.test(cands));
+  return matcherFor(c)
+    .keep.candidatesFor(cands)
+    .map((i) => c.keep[i]!)
+    .filter((k) => k.pattern.test(cands));
+}
+
+function firstRule(c: CompiledPolicies, m: Matcher, img: MatchSubject, cands: string[]): CompiledRule | null {
+  for (const i of m.rules.candidatesFor(cands)) {
+    const r = c.rules[i]!;
+    if (r.agentDownloadedOnly && !img.agentDownloaded) continue;
+    if (r.pattern.test(cands)) return r;
+  }
+  return null;
+}
+
+function firstKeep(c: CompiledPolicies, m: Matcher, cands: string[]): CompiledKeep | null {
+  for (const i of m.keep.candidatesFor(cands)) if (c.keep[i]!.pattern.test(cands)) return c.keep[i]!;
+  return null;
 }
 
 /**
@@ -126,23 +276,22 @@ export function matchingKeeps(c: CompiledPolicies, img: MatchSubject): CompiledK
  * image: a `keep` entry, a workload that references it, or the absence of any matching rule.
  */
 export function decide(c: CompiledPolicies, img: MatchSubject, workloadRefs: ReadonlyMap<string, string> = new Map()): Verdict {
-  const cands = candidates(img.tags, img.repoDigests);
-  for (const k of c.keep) {
-    if (k.pattern.test(cands)) return { rule: firstRule(c, img, cands), protectedBy: `keep ${k.id} (${k.pattern.source})` };
+  const m = matcherFor(c);
+  const key = `${img.agentDownloaded ? 1 : 0}\n${img.tags.join('\n')}\n@${img.repoDigests.join('\n')}`;
+  let v = m.verdicts.get(key);
+  if (!v) {
+    const cands = candidates(img.tags, img.repoDigests);
+    v = { cands, keep: firstKeep(c, m, cands), rule: firstRule(c, m, img, cands) };
+    if (m.verdicts.size >= VERDICT_CACHE_MAX) m.verdicts.clear();
+    m.verdicts.set(key, v);
   }
-  const rule = firstRule(c, img, cands);
-  for (const cand of cands) {
-    const w = workloadRefs.get(cand);
-    if (w) return { rule, protectedBy: `workload ${w}` };
+  if (v.keep) return { rule: v.rule, protectedBy: `keep ${v.keep.id} (${v.keep.pattern.source})` };
+  if (workloadRefs.size > 0) {
+    for (const cand of v.cands) {
+      const w = workloadRefs.get(cand);
+      if (w) return { rule: v.rule, protectedBy: `workload ${w}` };
+    }
   }
-  if (!rule) return { rule: null, protectedBy: 'no rule matches' };
-  return { rule, protectedBy: null };
-}
-
-function firstRule(c: CompiledPolicies, img: MatchSubject, cands: string[]): CompiledRule | null {
-  for (const r of c.rules) {
-    if (r.agentDownloadedOnly && !img.agentDownloaded) continue;
-    if (r.pattern.test(cands)) return r;
-  }
-  return null;
+  if (!v.rule) return { rule: null, protectedBy: 'no rule matches' };
+  return { rule: v.rule, protectedBy: null };
 }

@@ -76,9 +76,11 @@ describe('image machine', () => {
 
   it('removable → in-use when removal is refused with 409 (a container appeared)', () => {
     const p = run(fresh(), obs(T0), obs(T0 + 30_000));
-    const s = stepImage(p, { type: 'REMOVE_FAILED', now: T0 + 30_010, inUse: true, error: 'conflict (409)' });
+    const s = stepImage(p, { type: 'REMOVE_FAILED', now: T0 + 30_010, inUse: true, error: 'conflict (409)', restored: ['app:2'] });
     expect(s.to).toBe('in-use');
-    expect(s.next.context.reason).toContain('tags restored');
+    expect(s.next.context.reason).toBe('removal refused: conflict (409); tags restored (app:2), nothing forced');
+    const plain = stepImage(p, { type: 'REMOVE_FAILED', now: T0 + 30_010, inUse: true, error: 'in use by c1' });
+    expect(plain.next.context.reason).toBe('removal refused: in use by c1; no tag was lost, nothing forced');
   });
 
   it('a removal error that is not a conflict keeps it removable and records the error', () => {

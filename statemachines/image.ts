@@ -79,6 +79,8 @@ export interface RemoveFailedEvent {
   inUse: boolean;
   error: string;
   usedBy?: string[];
+  /** tags the executor removed and put back after the refusal */
+  restored?: string[];
 }
 export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent;
 
@@ -135,7 +137,7 @@ export const imageMachine = setup({
         removedAt: null,
         reason:
           event.type === 'REMOVE_FAILED'
-            ? `removal refused: ${event.error}; tags restored, nothing forced`
+            ? `removal refused: ${event.error}; ${event.restored?.length ? `tags restored (${event.restored.join(', ')})` : 'no tag was lost'}, nothing forced`
             : usedReason(usedBy),
       };
     }),

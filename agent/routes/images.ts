@@ -1,7 +1,7 @@
 /** Images, plan and audit routes. */
 import type { ImagePolicy } from '../../crd/imagepolicy.js';
 import type { Reconciler } from '../../controller/reconciler.js';
-import type { AuditRecord } from '../../lib/audit.js';
+import type { LogRecord } from '../../lib/audit.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError, type Router } from '../http.js';
@@ -16,7 +16,7 @@ export function oneImage(images: ReadonlyMap<string, PersistedImage>, ref: strin
 
 /** What would be removed now and later, and by which rule: the pure planner, not acted on. */
 export function planView(rec: Reconciler, policies: ImagePolicy[]) {
-  const now = Date.now();
+  const now = rec.now();
   const plan = rec.preview(policies, now);
   if (!plan) return { now: new Date(now).toISOString(), items: [] };
   const items = [...plan.images.values()]
@@ -63,14 +63,14 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     const follow = url.searchParams.get('follow') === 'true';
     const id: string | undefined = ref ? oneImage(rec.images, ref).context.id : undefined;
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const write = (a: AuditRecord) => res.write(`${JSON.stringify(a)}\n`);
+    const write = (a: LogRecord) => res.write(`${JSON.stringify(a)}\n`);
     if (id) for (const a of await d.store.auditForImage(id, { since })) write(a);
-    else for await (const a of d.store.auditLog({ since })) write(a);
+    else for await (const a of d.store.auditLog({ since, apiCalls: true })) write(a);
     if (!follow) {
       res.end();
       return;
     }
-    const onAudit = (a: AuditRecord) => {
+    const onAudit = (a: LogRecord) => {
       if (!id || a.image === id) write(a);
     };
     d.store.on('audit', onAudit);

@@ -3,7 +3,6 @@
  * through the agent (recorded as agentDownloaded), and `imagectl rmi` removes an image the agent
  * manages, with its residual data (a cached archive). Anything else gets a clear refusal.
  */
-import type { IncomingMessage } from 'node:http';
 import { loadCached } from '../../controller/archives.js';
 import { errorText } from '../../controller/docker.js';
 import { applyEvent, type DownloadRecord } from '../../controller/plan.js';
@@ -12,11 +11,9 @@ import { removeImageSafely } from '../../controller/remove.js';
 import { orphanedResidual, removeResidual } from '../../controller/archives.js';
 import { parseReference, familiar } from '../../reference/reference.js';
 import type { ApiDeps } from '../deps.js';
-import { HttpError, readJson, type Router } from '../http.js';
+import { actorOf, HttpError, noteCall, readJson, type Router } from '../http.js';
 import { imageItem } from '../views.js';
 import { oneImage } from './images.js';
-
-const actorOf = (_req: IncomingMessage) => 'api';
 
 async function recordDownloads(d: ApiDeps, records: [string, DownloadRecord][]): Promise<void> {
   await d.reconciler.exclusive(async () => {
@@ -30,15 +27,18 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
   r.on('POST', '/v1/pull', async (req, res) => {
     const body = (await readJson(req)) as { ref?: unknown };
     if (typeof body?.ref !== 'string') throw new HttpError(400, 'body must be {"ref": "name:tag"}');
+    noteCall(req, { reason: `pull ${body.ref.slice(0, 300)}` });
     const parsed = parseReference(body.ref);
     if (!parsed.ok) throw new HttpError(400, `invalid image reference ${JSON.stringify(body.ref)}: ${parsed.error}`);
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     try {
       const id = await pullImage(d.docker, body.ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
-      await recordDownloads(d, [[id, { at: Date.now(), via: `pull ${familiar(body.ref)}` }]]);
+      await recordDownloads(d, [[id, { at: d.reconciler.now(), via: `pull ${familiar(body.ref)}` }]]);
       const img = d.reconciler.images.get(id);
+      noteCall(req, { image: id, tags: img?.context.tags ?? [body.ref], ok: true, reason: `pull ${body.ref}: ${id}` });
       res.end(`${JSON.stringify({ done: true, imageId: id, image: img ? imageItem(img) : null })}\n`);
     } catch (err) {
+      noteCall(req, { ok: false, reason: `pull ${body.ref} failed: ${errorText(err)}` });
       res.end(`${JSON.stringify({ error: `pull of ${body.ref} failed: ${errorText(err)}` })}\n`);
     }
   });
@@ -47,6 +47,7 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
     const digest = url.searchParams.get('digest') ?? undefined;
     if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new HttpError(400, 'digest must be sha256:<64 hex digits>');
     const name = url.searchParams.get('name') ?? 'stdin';
+    noteCall(req, { reason: `load ${name.slice(0, 300)}` });
     let loaded;
     try {
       loaded = await loadCached(d.archives, d.docker, req, digest);
@@ -58,8 +59,9 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
       const img = await localImage(d.docker, ref);
       if (img) ids.add(img.id);
     }
-    const at = Date.now();
+    const at = d.reconciler.now();
     await recordDownloads(d, [...ids].map((id) => [id, { at, via: `load ${name}`, residual: [loaded.cachePath] }]));
+    noteCall(req, { image: ids.size === 1 ? [...ids][0]! : null, tags: loaded.refs, reason: `load ${name}: ${loaded.refs.join(', ')} (${loaded.digest})` });
     return { loaded: loaded.refs, images: [...ids], archiveDigest: loaded.digest };
   });
 
@@ -68,9 +70,11 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
     if (typeof body?.ref !== 'string') throw new HttpError(400, 'body must be {"ref": "name:tag"}');
     const ref = body.ref;
     const rec = d.reconciler;
+    noteCall(req, { reason: `rmi ${ref.slice(0, 300)}` });
     const result = await rec.exclusive(async () => {
       const img = oneImage(rec.images, ref);
       const id = img.context.id;
+      noteCall(req, { image: id, tags: img.context.tags });
       if (img.state === 'removed') throw new HttpError(404, `image ${ref} (${id}) was already removed`);
       if (!img.context.agentDownloaded) {
         throw new HttpError(409, `image ${ref} is not managed by imagectl: it was discovered, not pulled or loaded by the agent. It is left alone; remove it with docker rmi, or let an ImagePolicy rule (agentDownloadedOnly: false) remove it`);
@@ -83,7 +87,7 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
       const residual = orphanedResidual(rec.downloads, [id]);
       await removeResidual(d.archives, residual);
       const out = { images: rec.images, changed: new Map(), audit: [] as never[] };
-      const now = Date.now();
+      const now = rec.now();
       const reason = outcome.kind === 'removed' ? `removed by imagectl rmi ${ref}${residual.length ? ` with its residual data (${residual.length} cached archive)` : ''}` : 'found gone before rmi';
       applyEvent(out, img, { type: 'REMOVED', now, reason }, actorOf(req));
       rec.downloads.delete(id);

@@ -8,6 +8,10 @@ import type { PullPolicy } from '../../crd/workload.js';
 import { parseDuration } from '../../policy/duration.js';
 import { CliError } from '../client.js';
 import { resolvePaths, type GlobalOpts } from '../context.js';
+import { parseNodeConstraints } from '../node-constraints.js';
+import { probeSocket } from '../../agent/probe.js';
+import { formatRepair, repairStore } from '../../agent/repair.js';
+import { dockerFromHost } from '../../controller/docker.js';
 
 interface AgentConfigFile {
   nodeLabels?: Record<string, string>;
@@ -17,6 +21,12 @@ interface AgentConfigFile {
   logLevel?: string;
   defaultPullPolicy?: PullPolicy;
   archiveDirs?: string[];
+  nodeConstraints?: string[];
+  manifests?: string;
+  socketGroup?: string;
+  listen?: string;
+  tokenFile?: string;
+  maxBodyBytes?: number | string;
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -39,9 +49,28 @@ function readConfig(file: string): AgentConfigFile {
     throw new CliError(`cannot read --config ${file}: ${(err as Error).message}`);
   }
   const cfg = (parse(text) ?? {}) as AgentConfigFile;
-  const known = new Set(['nodeLabels', 'interval', 'stateDir', 'socket', 'logLevel', 'defaultPullPolicy', 'archiveDirs', 'nodeConstraints']);
+  const known = new Set(['nodeLabels', 'interval', 'stateDir', 'socket', 'logLevel', 'defaultPullPolicy', 'archiveDirs', 'nodeConstraints', 'manifests', 'socketGroup', 'listen', 'tokenFile', 'maxBodyBytes']);
   for (const k of Object.keys(cfg)) if (!known.has(k)) throw new CliError(`${file}: unknown field ${JSON.stringify(k)} (known: ${[...known].join(', ')})`);
   return cfg;
+}
+
+/** `8388608`, `512Ki`, `8Mi`, `1Gi` → bytes. */
+export function parseBytes(v: string | number): number {
+  const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(v).trim());
+  const n = m ? Number(m[1]) * (m[2] === 'Ki' ? 1024 : m[2] === 'Mi' ? 1024 ** 2 : m[2] === 'Gi' ? 1024 ** 3 : 1) : NaN;
+  if (!(n >= 1024)) throw new CliError(`--max-body-bytes ${JSON.stringify(v)}: want a size of at least 1Ki, e.g. 8Mi or 1048576`);
+  return n;
+}
+
+/** `imagectl agent --repair`: salvage the store, rebuild from the engine, say what was lost. */
+async function runRepair(stateDir: string, socket: string): Promise<void> {
+  const live = await probeSocket(socket);
+  if (live) throw new CliError(`an agent (pid ${live.pid}) is running on ${socket}; stop it before --repair`);
+  try {
+    process.stdout.write(formatRepair(await repairStore(stateDir, dockerFromHost())));
+  } catch (err) {
+    throw new CliError(`repair of ${stateDir} failed: ${(err as Error).message}`);
+  }
 }
 
 export function agentCommand(): Command {
@@ -53,10 +82,25 @@ export function agentCommand(): Command {
     .addOption(new Option('--log-level <level>', 'log level (trace, debug, info, warn, error)').env('IMAGECTL_LOG_LEVEL'))
     .addOption(new Option('--default-pull-policy <policy>', 'imagePullPolicy of Workloads that set none (default Always)').choices(['Always', 'IfNotPresent', 'Never']).env('IMAGECTL_DEFAULT_PULL_POLICY'))
     .addOption(new Option('--archive-dir <dir>', 'a directory Workload archive: paths may point into, besides <state-dir>/archives (repeatable)').argParser(collect))
-    .action(async (opts: { nodeLabel?: string[] | string; interval?: string; config?: string; logLevel?: string; defaultPullPolicy?: PullPolicy; archiveDir?: string[] }, cmd: Command) => {
+    .addOption(new Option('--node-constraint <expr>', 'an Open Horizon constraint of this node over policy properties, e.g. "purpose == cleanup" (repeatable)').argParser(collect))
+    .addOption(new Option('--repair', 'salvage a damaged store (after backing it up), rebuild what the engine shows, print what was lost, and exit'))
+    .addOption(new Option('--socket-group <group>', 'make the API socket 0660 and owned by this group (default: 0600, owner only)').env('IMAGECTL_SOCKET_GROUP'))
+    .addOption(new Option('--listen <host:port>', 'also serve the API on TCP (off by default); needs --token-file').env('IMAGECTL_LISTEN'))
+    .addOption(new Option('--token-file <file>', 'bearer token for --listen (mode 0600, at least 16 characters)').env('IMAGECTL_TOKEN_FILE'))
+    .addOption(new Option('--max-body-bytes <size>', 'request body cap of the API, e.g. 8Mi (default), 512Ki').env('IMAGECTL_MAX_BODY_BYTES'))
+    .addOption(new Option('--manifests <dir>', 'GitOps: apply this directory, pruning what leaves it, at start and on every change').env('IMAGECTL_MANIFESTS'))
+    .action(async (opts: { nodeLabel?: string[] | string; interval?: string; config?: string; logLevel?: string; defaultPullPolicy?: PullPolicy; archiveDir?: string[]; nodeConstraint?: string[]; manifests?: string; repair?: boolean; socketGroup?: string; listen?: string; tokenFile?: string; maxBodyBytes?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const cfg = opts.config ? readConfig(opts.config) : {};
       const { stateDir, socket } = resolvePaths({ stateDir: g.stateDir ?? cfg.stateDir, socket: g.socket ?? cfg.socket });
+      if (opts.repair) return runRepair(stateDir, socket);
+      const maxBody = opts.maxBodyBytes ?? cfg.maxBodyBytes;
+      const security = {
+        socketGroup: opts.socketGroup ?? cfg.socketGroup,
+        listen: opts.listen ?? cfg.listen,
+        tokenFile: opts.tokenFile ?? cfg.tokenFile,
+        maxBodyBytes: maxBody === undefined ? undefined : parseBytes(maxBody),
+      };
       const labelArgs = typeof opts.nodeLabel === 'string' ? [opts.nodeLabel] : (opts.nodeLabel ?? []);
       const nodeLabels = { ...(cfg.nodeLabels ?? {}), ...parseLabels(labelArgs) };
       const interval = parseDuration(opts.interval ?? cfg.interval ?? '30s');
@@ -64,10 +108,13 @@ export function agentCommand(): Command {
       const defaultPullPolicy = opts.defaultPullPolicy ?? cfg.defaultPullPolicy ?? 'Always';
       if (!['Always', 'IfNotPresent', 'Never'].includes(defaultPullPolicy)) throw new CliError(`defaultPullPolicy: must be Always, IfNotPresent or Never, got ${JSON.stringify(defaultPullPolicy)}`);
       const archiveDirs = [...(cfg.archiveDirs ?? []), ...(opts.archiveDir ?? [])].map((d) => resolve(d));
+      const nodeConstraints = parseNodeConstraints(cfg.nodeConstraints, opts.nodeConstraint ?? []);
+      const manifests = opts.manifests ?? cfg.manifests;
+      const manifestsDir = manifests === undefined ? undefined : resolve(manifests);
       if (Buffer.byteLength(socket) > 100) throw new CliError(`socket path ${socket} is too long for a unix socket (max 100 bytes); use --socket`);
       let agent;
       try {
-        agent = await startAgent({ stateDir, socket, nodeLabels, intervalMs: interval.ms, logLevel: opts.logLevel ?? cfg.logLevel, validate: validateForServer, defaultPullPolicy, archiveDirs });
+        agent = await startAgent({ stateDir, socket, nodeLabels, intervalMs: interval.ms, logLevel: opts.logLevel ?? cfg.logLevel, validate: validateForServer, defaultPullPolicy, archiveDirs, nodeConstraints, manifestsDir, ...security });
       } catch (err) {
         if (err instanceof AgentStartError) throw new CliError(err.message);
         throw err;

@@ -1,9 +1,9 @@
 import { Command, Option } from 'commander';
 import { loadManifests, type LoadedObject } from '../../crd/load.js';
 import { formatManifestError } from '../../crd/types.js';
-import { planApply, type ApplyResult } from '../../agent/apply.js';
+import { applyOptionsProblem, planApply, type ApplyOptions, type ApplyResult, type WorkloadPreview } from '../../agent/apply.js';
 import type { StoredObject } from '../../store/store.js';
-import { CliError, type ApiError } from '../client.js';
+import { CliError, type ApiError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { parseOutput, toJson, toYaml } from '../output.js';
 import { readStdin } from '../stdin.js';
@@ -11,59 +11,82 @@ import { readStdin } from '../stdin.js';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Load and validate every input; print every problem at once and fail when there is any. */
-export async function loadOrFail(files: string[], recursive: boolean): Promise<LoadedObject[]> {
-  if (files.length === 0) throw new CliError('error: must specify -f FILE|DIR|-');
-  const r = await loadManifests(files, { recursive, stdin: readStdin });
+export async function loadOrFail(files: string[], recursive: boolean, opts: { name?: string; exitCode?: number } = {}): Promise<LoadedObject[]> {
+  if (files.length === 0) throw new CliError('error: must specify -f FILE|DIR|-', opts.exitCode);
+  const r = await loadManifests(files, { recursive, stdin: readStdin, name: opts.name });
   if (!r.ok) {
-    throw new CliError(`${r.errors.map(formatManifestError).join('\n')}\nerror: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} found; nothing was applied`);
+    throw new CliError(`${r.errors.map(formatManifestError).join('\n')}\nerror: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} found; nothing was applied`, opts.exitCode);
   }
   return r.objects;
 }
 
 export const resultLine = (r: ApplyResult, suffix = '') => `${r.kind.toLowerCase()}/${r.name} ${r.action}${suffix}`;
 
+/** Every applied object of every kind, as the agent holds them. */
+export async function liveObjects(client: Client): Promise<StoredObject[]> {
+  const lists = await Promise.all(['imagepolicy', 'workload'].map((k) => client.request<{ items: StoredObject[] }>('GET', `/v1/objects/${k}`)));
+  return lists.flatMap((l) => l.items);
+}
+
+/** The server's problems (validation, conflicts) as lines, then its message. */
+export function rethrowWithDetails(err: unknown, exitCode = 1): never {
+  const d = (err as ApiError).details;
+  if (Array.isArray(d)) throw new CliError(`${d.join('\n')}\nerror: ${(err as Error).message}`, exitCode);
+  if (err instanceof CliError && exitCode !== err.exitCode) throw new CliError(err.message, exitCode);
+  throw err;
+}
+
+export interface ServerApply {
+  results: ApplyResult[];
+  plan?: PlanView;
+  workloads?: WorkloadPreview[];
+  changes?: { kind: string; name: string; action: string; live?: unknown; after?: unknown }[];
+}
+
 export function applyCommand(): Command {
   return new Command('apply')
-    .description('apply manifests (validated first, then all or nothing)')
+    .description('apply manifests (validated first, then all or nothing); Open Horizon node management policies are imported')
     .addOption(new Option('-f, --filename <path>', 'file, directory or - for stdin (repeatable)').argParser(collect))
     .option('-R, --recursive', 'process directories recursively', false)
     .addOption(new Option('--dry-run <mode>', 'client: validate and print; server: ask the agent what would change').choices(['client', 'server', 'none']))
+    .option('--prune', 'delete the objects of the --applyset that are not in the input', false)
+    .option('--applyset <name>', 'the set the objects belong to: each gets the label imagectl.dev/applyset=<id>')
+    .option('--name <name>', 'the name of an Open Horizon policy (default: its file name; needed for stdin)')
     .option('-o, --output <format>', 'json|yaml|name')
-    .action(async (opts: { filename?: string[]; recursive: boolean; dryRun?: string; output?: string }, cmd: Command) => {
+    .action(async (opts: { filename?: string[]; recursive: boolean; dryRun?: string; prune: boolean; applyset?: string; name?: string; output?: string }, cmd: Command) => {
       const format = parseOutput(opts.output, ['json', 'yaml', 'name']);
-      const objects = await loadOrFail(opts.filename ?? [], opts.recursive);
+      const setOpts: ApplyOptions = { prune: opts.prune, applyset: opts.applyset };
+      const problem = applyOptionsProblem(setOpts);
+      if (problem) throw new CliError(`error: ${problem}`);
+      const objects = await loadOrFail(opts.filename ?? [], opts.recursive, { name: opts.name });
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
       const payload = objects.map((o) => o.object);
-      let results: ApplyResult[];
+      let r: ServerApply;
       let suffix = '';
-      let plan: unknown;
       if (opts.dryRun === 'client') {
-        const live = await client.request<{ items: StoredObject[] }>('GET', '/v1/objects/imagepolicy').then((l) => l.items, () => []);
-        results = planApply(live, payload as never, new Date()).results;
+        // validated locally; the live objects only tell created from configured (none without an agent)
+        const live = await liveObjects(client).catch(() => [] as StoredObject[]);
+        const plan = planApply(live, payload as never, new Date(), setOpts);
+        if (plan.problems.length > 0) throw new CliError(`${plan.problems.join('\n')}\nerror: ${plan.problems.length} conflict(s); nothing would be applied`);
+        r = { results: plan.results };
         suffix = ' (dry run)';
       } else {
-        try {
-          const r = await client.request<{ results: ApplyResult[]; plan?: unknown }>('POST', '/v1/apply', { objects: payload, dryRun: opts.dryRun });
-          results = r.results;
-          plan = r.plan;
-        } catch (err) {
-          const d = (err as ApiError).details;
-          if (Array.isArray(d)) throw new CliError(`${d.join('\n')}\nerror: ${(err as Error).message}`);
-          throw err;
-        }
+        const body = { objects: payload, dryRun: opts.dryRun, ...(opts.prune ? { prune: true } : {}), ...(opts.applyset ? { applyset: opts.applyset } : {}) };
+        r = await client.request<ServerApply>('POST', '/v1/apply', body).catch((err: unknown) => rethrowWithDetails(err));
         if (opts.dryRun === 'server') suffix = ' (server dry run)';
       }
       if (format === 'json' || format === 'yaml') {
-        const out = { kind: 'List', items: payload, results, ...(plan ? { plan } : {}) };
+        const out = { kind: 'List', items: payload, results: r.results, ...(r.plan ? { plan: r.plan } : {}), ...(r.workloads ? { workloads: r.workloads } : {}) };
         process.stdout.write(format === 'json' ? toJson(out) : toYaml(out));
         return;
       }
-      for (const r of results) process.stdout.write(format === 'name' ? `${r.kind.toLowerCase()}/${r.name}\n` : `${resultLine(r, suffix)}\n`);
-      if (plan && format === 'table') printPlanSummary(plan as PlanView);
+      for (const x of r.results) process.stdout.write(format === 'name' ? `${x.kind.toLowerCase()}/${x.name}\n` : `${resultLine(x, suffix)}\n`);
+      if (format === 'table' && r.plan) printPlanSummary(r.plan);
+      if (format === 'table' && r.workloads) printWorkloadSummary(r.workloads);
     });
 }
 
-interface PlanView {
+export interface PlanView {
   items: { image: string; tags: string[]; when: string; rule: string | null; removeAt: string | null }[];
 }
 
@@ -74,4 +97,11 @@ function printPlanSummary(p: PlanView): void {
   for (const i of [...now, ...later]) {
     process.stdout.write(`  ${i.when === 'now' ? 'remove now' : `remove at ${i.removeAt}`}  ${i.tags.join(',') || i.image}  (${i.rule})\n`);
   }
+}
+
+function printWorkloadSummary(w: WorkloadPreview[]): void {
+  if (w.length === 0) return;
+  process.stdout.write(`\nworkloads: ${w.length} would change\n`);
+  const verb: Record<WorkloadPreview['image'], string> = { pull: 'pull image', resolve: 'resolve image digest', load: 'load archive', none: 'image present', missing: 'image missing' };
+  for (const x of w) process.stdout.write(`  workload/${x.workload}: container ${x.container}, ${verb[x.image]} (${x.reason})\n`);
 }

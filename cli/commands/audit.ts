@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { AuditRecord } from '../../lib/audit.js';
+import type { LogRecord } from '../../lib/audit.js';
 import { parseDuration } from '../../policy/duration.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
@@ -16,7 +16,7 @@ export function parseSince(s: string, now = Date.now()): number {
 
 export function auditCommand(): Command {
   return new Command('audit')
-    .description('the transition history of images, oldest first')
+    .description('the transition history of images and the mutating API calls, oldest first')
     .option('--image <ref>', 'one image: ID, tag or digest')
     .option('--since <when>', 'only records newer than a duration (1h) or a time')
     .option('-f, --follow', 'keep streaming new records', false)
@@ -31,7 +31,7 @@ export function auditCommand(): Command {
       let header = false;
       let count = 0;
       await client.stream(`/v1/audit?${q}`, (item) => {
-        const r = item as AuditRecord;
+        const r = item as LogRecord;
         count++;
         if (format === 'json') {
           process.stdout.write(`${JSON.stringify({ time: r.time, image: r.image, tags: r.tags, from: r.from, to: r.to, event: r.event, reason: r.reason, actor: r.actor })}\n`);
@@ -41,8 +41,9 @@ export function auditCommand(): Command {
           process.stdout.write(`${'TIME'.padEnd(24)}   ${'IMAGE'.padEnd(12)}   ${'TRANSITION'.padEnd(24)}   ${'TAGS'.padEnd(24)}   REASON\n`);
           header = true;
         }
-        const tr = `${r.from ?? '<new>'} -> ${r.to}`;
-        process.stdout.write(`${r.time.padEnd(24)}   ${shortId(r.image).padEnd(12)}   ${tr.padEnd(24)}   ${(r.tags.join(',') || '<none>').padEnd(24)}   ${r.reason}\n`);
+        // API calls: `api.apply -> succeeded` by their actor
+        const tr = r.event.startsWith('api.') ? `${r.event} -> ${r.to} (${r.actor})` : `${r.from ?? '<new>'} -> ${r.to}`;
+        process.stdout.write(`${r.time.padEnd(24)}   ${(r.image ? shortId(r.image) : '-').padEnd(12)}   ${tr.padEnd(24)}   ${(r.tags.join(',') || '<none>').padEnd(24)}   ${r.reason}\n`);
       });
       if (count === 0 && format !== 'json') process.stderr.write('No audit records found\n');
     });

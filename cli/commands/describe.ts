@@ -45,15 +45,37 @@ function describeImage(d: DescribeImage): string {
   return out + eventsTable(d.events);
 }
 
-type PolicyItem = ImagePolicy & { metadata: { creationTimestamp?: string; generation?: number; uid?: string }; status: { appliesToNode: boolean; reason: string } };
+type PolicyItem = ImagePolicy & {
+  metadata: { creationTimestamp?: string; generation?: number; uid?: string };
+  status: { appliesToNode: boolean; reason: string; manifests?: { dir: string; applyset: string; lastAppliedAt: string | null; error: string | null } };
+};
 
-function describePolicy(p: PolicyItem): string {
+/** Rows for the fields a policy only sometimes has: Open Horizon fields, annotations, the --manifests set. */
+function optionalPolicyRows(p: PolicyItem): [string, string][] {
+  const rows: [string, string][] = [];
+  const s = p.spec;
+  if (s.enabled !== undefined) rows.push(['Enabled', String(s.enabled)]);
+  if (s.constraints?.length) rows.push(['Constraints', s.constraints.join(' AND ')]);
+  if (s.properties) rows.push(['Properties', s.properties.map((x) => `${x.name}=${x.value}${x.type ? ` (${x.type})` : ''}`).join(', ') || '<none>']);
+  if (s.patterns?.length) rows.push(['Patterns', s.patterns.join(', ')]);
+  const ann = Object.entries(p.metadata.annotations ?? {});
+  if (ann.length) rows.push(['Annotations', ann.map(([k, v]) => `${k}=${v}`).join(', ')]);
+  const m = p.status.manifests;
+  if (m) {
+    rows.push(['Managed By', `imagectl agent --manifests ${m.dir} (applyset ${m.applyset}, last applied ${m.lastAppliedAt ?? 'never'})`]);
+    rows.push(['Sync Error', m.error ? `${m.error.replace(/:\n/g, ': ').split('\n').join('; ')} (the last good set stays applied)` : '<none>']);
+  }
+  return rows;
+}
+
+function describePolicy(p: PolicyItem, events: AuditRecord[] = []): string {
   let out = fields([
     ['Name', p.metadata.name],
     ['Labels', Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(', ') || '<none>'],
     ['Created', p.metadata.creationTimestamp ?? '<unknown>'],
     ['Generation', String(p.metadata.generation ?? '')],
     ['Applies to this node', `${p.status.appliesToNode ? 'yes' : 'no'} (${p.status.reason})`],
+    ...optionalPolicyRows(p),
   ]);
   const rules = p.spec.removal ?? [];
   out += 'Removal Rules:\n';
@@ -61,7 +83,7 @@ function describePolicy(p: PolicyItem): string {
     ? indent(table(['RULE', 'IMAGE NAME', 'DELETE AFTER', 'AGENT DOWNLOADED ONLY'], rules.map((r, i) => [`${p.metadata.name}/removal[${i}]`, r.imageName, r.deleteAfter ?? `${r.deleteAfterMinutes}m`, String(r.agentDownloadedOnly ?? false)])))
     : '  <none>\n';
   out += `Keep: ${(p.spec.keep ?? []).join(', ') || '<none>'}\n`;
-  return out;
+  return out + eventsTable(events);
 }
 
 interface WorkloadDescribe {
@@ -116,7 +138,8 @@ export function describeCommand(): Command {
       } else if (kind === 'images') {
         process.stdout.write(describeImage(await client.request<DescribeImage>('GET', `/v1/images/${encodeURIComponent(name)}/describe`)));
       } else {
-        process.stdout.write(describePolicy(await client.request<PolicyItem>('GET', `/v1/objects/imagepolicy/${encodeURIComponent(name)}`)));
+        const d = await client.request<{ object: PolicyItem; events: AuditRecord[] }>('GET', `/v1/objects/imagepolicy/${encodeURIComponent(name)}/describe`);
+        process.stdout.write(describePolicy(d.object, d.events));
       }
     });
 }

@@ -4,6 +4,7 @@ import type { ImagePolicy } from '../../crd/imagepolicy.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { ago, bytes, parseOutput, shortDuration, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
+import { matchesSelector, parseSelector } from '../selector.js';
 
 type PolicyItem = ImagePolicy & { metadata: { creationTimestamp?: string }; status: { appliesToNode: boolean; reason: string } };
 
@@ -103,18 +104,24 @@ export function getCommand(): Command {
     .argument('[name]', 'one object: a policy name, or an image ID, tag or digest')
     .option('-o, --output <format>', 'wide|json|yaml|name')
     .option('-A, --all', 'images: include removed ones (their history stays in the audit log)', false)
-    .action(async (resource: string, name: string | undefined, opts: { output?: string; all: boolean }, cmd: Command) => {
+    .option('-l, --selector <selector>', "label selector: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k (comma: and)")
+    .action(async (resource: string, name: string | undefined, opts: { output?: string; all: boolean; selector?: string }, cmd: Command) => {
       const kind = resourceOf(resource);
       const format = parseOutput(opts.output);
+      const selector = opts.selector === undefined ? undefined : parseSelector(opts.selector);
+      if (selector && !selector.ok) throw new CliError(`error: ${selector.error}`);
+      if (selector && name) throw new CliError('error: a name and a label selector (-l) cannot be used together');
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
       const path = pathOf(kind, name, opts.all);
-      const res = await client.request<{ items?: unknown[]; engine?: { reachable: boolean; error: string | null } }>('GET', path);
-      const items = (name ? [res] : res.items ?? []) as never[];
+      const res = await client.request<{ items?: unknown[]; engine?: { reachable: boolean; error: string | null }; manifests?: { dir: string; error: string | null } }>('GET', path);
+      const selected = (res.items ?? []).filter((i) => !selector?.ok || matchesSelector(selector.requirements, (i as { metadata?: { labels?: Record<string, string> } }).metadata?.labels));
+      const items = (name ? [res] : selected) as never[];
       if (format === 'json' || format === 'yaml') {
         const out = name ? res : { apiVersion: 'v1', kind: LIST_KIND[kind], items };
         process.stdout.write(format === 'json' ? toJson(out) : toYaml(out));
         return;
       }
+      if (res.manifests?.error) process.stderr.write(`warning: --manifests ${res.manifests.dir}: the last good set stays applied: ${res.manifests.error}\n`);
       if (res.engine && !res.engine.reachable) process.stderr.write(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state\n`);
       if (items.length === 0) {
         process.stderr.write('No resources found\n');

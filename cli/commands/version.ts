@@ -10,8 +10,9 @@ export function versionCommand(): Command {
       process.stdout.write(`Client Version: ${VERSION}\n`);
       if (opts.client) return;
       try {
-        const h = await clientFor(cmd.optsWithGlobals<GlobalOpts>()).request<{ version: string; engine: { reachable: boolean } }>('GET', '/v1/health');
-        process.stdout.write(`Agent Version: ${h.version}\nDocker Engine: ${h.engine.reachable ? 'reachable' : 'unreachable'}\n`);
+        const h = await clientFor(cmd.optsWithGlobals<GlobalOpts>()).request<{ version: string; engine: { reachable: boolean; error: string | null }; safeMode?: { since: string; reason: string } | null }>('GET', '/v1/health');
+        process.stdout.write(`Agent Version: ${h.version}\nDocker Engine: ${h.engine.reachable ? 'reachable' : `unreachable (${h.engine.error ?? 'unknown'})`}\n`);
+        if (h.safeMode) process.stdout.write(`Safe Mode: since ${h.safeMode.since}: ${h.safeMode.reason}; nothing is removed\n`);
       } catch (err) {
         process.stdout.write(`Agent Version: unknown (${(err as Error).message.split('\n')[0]})\n`);
       }

@@ -54,6 +54,8 @@ export class AgentProcess {
   child: ChildProcess | null = null;
   log = '';
   readonly socket: string;
+  /** extra environment for the agent process only (e.g. libfaketime in the clock test) */
+  agentEnv: Record<string, string> = {};
 
   constructor(readonly stack: StackInfo, readonly stateDir: string, readonly extraArgs: string[] = []) {
     this.socket = join(stateDir, 'imagectl.sock');
@@ -70,7 +72,7 @@ export class AgentProcess {
   /** Start the agent and wait until its API answers and it has observed the engine once. */
   async start(): Promise<void> {
     const child = spawn(process.execPath, [BIN, 'agent', '--interval', '1s', ...this.extraArgs], {
-      env: { ...process.env, ...this.env },
+      env: { ...process.env, ...this.env, ...this.agentEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;

@@ -293,6 +293,7 @@ class LocalStack implements Stack {
     readonly socketPath: string,
     port: number,
     private readonly log: (s: string) => void,
+    private readonly daemonConfig: Record<string, unknown> = {},
   ) {
     this.dockerHost = `unix://${socketPath}`;
     this.registry = `127.0.0.1:${port}`;
@@ -306,8 +307,8 @@ class LocalStack implements Stack {
   async startEngine(): Promise<void> {
     if (this.engine && !this.engine.done) return;
     const started = Date.now();
-    // Own (empty) daemon.json so a host /etc/docker/daemon.json cannot change or break this engine.
-    await fsp.writeFile(this.p('daemon.json'), '{}\n');
+    // Own daemon.json (empty unless a test asks) so a host /etc/docker/daemon.json cannot change or break this engine.
+    await fsp.writeFile(this.p('daemon.json'), `${JSON.stringify(this.daemonConfig)}\n`);
     // dockerd starts its own containerd with socket, state and config under --exec-root, so it
     // cannot collide with a system containerd or another stack.
     // No --storage-driver: dockerd picks overlay2 (root on ext4, as here) and falls back to vfs by
@@ -376,12 +377,12 @@ class LocalStack implements Stack {
   }
 }
 
-export async function startStack(opts: { root?: string; log?: (s: string) => void } = {}): Promise<Stack> {
+export async function startStack(opts: { root?: string; log?: (s: string) => void; daemonConfig?: Record<string, unknown> } = {}): Promise<Stack> {
   const root = opts.root ? path.resolve(opts.root) : await fsp.mkdtemp('/tmp/ictl-');
   await fsp.mkdir(root, { recursive: true });
   const socketPath = path.join(root, 'docker.sock');
   if (socketPath.length >= 100) throw new Error(`socket path too long for a unix socket: ${socketPath}`);
-  const stack = new LocalStack(root, socketPath, await freePort(), opts.log ?? (() => {}));
+  const stack = new LocalStack(root, socketPath, await freePort(), opts.log ?? (() => {}), opts.daemonConfig);
   installSafetyNet();
   live.add(root);
   const results = await Promise.allSettled([stack.startEngine(), stack.startRegistry()]);

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { bearerCheck, groupId, parseListen } from './auth.js';
+
+describe('bearerCheck', () => {
+  const ok = bearerCheck('s3cret-token-0123456789');
+  it('accepts exactly the token', () => {
+    expect(ok('Bearer s3cret-token-0123456789')).toBe(true);
+  });
+  it('refuses a missing, malformed, shorter, longer or different token', () => {
+    for (const h of [undefined, '', 'Bearer', 'Bearer ', 'bearer s3cret-token-0123456789', 'Basic s3cret-token-0123456789', 'Bearer s3cret-token-012345678', 'Bearer s3cret-token-01234567890', 'Bearer S3cret-token-0123456789']) {
+      expect(ok(h), String(h)).toBe(false);
+    }
+  });
+});
+
+describe('parseListen', () => {
+  it('reads HOST:PORT, a bare port on loopback, and refuses the rest', () => {
+    expect(parseListen('127.0.0.1:7443')).toEqual({ host: '127.0.0.1', port: 7443 });
+    expect(parseListen('7443')).toEqual({ host: '127.0.0.1', port: 7443 });
+    expect(parseListen('[::1]:80')).toEqual({ host: '::1', port: 80 });
+    for (const bad of ['', 'x', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:70000']) expect(() => parseListen(bad), bad).toThrow(/--listen/);
+  });
+});
+
+describe('groupId', () => {
+  const etc = 'root:x:0:\ndocker:x:998:alice\nimagectl:x:1234:\n';
+  it('resolves names and numbers', () => {
+    expect(groupId('imagectl', etc)).toBe(1234);
+    expect(groupId('42', etc)).toBe(42);
+    expect(() => groupId('nope', etc)).toThrow(/no group/);
+  });
+});
