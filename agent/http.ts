@@ -102,6 +102,17 @@ export class Router {
     let out: unknown;
     let status = 200;
     let error: string | null = null;
+    let failure: unknown;
+    // the audit record is written before the answer is sent, so a client that reads the audit
+    // right after sees its call (streamed answers are already sent: their record follows)
+    const audit = async () => {
+      if (!route || route.method === 'GET' || !this.opts.onMutation) return;
+      const r = route;
+      route = undefined; // once
+      await this.opts.onMutation({
+        verb: verbOf(r.method, r.pattern), method: r.method, path: url.pathname, actor, startedAt, status, result: out, error, note: notes.get(req) ?? {},
+      }).catch(() => undefined);
+    };
     try {
       const matching = this.routes.filter((r) => r.re.test(url.pathname));
       if (matching.length === 0) throw new HttpError(404, `no route ${url.pathname}`);
@@ -115,24 +126,44 @@ export class Router {
         throw new HttpError(400, `malformed path ${url.pathname}`);
       }
       const declared = Number(req.headers['content-length'] ?? 0);
-      if (route.method !== 'GET' && route.pattern !== '/v1/load' && declared > limit) throw tooLarge(limit);
+      if (route.method !== 'GET' && route.pattern !== '/v1/load' && declared > limit) {
+        await discard(req, DRAIN_BYTES);
+        throw tooLarge(limit);
+      }
       out = await route.handler(req, res, params, url);
+      status = res.headersSent ? res.statusCode : 200;
+      await audit();
       if (!res.headersSent && out !== undefined) sendJson(res, 200, out);
-      status = res.statusCode;
     } catch (err) {
+      failure = err;
+    }
+    if (failure !== undefined) {
+      const err = failure;
       status = err instanceof HttpError ? err.status : 500;
       error = err instanceof Error ? err.message : String(err);
+      await audit();
       if (!res.headersSent) {
         // a client that sent too much is not read any further
         if (status === 413) res.setHeader('connection', 'close');
         sendJson(res, status, { kind: 'Status', status: 'Failure', code: status, message: error, details: err instanceof HttpError ? err.details : undefined });
       } else res.end();
     }
-    if (route && route.method !== 'GET' && this.opts.onMutation) {
-      await this.opts.onMutation({
-        verb: verbOf(route.method, route.pattern), method: route.method, path: url.pathname, actor, startedAt, status, result: out, error, note: notes.get(req) ?? {},
-      }).catch(() => undefined);
-    }
+  }
+}
+
+/**
+ * How much of an oversized body is read (and dropped) before the 413, so that an ordinary client
+ * finishes sending and reads the answer instead of failing with EPIPE; past this the connection is
+ * closed under it.
+ */
+const DRAIN_BYTES = 64 * 1024 * 1024;
+
+/** Read and drop up to `max` bytes of what is left of a request. */
+async function discard(req: IncomingMessage, max: number): Promise<void> {
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > max) return;
   }
 }
 
@@ -147,11 +178,21 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export async function readJson(req: IncomingMessage, limit = limits.get(req) ?? MAX_BODY_BYTES): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
+  let over = false;
   for await (const c of req) {
     size += (c as Buffer).length;
-    if (size > limit) throw tooLarge(limit);
+    if (over) {
+      if (size > limit + DRAIN_BYTES) break;
+      continue;
+    }
+    if (size > limit) {
+      over = true;
+      chunks.length = 0;
+      continue;
+    }
     chunks.push(c as Buffer);
   }
+  if (over) throw tooLarge(limit);
   try {
     return JSON.parse(Buffer.concat(chunks).toString('utf8') || 'null');
   } catch (err) {

@@ -70,6 +70,7 @@ export interface PassStats {
   maxConcurrent: number;
   /** triggers that found a pass running and were folded into one more pass */
   coalesced: number;
+  /** engine events received */
   events: number;
 }
 
@@ -95,6 +96,7 @@ export class Reconciler {
   /** workload results acted on in the engine but not yet written (safe mode) */
   private unwritten = { downloads: new Map<string, DownloadRecord>(), statuses: new Map<string, WorkloadStatus>(), deleted: new Set<string>() };
   private skewLogged = false;
+  private readonly dangling = new Set<string>();
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -209,7 +211,6 @@ export class Reconciler {
   trigger(reason: string): void {
     if (this.stopped) return;
     if (reason === 'event') {
-      this.stats.events++;
       if (this.debounce) return;
       this.debounce = setTimeout(() => {
         this.debounce = null;
@@ -298,6 +299,7 @@ export class Reconciler {
     for (const [k, st] of wl.statuses) this.statuses.set(k, st);
     for (const k of wl.deleted) this.statuses.delete(k);
     this.lastObservation = observed;
+    this.noteDanglingContainers(observed);
     const protection = this.workloadProtection();
     const plan = planPass({
       policies: compilePolicies(this.selectedPolicies()),
@@ -371,6 +373,20 @@ export class Reconciler {
       this.safeMode = null;
     } catch (err) {
       this.enterSafeMode(err);
+    }
+  }
+
+  /**
+   * Log (once each) containers whose image is gone. dockerd has its own race: a container being
+   * created while an unforced delete of its image runs can be registered after the delete.
+   */
+  private noteDanglingContainers(observed: Observation): void {
+    const present = new Set(observed.images.map((i) => i.id));
+    for (const c of observed.containers) {
+      if (present.has(c.imageId) || this.dangling.has(c.id)) continue;
+      this.dangling.add(c.id);
+      const removed = this.images.get(c.imageId);
+      this.o.log.warn({ container: c.name, image: c.imageId, removedAt: removed?.context.removedAt ? new Date(removed.context.removedAt).toISOString() : null }, 'a container references an image that is gone (created while the engine deleted it)');
     }
   }
 
@@ -467,7 +483,11 @@ export class Reconciler {
       }
       this.events = stream;
       this.eventsBackoff = RETRY_MIN_MS;
-      stream.on('data', () => this.trigger('event'));
+      stream.on('data', (chunk: Buffer | string) => {
+        // one JSON object per line; a chunk may carry several
+        for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) this.stats.events++;
+        this.trigger('event');
+      });
       let done = false;
       const end = () => {
         if (done) return;

@@ -58,9 +58,12 @@ export async function removeImageSafely(docker: Docker, id: string): Promise<Rem
     }
     const last = tags.at(-1);
     await docker.getImage(last ?? id).remove({ force: false, noprune: false });
-    // a last tag's delete leaves the image when other references (digests) remain: delete by ID
+    // The engine may only untag the last tag and keep the image: other references (digests) remain,
+    // or a container it was creating meanwhile now uses it. Then delete by ID, and should that be
+    // refused, the last tag is restored with the others.
+    if (last) untagged.push(last);
     if ((await inspectTags(docker, id)) !== null) await docker.getImage(id).remove({ force: false, noprune: false });
-    return { kind: 'removed', untagged, deleted: last ?? id };
+    return { kind: 'removed', untagged: untagged.filter((t) => t !== last), deleted: last ?? id };
   } catch (err) {
     const status = statusOf(err);
     if (status === 404 && (await inspectTags(docker, id).catch(() => [])) === null) return { kind: 'removed', untagged, deleted: id };

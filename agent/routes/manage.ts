@@ -72,6 +72,7 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
     const rec = d.reconciler;
     noteCall(req, { reason: `rmi ${ref.slice(0, 300)}` });
     const result = await rec.exclusive(async () => {
+      if (rec.safeMode) throw new HttpError(503, `the agent is in safe mode (${rec.safeMode.reason}); nothing is removed until the store takes writes again`);
       const img = oneImage(rec.images, ref);
       const id = img.context.id;
       noteCall(req, { image: id, tags: img.context.tags });
