@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parse } from 'yaml';
-import { AgentStartError, startAgent } from '../../agent/agent.js';
 import { validateForServer } from '../../crd/server.js';
 import type { PullPolicy } from '../../crd/workload.js';
 import { parseDuration } from '../../policy/duration.js';
@@ -10,8 +9,9 @@ import { CliError } from '../client.js';
 import { resolvePaths, type GlobalOpts } from '../context.js';
 import { parseNodeConstraints } from '../node-constraints.js';
 import { probeSocket } from '../../agent/probe.js';
-import { formatRepair, repairStore } from '../../agent/repair.js';
-import { dockerFromHost } from '../../controller/docker.js';
+// The agent's modules (dockerode, level, pino) load only when the agent runs: every other
+// command starts faster without them.
+const agentModule = () => import('../../agent/agent.js');
 
 interface AgentConfigFile {
   nodeLabels?: Record<string, string>;
@@ -67,6 +67,7 @@ async function runRepair(stateDir: string, socket: string): Promise<void> {
   const live = await probeSocket(socket);
   if (live) throw new CliError(`an agent (pid ${live.pid}) is running on ${socket}; stop it before --repair`);
   try {
+    const [{ formatRepair, repairStore }, { dockerFromHost }] = await Promise.all([import('../../agent/repair.js'), import('../../controller/docker.js')]);
     process.stdout.write(formatRepair(await repairStore(stateDir, dockerFromHost())));
   } catch (err) {
     throw new CliError(`repair of ${stateDir} failed: ${(err as Error).message}`);
@@ -114,9 +115,10 @@ export function agentCommand(): Command {
       if (Buffer.byteLength(socket) > 100) throw new CliError(`socket path ${socket} is too long for a unix socket (max 100 bytes); use --socket`);
       let agent;
       try {
+        const { startAgent } = await agentModule();
         agent = await startAgent({ stateDir, socket, nodeLabels, intervalMs: interval.ms, logLevel: opts.logLevel ?? cfg.logLevel, validate: validateForServer, defaultPullPolicy, archiveDirs, nodeConstraints, manifestsDir, ...security });
       } catch (err) {
-        if (err instanceof AgentStartError) throw new CliError(err.message);
+        if (err instanceof (await agentModule()).AgentStartError) throw new CliError((err as Error).message);
         throw err;
       }
       await new Promise<void>((resolve) => {

@@ -16,7 +16,9 @@ interface DescribeImage {
 
 function eventsTable(events: AuditRecord[]): string {
   if (events.length === 0) return 'Events:  <none>\n';
-  const rows = events.map((e) => [ago(e.time), `${e.from ?? '<new>'} -> ${e.to}`, e.event, e.actor, e.reason]);
+  // API-call records (event api.pull, api.rmi, …) are not transitions: show their outcome
+  const transition = (e: AuditRecord) => (e.event.startsWith('api.') ? `(${e.to})` : `${e.from ?? '<new>'} -> ${e.to}`);
+  const rows = events.map((e) => [ago(e.time), transition(e), e.event, e.actor, e.reason]);
   return `Events:\n${indent(table(['AGE', 'TRANSITION', 'EVENT', 'ACTOR', 'REASON'], rows))}`;
 }
 
