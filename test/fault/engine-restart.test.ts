@@ -48,7 +48,8 @@ describe('engine restart', () => {
     const downAt = Date.now();
     expect(removeAt, 'the engine took too long to stop: the countdown ended before').toBeGreaterThan(downAt);
     await waitFor('the agent to notice', async () => (await health(agent.socket)).engine.reachable === false, 15_000);
-    expect(agent.log).toContain('lost the Docker engine');
+    // the log arrives on the agent's stderr pipe, which may be read after the health answer
+    await waitFor('the agent to log the loss', async () => agent.log.includes('lost the Docker engine'), 5_000);
     // the API keeps serving from what the agent knows, and says the engine is unreachable
     const list = await agent.json<{ items: { metadata: { name: string } }[]; engine?: { reachable: boolean } }>(['get', 'images', '-o', 'json']);
     expect(list.items.map((i) => i.metadata.name)).toEqual(expect.arrayContaining([used, due]));
@@ -67,7 +68,7 @@ describe('engine restart', () => {
       const removable = (await auditLog(agent.socket, due)).find((r) => r.to === 'removable')!;
       expect(Date.parse(removable.time)).toBeGreaterThanOrEqual(w0);
       expect(w.deletes.get(due) ?? Date.now()).toBeGreaterThanOrEqual(upAt - 1000);
-      expect(agent.log).toMatch(/connected to the Docker engine[\s\S]*lost the Docker engine[\s\S]*connected to the Docker engine/);
+      await waitFor('the agent to log the reconnect', async () => /connected to the Docker engine[\s\S]*lost the Docker engine[\s\S]*connected to the Docker engine/.test(agent.log), 5_000);
       // the container survived the engine restart (stopped): its image stays, in use
       expect((await docker.getImage(used).inspect()).Id).toBe(used);
       expect((await images(agent.socket)).find((i) => i.metadata.name === used)!.status.state).toBe('in-use');
