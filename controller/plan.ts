@@ -5,6 +5,7 @@
  */
 import type { AuditRecord } from '../lib/audit.js';
 import { decide, type CompiledPolicies } from '../policy/match.js';
+import { normalize } from '../reference/reference.js';
 import { removeAt, type ImageEvent } from '../statemachines/image.js';
 import { startImage, stepImage, type PersistedImage } from '../statemachines/runtime.js';
 import { usersByImage, type Observation } from './observation.js';
@@ -27,6 +28,13 @@ export interface PassInput {
   workloadRefs?: ReadonlyMap<string, string>;
   /** image ID → workload name, for the images that workloads run */
   workloadIds?: ReadonlyMap<string, string>;
+  /**
+   * Arriving through the agent right now (a pull or load in flight): a new image that matches is
+   * not tracked until its download is recorded, so it is never mistaken for a discovered one.
+   * An entry starting with `*` defers every new image (a load, whose references are not known
+   * before it ends).
+   */
+  arriving?: ReadonlySet<string>;
   now: number;
   actor?: string;
 }
@@ -81,6 +89,7 @@ export function planPass(input: PassInput): PassPlan {
     seen.add(img.id);
     const dl = downloads.get(img.id);
     let current = persisted.get(img.id);
+    if (!current && !dl && input.arriving?.size && isArriving(input.arriving, img.tags, img.repoDigests)) continue;
     if (!current) {
       current = startImage({ id: img.id, now, agentDownloaded: dl !== undefined, downloadedAt: dl?.at ?? null, reason: dl ? `downloaded by the agent (${dl.via})` : 'discovered in the engine' });
       current.context.tags = img.tags;
@@ -119,4 +128,9 @@ export function planPass(input: PassInput): PassPlan {
     }, actor);
   }
   return out;
+}
+
+function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {
+  for (const a of arriving) if (a.startsWith('*')) return true;
+  return [...tags, ...repoDigests].some((r) => arriving.has(normalize(r)));
 }

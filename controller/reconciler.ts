@@ -81,6 +81,8 @@ export class Reconciler {
   downloads = new Map<string, DownloadRecord>();
   policies: ImagePolicy[] = [];
   workloads: Workload[] = [];
+  /** references being pulled or loaded through the API right now (see PassInput.arriving) */
+  readonly arriving = new Set<string>();
   statuses = new Map<string, WorkloadStatus>();
   lastObservation: Observation | null = null;
   engine: EngineStatus = { reachable: false, error: 'not contacted yet', since: new Date().toISOString() };
@@ -308,6 +310,7 @@ export class Reconciler {
       downloads: this.downloads,
       workloadRefs: protection.refs,
       workloadIds: protection.ids,
+      arriving: this.arriving,
       now: this.now(),
     });
     // write ahead: the plan (every `-> removable` among it) is on disk before anything is deleted

@@ -9,7 +9,8 @@ import { applyEvent, type DownloadRecord } from '../../controller/plan.js';
 import { localImage, pullImage } from '../../controller/pull.js';
 import { removeImageSafely } from '../../controller/remove.js';
 import { orphanedResidual, removeResidual } from '../../controller/archives.js';
-import { parseReference, familiar } from '../../reference/reference.js';
+import { randomUUID } from 'node:crypto';
+import { familiar, normalizeWithDefaultTag, parseReference } from '../../reference/reference.js';
 import type { ApiDeps } from '../deps.js';
 import { actorOf, HttpError, noteCall, readJson, type Router } from '../http.js';
 import { imageItem } from '../views.js';
@@ -32,8 +33,15 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
     if (!parsed.ok) throw new HttpError(400, `invalid image reference ${JSON.stringify(body.ref)}: ${parsed.error}`);
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     try {
-      const id = await pullImage(d.docker, body.ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
-      await recordDownloads(d, [[id, { at: d.reconciler.now(), via: `pull ${familiar(body.ref)}` }]]);
+      const arriving = normalizeWithDefaultTag(body.ref);
+      d.reconciler.arriving.add(arriving);
+      let id: string;
+      try {
+        id = await pullImage(d.docker, body.ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
+        await recordDownloads(d, [[id, { at: d.reconciler.now(), via: `pull ${familiar(body.ref)}` }]]);
+      } finally {
+        d.reconciler.arriving.delete(arriving);
+      }
       const img = d.reconciler.images.get(id);
       noteCall(req, { image: id, tags: img?.context.tags ?? [body.ref], ok: true, reason: `pull ${body.ref}: ${id}` });
       res.end(`${JSON.stringify({ done: true, imageId: id, image: img ? imageItem(img) : null })}\n`);
@@ -48,19 +56,26 @@ export function manageRoutes(r: Router, d: ApiDeps): void {
     if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new HttpError(400, 'digest must be sha256:<64 hex digits>');
     const name = url.searchParams.get('name') ?? 'stdin';
     noteCall(req, { reason: `load ${name.slice(0, 300)}` });
-    let loaded;
-    try {
-      loaded = await loadCached(d.archives, d.docker, req, digest);
-    } catch (err) {
-      throw new HttpError(422, errorText(err));
-    }
+    let loaded: Awaited<ReturnType<typeof loadCached>>;
     const ids = new Set<string>();
-    for (const ref of loaded.refs) {
-      const img = await localImage(d.docker, ref);
-      if (img) ids.add(img.id);
+    // a load's references are unknown until it ends: defer every new image meanwhile
+    const token = `*${randomUUID()}`;
+    d.reconciler.arriving.add(token);
+    try {
+      try {
+        loaded = await loadCached(d.archives, d.docker, req, digest);
+      } catch (err) {
+        throw new HttpError(422, errorText(err));
+      }
+      for (const ref of loaded.refs) {
+        const img = await localImage(d.docker, ref);
+        if (img) ids.add(img.id);
+      }
+      const at = d.reconciler.now();
+      await recordDownloads(d, [...ids].map((id) => [id, { at, via: `load ${name}`, residual: [loaded.cachePath] }]));
+    } finally {
+      d.reconciler.arriving.delete(token);
     }
-    const at = d.reconciler.now();
-    await recordDownloads(d, [...ids].map((id) => [id, { at, via: `load ${name}`, residual: [loaded.cachePath] }]));
     noteCall(req, { image: ids.size === 1 ? [...ids][0]! : null, tags: loaded.refs, reason: `load ${name}: ${loaded.refs.join(', ')} (${loaded.digest})` });
     return { loaded: loaded.refs, images: [...ids], archiveDigest: loaded.digest };
   });
