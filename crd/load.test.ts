@@ -153,7 +153,7 @@ describe('files, directories and stdin', () => {
     expectErrors(errorsOf(r), '<stdin>', [[1, 1, '', 'file too large']]);
   });
 
-  it.skipIf(process.platform !== 'linux')('stops reading a device with no end', async () => {
+  it('stops reading a device with no end', async () => {
     expectErrors(errorsOf(await loadManifests(['/dev/zero'])), '/dev/zero', [[1, 1, '', 'file too large']]);
   });
 
