@@ -116,6 +116,18 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     s.closeAllConnections();
   });
 
+  /** Stop the loop, close the listeners and the store, remove the socket (start failure or stop). */
+  const teardown = async () => {
+    await reconciler.stop();
+    await closeServer(server);
+    if (tcp) await closeServer(tcp);
+    await store.close();
+    try {
+      unlinkSync(o.socket);
+    } catch {
+      // not created, or already gone
+    }
+  };
   try {
     socketActor = await listenUnix(server, o.socket, o.socketGroup);
     if (o.listen) {
@@ -126,15 +138,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
     await reconciler.start();
   } catch (err) {
-    await reconciler.stop();
-    await closeServer(server);
-    if (tcp) await closeServer(tcp);
-    await store.close();
-    try {
-      unlinkSync(o.socket);
-    } catch {
-      // not created
-    }
+    await teardown();
     if (err instanceof ListenError || err instanceof AgentStartError) throw new AgentStartError(err.message);
     throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
   }
@@ -145,15 +149,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     (stopping ??= (async () => {
       log.info({}, 'agent stopping');
       await watch?.stop();
-      await reconciler.stop();
-      await closeServer(server);
-      if (tcp) await closeServer(tcp);
-      await store.close();
-      try {
-        unlinkSync(o.socket);
-      } catch {
-        // already gone
-      }
+      await teardown();
     })());
   return { stop, reconciler };
 }
