@@ -6,7 +6,7 @@
 import type { AuditRecord } from '../lib/audit.js';
 import { decide, type CompiledPolicies } from '../policy/match.js';
 import { normalize } from '../reference/reference.js';
-import { removeAt, type ImageEvent } from '../statemachines/image.js';
+import { observeChangesNothing, removeAt, type ImageEvent, type ObserveEvent } from '../statemachines/image.js';
 import { startImage, stepImage, type PersistedImage } from '../statemachines/runtime.js';
 import { usersByImage, type Observation } from './observation.js';
 
@@ -101,7 +101,7 @@ export function planPass(input: PassInput): PassPlan {
     let verdict = decide(policies, { tags: img.tags, repoDigests: img.repoDigests, agentDownloaded }, input.workloadRefs);
     const wl = input.workloadIds?.get(img.id);
     if (wl && !verdict.protectedBy) verdict = { ...verdict, protectedBy: `workload ${wl}` };
-    const next = applyEvent(out, current, {
+    const ev: ObserveEvent = {
       type: 'OBSERVE',
       now,
       present: true,
@@ -112,7 +112,9 @@ export function planPass(input: PassInput): PassPlan {
       rule: verdict.rule ? { id: verdict.rule.id, deleteAfterMs: verdict.rule.deleteAfterMs, deleteAfter: verdict.rule.deleteAfter } : null,
       protectedBy: verdict.protectedBy,
       ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),
-    }, actor);
+    };
+    // a steady-state observation: the machine would stay as it is, so it is not stepped
+    const next = observeChangesNothing(current.state, current.context, ev) ? current : applyEvent(out, current, ev, actor);
     if (next.state === 'removable') out.remove.push(img.id);
     if (next.state === 'idle') {
       const due = removeAt(next.context);

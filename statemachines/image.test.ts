@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { removeAt, type ObserveEvent } from './image.js';
+import { seededRandom } from '../test/helpers/rng.js';
+import { observeChangesNothing, removeAt, type ObserveEvent } from './image.js';
 import { startImage, stepImage, type PersistedImage } from './runtime.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -127,5 +128,61 @@ describe('image machine', () => {
     const s = stepImage(p, obs(T0 + 1, { usedBy: ['web'], tags: ['fixture/a:1', 'fixture/a:2'] }));
     expect(s.transitioned).toBe(false);
     expect(s.next.context.tags).toEqual(['fixture/a:1', 'fixture/a:2']);
+  });
+});
+
+describe('observeChangesNothing (the planner skips the machine when it holds)', () => {
+  const states = ['downloaded', 'in-use', 'idle', 'removable', 'removed'] as const;
+  const pick = <T,>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const rules = [null, rule, { id: 'p/removal[1]', deleteAfterMs: 30_000, deleteAfter: '30s' }, { id: 'p/removal[0]', deleteAfterMs: 60_000, deleteAfter: '1m' }];
+
+  it('holds only when stepping the machine changes neither state nor context (randomized, seeded)', () => {
+    const r = seededRandom(20261123);
+    let skipped = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const ctx = {
+        ...fresh().context,
+        tags: pick(r, [['fixture/a:1'], ['fixture/a:1', 'fixture/a:2'], []]),
+        repoDigests: pick(r, [[], ['fixture/a@sha256:11']]),
+        sizeBytes: pick(r, [10, 11]),
+        agentDownloaded: r() < 0.3,
+        downloadedAt: pick(r, [null, T0]),
+        lastUsedAt: pick(r, [null, T0, T0 + 20_000]),
+        rule: pick(r, [null, 'p/removal[0]', 'p/removal[1]']),
+        deleteAfterMs: pick(r, [null, 30_000, 60_000]),
+        protectedBy: pick(r, [null, 'keep x']),
+        usedBy: pick(r, [[], ['web'], ['web', 'db']]),
+      };
+      const p: PersistedImage = { state: pick(r, states), context: ctx };
+      // each observed field is the tracked one most of the time, so that no-op steps are common
+      const keep = <T,>(mine: T, other: T): T => (r() < 0.85 ? mine : other);
+      const ctxRule = rules.find((x) => x?.id === ctx.rule && x?.deleteAfterMs === ctx.deleteAfterMs) ?? null;
+      const ev = obs(T0 + pick(r, [0, 25_000, 50_000, 90_000]), {
+        present: r() < 0.95,
+        tags: keep(ctx.tags, pick(r, [['fixture/a:1'], ['fixture/a:1', 'fixture/a:2'], []])),
+        repoDigests: keep(ctx.repoDigests, pick(r, [[], ['fixture/a@sha256:11']])),
+        sizeBytes: keep(ctx.sizeBytes, pick(r, [10, 11])),
+        usedBy: keep(ctx.usedBy, pick(r, [[], ['web'], ['web', 'db']])),
+        rule: keep(ctxRule, pick(r, rules)),
+        protectedBy: keep(ctx.protectedBy, pick(r, [null, 'keep x'])),
+        ...(r() < 0.3 ? { agentDownloaded: true, downloadedAt: keep(ctx.downloadedAt, pick(r, [null, T0])) } : {}),
+      });
+      if (!observeChangesNothing(p.state, p.context, ev)) continue;
+      skipped++;
+      const s = stepImage(p, ev);
+      expect(s.next.state).toBe(p.state);
+      expect(JSON.stringify(s.next.context)).toBe(JSON.stringify(p.context));
+    }
+    // the generator reaches the no-op case often enough for the check to mean something
+    expect(skipped).toBeGreaterThan(200);
+  });
+
+  it('is false for a step that changes something', () => {
+    const idle = run(fresh(), obs(T0));
+    expect(observeChangesNothing(idle.state, idle.context, obs(T0 + 1))).toBe(true);
+    expect(observeChangesNothing(idle.state, idle.context, obs(T0 + 30_000))).toBe(false); // due
+    expect(observeChangesNothing(idle.state, idle.context, obs(T0 + 1, { usedBy: ['web'] }))).toBe(false);
+    expect(observeChangesNothing(idle.state, idle.context, obs(T0 + 1, { sizeBytes: 11 }))).toBe(false);
+    expect(observeChangesNothing(idle.state, idle.context, obs(T0 + 1, { present: false }))).toBe(false);
   });
 });
