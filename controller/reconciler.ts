@@ -40,7 +40,7 @@ export interface ReconcilerOptions {
   nodeConstraints?: readonly string[];
   /** periodic full resync, ms */
   intervalMs: number;
-  /** debounce for engine events, ms */
+  /** engine events run at most one pass per this window, ms (the first one at once) */
   debounceMs?: number;
   now?: () => number;
   log: Logger;
@@ -103,6 +103,8 @@ export class Reconciler {
   private again = false;
   private stopped = false;
   private debounce: NodeJS.Timeout | null = null;
+  /** when the last pass for engine events was asked for (performance.now(): monotonic) */
+  private lastEventPassAt = -Infinity;
   private dueTimer: NodeJS.Timeout | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -209,15 +211,28 @@ export class Reconciler {
     return out;
   }
 
-  /** Ask for a pass soon. Engine events are debounced; other triggers run at once. */
+  /**
+   * Ask for a pass soon. Other triggers run at once. Engine events are rate-limited, not delayed:
+   * the first event after a quiet spell runs a pass at once (leading edge), and events within
+   * `debounceMs` of that pass's start are folded into one pass at the end of the window, so a
+   * storm costs at most one pass per window.
+   */
   trigger(reason: string): void {
     if (this.stopped) return;
     if (reason === 'event') {
       if (this.debounce) return;
+      const window = this.o.debounceMs ?? 100;
+      const wait = this.lastEventPassAt + window - performance.now();
+      if (wait <= 0) {
+        this.lastEventPassAt = performance.now();
+        void this.runPass(reason);
+        return;
+      }
       this.debounce = setTimeout(() => {
         this.debounce = null;
+        this.lastEventPassAt = performance.now();
         void this.runPass(reason);
-      }, this.o.debounceMs ?? 100);
+      }, wait);
       return;
     }
     void this.runPass(reason);
