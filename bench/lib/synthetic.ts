@@ -5,18 +5,7 @@
  */
 import type { ImagePolicy } from '../../crd/imagepolicy.js';
 import type { Observation, ObservedImage } from '../../controller/observation.js';
-
-/** mulberry32 */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../test/helpers/rng.js';
 
 export interface Namespace {
   /** `registry.local/team-` or `benchb2/t` */

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { auditLog, call, health, images } from './helpers/api.js';
 import { EngineProxy } from './helpers/engine-proxy.js';
 import { deletionsWereDue, stateAgrees, watchDeletes } from './helpers/invariants.js';
-import { faultSeed, seededRandom } from './helpers/rng.js';
+import { faultSeed, seededRandom } from '../helpers/rng.js';
 
 const stack = stackInfo();
 const R = stack.registry;

@@ -13,7 +13,7 @@ import { stackInfo } from '../stack/context.js';
 import { buildFixture, dockerFor, FIXTURE_CMD, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
 import { auditLog, call, images } from './helpers/api.js';
 import { EngineProxy } from './helpers/engine-proxy.js';
-import { faultSeed, seededRandom } from './helpers/rng.js';
+import { faultSeed, seededRandom } from '../helpers/rng.js';
 
 const stack = stackInfo();
 let docker: Dockerode;
