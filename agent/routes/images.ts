@@ -3,6 +3,7 @@ import type { ImagePolicy } from '../../crd/imagepolicy.js';
 import type { Reconciler } from '../../controller/reconciler.js';
 import type { LogRecord } from '../../lib/audit.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
+import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../deps.js';
 import { HttpError, type Router } from '../http.js';
 import { explainImage, imageItem, resolveImage } from '../views.js';
@@ -64,8 +65,14 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     const id: string | undefined = ref ? oneImage(rec.images, ref).context.id : undefined;
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     const write = (a: LogRecord) => res.write(`${JSON.stringify(a)}\n`);
-    if (id) for (const a of await d.store.auditForImage(id, { since })) write(a);
-    else for await (const a of d.store.auditLog({ since, apiCalls: true })) write(a);
+    // the history streams from the store at the reader's pace: wait for 'drain' when the socket's
+    // buffer is full, so that a slow reader never makes the agent hold the rest in memory
+    const history = id ? (await d.store.auditForImage(id, { since }))[Symbol.iterator]() : d.store.auditLog({ since, apiCalls: true });
+    for await (const a of history) {
+      if (res.destroyed) return;
+      if (!write(a)) await drained(res);
+    }
+    if (res.destroyed) return;
     if (!follow) {
       res.end();
       return;
@@ -76,5 +83,18 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     d.store.on('audit', onAudit);
     await new Promise<void>((resolve) => req.on('close', resolve));
     d.store.off('audit', onAudit);
+  });
+}
+
+/** Resolves when the response can take more data, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
   });
 }
