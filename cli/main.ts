@@ -1,41 +1,14 @@
 #!/usr/bin/env node
 /** imagectl: a kubectl-like CLI for the imagectl agent. */
-import { Command, CommanderError, Option } from 'commander';
-import { VERSION } from '../lib/version.js';
+import { CommanderError } from 'commander';
 import { CliError } from './client.js';
-import { agentCommand } from './commands/agent.js';
-import { applyCommand } from './commands/apply.js';
-import { auditCommand } from './commands/audit.js';
-import { crdsCommand } from './commands/crds.js';
-import { deleteCommand } from './commands/delete.js';
-import { describeCommand } from './commands/describe.js';
-import { diffCommand } from './commands/diff.js';
-import { explainCommand } from './commands/explain.js';
-import { getCommand } from './commands/get.js';
-import { pullCommand, refreshCommand, rmiCommand } from './commands/images.js';
-import { newCommand } from './commands/new.js';
-import { planCommand } from './commands/plan.js';
-import { versionCommand } from './commands/version.js';
-
-export function buildProgram(): Command {
-  const program = new Command('imagectl')
-    .description('declarative control of container images on edge devices')
-    .version(VERSION, '--version')
-    .addOption(new Option('--state-dir <dir>', 'agent state directory (default ./.imagectl, or /var/lib/imagectl for root)').env('IMAGECTL_STATE_DIR'))
-    .addOption(new Option('--socket <path>', 'agent API socket (default <state-dir>/imagectl.sock)').env('IMAGECTL_SOCKET'))
-    .showHelpAfterError()
-    .exitOverride();
-  for (const c of [agentCommand(), applyCommand(), deleteCommand(), getCommand(), describeCommand(), auditCommand(), planCommand(), pullCommand(), rmiCommand(), refreshCommand(), newCommand(), versionCommand()]) {
-    program.addCommand(c.exitOverride().showHelpAfterError());
-  }
-  // these set their own exit handling (diff: usage errors exit 2, since 1 means "differences")
-  for (const c of [diffCommand(), explainCommand(), crdsCommand()]) program.addCommand(c);
-  return program;
-}
+import { programFor } from './program.js';
 
 async function main(): Promise<void> {
   try {
-    await buildProgram().parseAsync(process.argv);
+    // only the module of the command that runs is loaded (see program.ts)
+    const program = await programFor(process.argv.slice(2));
+    await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {
       process.exitCode = err.exitCode;

@@ -1,5 +1,4 @@
 /** kubectl-style output: aligned tables, -o json|yaml|name, human times and sizes. */
-import { stringify } from 'yaml';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
@@ -19,7 +18,9 @@ export function toJson(v: unknown): string {
   return `${JSON.stringify(v, null, 2)}\n`;
 }
 
-export function toYaml(v: unknown): string {
+/** yaml is loaded only when YAML is printed: most commands never do. */
+export async function toYaml(v: unknown): Promise<string> {
+  const { stringify } = await import('yaml');
   return stringify(v, { lineWidth: 0 });
 }
 

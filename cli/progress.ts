@@ -2,7 +2,7 @@
  * Pull progress: one bar per layer on a TTY (cli-progress), nothing while piped (only the result
  * line is printed). Errors always reach stderr.
  */
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { ProgressItem } from '../controller/pull.js';
 
 export interface PullProgress {
@@ -10,13 +10,15 @@ export interface PullProgress {
   stop(): void;
 }
 
-export function pullProgress(stream: NodeJS.WriteStream = process.stderr): PullProgress {
+/** cli-progress is loaded only for a TTY. */
+export async function pullProgress(stream: NodeJS.WriteStream = process.stderr): Promise<PullProgress> {
   if (!stream.isTTY) return { update: () => {}, stop: () => {} };
+  const { default: cliProgress } = await import('cli-progress');
   const multi = new cliProgress.MultiBar(
     { stream, format: ' {id} {phase} [{bar}] {percentage}% {value}/{total}', hideCursor: true, clearOnComplete: false, barsize: 24, forceRedraw: true },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, cliProgress.SingleBar>();
+  const bars = new Map<string, SingleBar>();
   return {
     update(item) {
       if (!item.id || !item.status) return;

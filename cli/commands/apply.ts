@@ -77,7 +77,7 @@ export function applyCommand(): Command {
       }
       if (format === 'json' || format === 'yaml') {
         const out = { kind: 'List', items: payload, results: r.results, ...(r.plan ? { plan: r.plan } : {}), ...(r.workloads ? { workloads: r.workloads } : {}) };
-        process.stdout.write(format === 'json' ? toJson(out) : toYaml(out));
+        process.stdout.write(format === 'json' ? toJson(out) : await toYaml(out));
         return;
       }
       for (const x of r.results) process.stdout.write(format === 'name' ? `${x.kind.toLowerCase()}/${x.name}\n` : `${resultLine(x, suffix)}\n`);

@@ -2,7 +2,6 @@ import { Command } from 'commander';
 import { findKind } from '../../crd/kinds.js';
 import { CliError, type ApiError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { loadOrFail } from './apply.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -19,6 +18,8 @@ export function deleteCommand(): Command {
       const targets: { kind: string; name: string }[] = [];
       if (opts.filename?.length) {
         if (kind) throw new CliError('error: give either -f or KIND NAME, not both');
+        // the manifest loader (yaml, the validator) only for -f
+        const { loadOrFail } = await import('./apply.js');
         for (const o of await loadOrFail(opts.filename, opts.recursive, { name: opts.name })) targets.push({ kind: o.object.kind, name: o.object.metadata.name });
       } else {
         if (!kind || names.length === 0) throw new CliError('error: must specify -f FILE or KIND NAME');

@@ -48,7 +48,7 @@ async function runDiff(opts: { filename?: string[]; recursive: boolean; prune: b
   let out = '';
   for (const ch of r.changes ?? []) {
     const ref = `${ch.kind.toLowerCase()}/${ch.name}`;
-    const d = unifiedDiff(ch.live ? toYaml(ch.live) : '', ch.after ? toYaml(ch.after) : '', `live/${ref}`, `merged/${ref}`);
+    const d = unifiedDiff(ch.live ? await toYaml(ch.live) : '', ch.after ? await toYaml(ch.after) : '', `live/${ref}`, `merged/${ref}`);
     if (d) out += `diff -u -N live/${ref} merged/${ref}\n${d}`;
   }
   process.stdout.write(out);

@@ -118,7 +118,7 @@ export function getCommand(): Command {
       const items = (name ? [res] : selected) as never[];
       if (format === 'json' || format === 'yaml') {
         const out = name ? res : { apiVersion: 'v1', kind: LIST_KIND[kind], items };
-        process.stdout.write(format === 'json' ? toJson(out) : toYaml(out));
+        process.stdout.write(format === 'json' ? toJson(out) : await toYaml(out));
         return;
       }
       if (res.manifests?.error) process.stderr.write(`warning: --manifests ${res.manifests.dir}: the last good set stays applied: ${res.manifests.error}\n`);

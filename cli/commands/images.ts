@@ -45,7 +45,7 @@ export function pullCommand(): Command {
         return;
       }
       if (!ref) throw new CliError('error: give an image reference, or --archive FILE');
-      const progress = pullProgress();
+      const progress = await pullProgress();
       let result: { done?: boolean; imageId?: string; error?: string } = {};
       try {
         await client.streamPost('/v1/pull', { ref }, (line) => {

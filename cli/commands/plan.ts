@@ -22,7 +22,7 @@ export function planCommand(): Command {
       const format = parseOutput(opts.output, ['json', 'yaml']);
       const plan = await clientFor(cmd.optsWithGlobals<GlobalOpts>()).request<{ now: string; items: PlanItem[] }>('GET', '/v1/plan');
       if (format === 'json' || format === 'yaml') {
-        process.stdout.write(format === 'json' ? toJson(plan) : toYaml(plan));
+        process.stdout.write(format === 'json' ? toJson(plan) : await toYaml(plan));
         return;
       }
       const now = Date.parse(plan.now);

@@ -1,0 +1,96 @@
+/**
+ * The CLI's commands, loaded on demand. Each command module pulls in what it needs (yaml, the
+ * manifest validator, cli-progress, the agent), so main.ts loads only the module of the command
+ * that runs; help, `help`, no command and an unknown command get the full program, so their output
+ * and errors are those of every command together.
+ */
+import { Command, Option } from 'commander';
+import { VERSION } from '../lib/version.js';
+
+export interface CommandEntry {
+  name: string;
+  /** the command's aliases, if it has any (the full program is used when one is missing here) */
+  aliases?: readonly string[];
+  /** the command sets its own exit handling (diff: usage errors exit 2, since 1 means "differences") */
+  ownExit?: boolean;
+  load(): Promise<Command>;
+}
+
+/** Every command, in the order of the help output. */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'agent', load: async () => (await import('./commands/agent.js')).agentCommand() },
+  { name: 'apply', load: async () => (await import('./commands/apply.js')).applyCommand() },
+  { name: 'delete', load: async () => (await import('./commands/delete.js')).deleteCommand() },
+  { name: 'get', load: async () => (await import('./commands/get.js')).getCommand() },
+  { name: 'describe', load: async () => (await import('./commands/describe.js')).describeCommand() },
+  { name: 'audit', load: async () => (await import('./commands/audit.js')).auditCommand() },
+  { name: 'plan', load: async () => (await import('./commands/plan.js')).planCommand() },
+  { name: 'pull', load: async () => (await import('./commands/images.js')).pullCommand() },
+  { name: 'rmi', load: async () => (await import('./commands/images.js')).rmiCommand() },
+  { name: 'refresh', load: async () => (await import('./commands/images.js')).refreshCommand() },
+  { name: 'new', load: async () => (await import('./commands/new.js')).newCommand() },
+  { name: 'version', load: async () => (await import('./commands/version.js')).versionCommand() },
+  { name: 'diff', ownExit: true, load: async () => (await import('./commands/diff.js')).diffCommand() },
+  { name: 'explain', ownExit: true, load: async () => (await import('./commands/explain.js')).explainCommand() },
+  { name: 'crds', ownExit: true, load: async () => (await import('./commands/crds.js')).crdsCommand() },
+];
+
+/** The program's own options; each takes a value (as `--opt VALUE` or `--opt=VALUE`). */
+const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket'];
+
+function baseProgram(): Command {
+  return new Command('imagectl')
+    .description('declarative control of container images on edge devices')
+    .version(VERSION, '--version')
+    .addOption(new Option('--state-dir <dir>', 'agent state directory (default ./.imagectl, or /var/lib/imagectl for root)').env('IMAGECTL_STATE_DIR'))
+    .addOption(new Option('--socket <path>', 'agent API socket (default <state-dir>/imagectl.sock)').env('IMAGECTL_SOCKET'))
+    .showHelpAfterError()
+    .exitOverride();
+}
+
+function addCommand(program: Command, entry: CommandEntry, cmd: Command): void {
+  program.addCommand(entry.ownExit ? cmd : cmd.exitOverride().showHelpAfterError());
+}
+
+/** The whole CLI, every command loaded. */
+export async function buildProgram(): Promise<Command> {
+  const program = baseProgram();
+  const commands = await Promise.all(COMMANDS.map((e) => e.load()));
+  COMMANDS.forEach((e, i) => addCommand(program, e, commands[i]!));
+  return program;
+}
+
+/**
+ * The command word of `args` (argv without node and the script): the first argument that is not
+ * one of the program's options or its value. Undefined when an option of any other kind comes
+ * first (`--help`, `--version`, a mistake), or when the program would report an error of its own
+ * (and so print its help): the full program deals with those.
+ */
+export function commandWord(args: readonly string[]): string | undefined {
+  // a program option without its value (last, wherever the command is) is the program's error
+  if (args.length > 0 && GLOBAL_VALUE_OPTIONS.includes(args.at(-1)!)) return undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (GLOBAL_VALUE_OPTIONS.includes(a)) {
+      i++;
+      continue;
+    }
+    if (GLOBAL_VALUE_OPTIONS.some((o) => a.startsWith(`${o}=`))) continue;
+    return a.startsWith('-') ? undefined : a;
+  }
+  return undefined;
+}
+
+export function findCommand(word: string | undefined): CommandEntry | undefined {
+  if (word === undefined) return undefined;
+  return COMMANDS.find((e) => e.name === word || e.aliases?.includes(word));
+}
+
+/** The program for `args`: with only the command that runs when there is one, else every command. */
+export async function programFor(args: readonly string[]): Promise<Command> {
+  const entry = findCommand(commandWord(args));
+  if (!entry) return buildProgram();
+  const program = baseProgram();
+  addCommand(program, entry, await entry.load());
+  return program;
+}
