@@ -1,5 +1,5 @@
-import type Docker from 'dockerode';
 import type { ArchiveStore } from '../controller/archives.js';
+import type { EngineClient } from '../controller/engine.js';
 import type { Reconciler } from '../controller/reconciler.js';
 import type { Store } from '../store/store.js';
 import type { ManifestWatchStatus } from './watch.js';
@@ -12,7 +12,7 @@ export interface ApiDeps {
   /** server-side validation; returns error messages (empty when valid) */
   validate: (objects: unknown[]) => string[];
   stateDir: string;
-  docker: Docker;
+  docker: EngineClient;
   archives: ArchiveStore;
   /** the node's Open Horizon constraints (`--node-constraint`), matched against policy properties */
   nodeConstraints?: readonly string[];

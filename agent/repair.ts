@@ -13,8 +13,8 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Level } from 'level';
-import type Docker from 'dockerode';
 import { observe } from '../controller/docker.js';
+import type { EngineClient } from '../controller/engine.js';
 import { auditOf, type DownloadRecord } from '../controller/plan.js';
 import { LABEL_MANAGED, LABEL_WORKLOAD } from '../controller/workloads.js';
 import { startImage, type PersistedImage } from '../statemachines/runtime.js';
@@ -108,7 +108,7 @@ async function scanKeys(dir: string): Promise<{ keys: Map<string, Set<string>>; 
   }
 }
 
-export async function repairStore(stateDir: string, docker: Docker | null, now = Date.now()): Promise<RepairReport> {
+export async function repairStore(stateDir: string, docker: EngineClient | null, now = Date.now()): Promise<RepairReport> {
   if (!existsSync(join(stateDir, 'CURRENT')) && !readdirSync(stateDir).some((f) => LEVELDB_FILE.test(f))) throw new Error(`${stateDir} holds no store to repair`);
   const backup = join(stateDir, `repair-backup-${new Date(now).toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(backup, { recursive: true, mode: 0o700 });

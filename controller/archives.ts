@@ -11,7 +11,7 @@ import { mkdir, realpath, rename, rm } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
-import type Docker from 'dockerode';
+import type { EngineClient } from './engine.js';
 import { loadArchive } from './pull.js';
 
 export interface ArchiveStore {
@@ -77,7 +77,7 @@ export async function cacheArchive(store: ArchiveStore, source: Readable, expect
 }
 
 /** Cache and load an archive; returns what the engine loaded and the cached copy (residual data). */
-export async function loadCached(store: ArchiveStore, docker: Docker, source: Readable, expected?: string): Promise<{ refs: string[]; cachePath: string; digest: string }> {
+export async function loadCached(store: ArchiveStore, docker: EngineClient, source: Readable, expected?: string): Promise<{ refs: string[]; cachePath: string; digest: string }> {
   const { path, digest } = await cacheArchive(store, source, expected);
   try {
     return { refs: await loadArchive(docker, path), cachePath: path, digest };
@@ -87,7 +87,7 @@ export async function loadCached(store: ArchiveStore, docker: Docker, source: Re
   }
 }
 
-export async function importArchive(store: ArchiveStore, docker: Docker, p: string, expected?: string) {
+export async function importArchive(store: ArchiveStore, docker: EngineClient, p: string, expected?: string) {
   const file = await resolveArchivePath(store, p);
   return loadCached(store, docker, createReadStream(file), expected);
 }

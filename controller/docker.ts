@@ -1,25 +1,19 @@
 /**
- * The engine connection and the observe executor. One kept-alive HTTP agent for all calls, so a
- * pass costs two list calls on one connection. Docker is reached through DOCKER_HOST.
+ * The engine connection and the observe executor. One kept-alive HTTP agent for all calls (see
+ * engine.ts), so a pass costs two list calls on one connection. Docker is reached through
+ * DOCKER_HOST: unix:///path, tcp://host:port, or /var/run/docker.sock when unset.
  */
-import http from 'node:http';
-import Docker from 'dockerode';
+import { EngineClient, engineAddress } from './engine.js';
 import type { Observation } from './observation.js';
 
-export function dockerFromHost(host: string | undefined = process.env.DOCKER_HOST): Docker {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
-  if (!host || host.startsWith('unix://')) {
-    const socketPath = host ? host.slice('unix://'.length) : '/var/run/docker.sock';
-    return new Docker({ socketPath, agent } as Docker.DockerOptions);
-  }
-  const u = new URL(host.replace(/^tcp:/, 'http:'));
-  return new Docker({ host: u.hostname, port: Number(u.port || 2375), protocol: 'http', agent } as Docker.DockerOptions);
+export function dockerFromHost(host: string | undefined = process.env.DOCKER_HOST): EngineClient {
+  return new EngineClient(engineAddress(host));
 }
 
 const realTags = (tags: string[] | null | undefined) => (tags ?? []).filter((t) => t !== '<none>:<none>');
 const realDigests = (d: string[] | null | undefined) => (d ?? []).filter((t) => t !== '<none>@<none>');
 
-export async function observe(docker: Docker): Promise<Observation> {
+export async function observe(docker: EngineClient): Promise<Observation> {
   const [images, containers] = await Promise.all([docker.listImages({ all: false }), docker.listContainers({ all: true })]);
   return {
     images: images.map((i) => ({
@@ -41,12 +35,13 @@ export async function observe(docker: Docker): Promise<Observation> {
   };
 }
 
-/** The HTTP status of a dockerode error, or undefined. */
+/** The HTTP status of an engine error (see engine.ts), or undefined (no answer: connection refused, reset). */
 export function statusOf(err: unknown): number | undefined {
   return (err as { statusCode?: number })?.statusCode;
 }
 
+/** The engine's own message for an engine error, else the error's message. */
 export function errorText(err: unknown): string {
-  const e = err as { json?: { message?: string }; reason?: string; message?: string };
+  const e = err as { json?: { message?: string }; message?: string };
   return e?.json?.message ?? e?.message ?? String(err);
 }

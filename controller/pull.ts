@@ -1,11 +1,12 @@
 /**
  * Pull, digest resolution and archive loading: the executors that bring images in. Every item of
- * the engine's progress stream is checked for `error`, because dockerode's followProgress reports
- * success even when the stream carried one.
+ * the engine's progress stream is checked for `error`: the engine answers 200 once it has started
+ * streaming, and reports a failure after that only as an item of the stream.
  */
 import { createReadStream } from 'node:fs';
-import type Docker from 'dockerode';
 import { errorText, statusOf } from './docker.js';
+import type { EngineClient } from './engine.js';
+import { LineSplitter } from './engine-lines.js';
 
 export interface ProgressItem {
   id?: string;
@@ -24,37 +25,35 @@ export class PullError extends Error {}
 export function consumeProgress(stream: NodeJS.ReadableStream, onItem?: (i: ProgressItem) => void): Promise<ProgressItem[]> {
   return new Promise((resolve, reject) => {
     const items: ProgressItem[] = [];
-    let buf = '';
+    const lines = new LineSplitter();
     let failed: Error | null = null;
-    stream.setEncoding?.('utf8');
+    const take = (item: ProgressItem) => {
+      items.push(item);
+      if ((item.error || item.errorDetail) && !failed) failed = new PullError(item.error ?? item.errorDetail?.message ?? 'unknown error');
+      onItem?.(item);
+    };
     stream.on('data', (chunk: string | Buffer) => {
-      buf += chunk.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i).trim();
-        buf = buf.slice(i + 1);
-        if (!line) continue;
+      for (const line of lines.push(chunk)) {
         let item: ProgressItem;
         try {
           item = JSON.parse(line) as ProgressItem;
         } catch {
           continue;
         }
-        items.push(item);
-        if ((item.error || item.errorDetail) && !failed) failed = new PullError(item.error ?? item.errorDetail?.message ?? 'unknown error');
-        onItem?.(item);
+        take(item);
       }
     });
     stream.on('end', () => {
-      if (buf.trim()) {
+      const last = lines.end();
+      if (last !== null) {
+        let item: ProgressItem | null = null;
         try {
-          const item = JSON.parse(buf) as ProgressItem;
-          items.push(item);
-          if ((item.error || item.errorDetail) && !failed) failed = new PullError(item.error ?? item.errorDetail?.message ?? 'unknown error');
+          item = JSON.parse(last) as ProgressItem;
         } catch {
           // a partial line at the end: the stream was cut
           failed ??= new PullError('the progress stream ended in the middle of a message');
         }
+        if (item) take(item);
       }
       if (failed) reject(failed);
       else resolve(items);
@@ -68,22 +67,22 @@ export function consumeProgress(stream: NodeJS.ReadableStream, onItem?: (i: Prog
 }
 
 /** Pull `ref` and return the image ID. */
-export async function pullImage(docker: Docker, ref: string, onItem?: (i: ProgressItem) => void): Promise<string> {
+export async function pullImage(docker: EngineClient, ref: string, onItem?: (i: ProgressItem) => void): Promise<string> {
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.pull(ref, { authconfig: {} } as object);
+    stream = await docker.pull(ref);
   } catch (err) {
     throw new PullError(errorText(err));
   }
   await consumeProgress(stream, onItem);
-  const info = await docker.getImage(ref).inspect();
+  const info = await docker.inspectImage(ref);
   return info.Id;
 }
 
 /** The registry's manifest digest for `ref`, without pulling (GET /distribution/{name}/json). */
-export async function remoteDigest(docker: Docker, ref: string): Promise<string> {
+export async function remoteDigest(docker: EngineClient, ref: string): Promise<string> {
   try {
-    const info = await docker.getImage(ref).distribution({ authconfig: {} as Docker.AuthConfig });
+    const info = await docker.distribution(ref);
     return info.Descriptor.digest;
   } catch (err) {
     throw new PullError(`cannot resolve ${ref} in its registry: ${errorText(err)}${statusOf(err) ? ` (HTTP ${statusOf(err)})` : ''}`);
@@ -91,9 +90,9 @@ export async function remoteDigest(docker: Docker, ref: string): Promise<string>
 }
 
 /** The local image for `ref`, or null. */
-export async function localImage(docker: Docker, ref: string): Promise<{ id: string; repoDigests: string[]; tags: string[] } | null> {
+export async function localImage(docker: EngineClient, ref: string): Promise<{ id: string; repoDigests: string[]; tags: string[] } | null> {
   try {
-    const i = await docker.getImage(ref).inspect();
+    const i = await docker.inspectImage(ref);
     return { id: i.Id, repoDigests: i.RepoDigests ?? [], tags: i.RepoTags ?? [] };
   } catch (err) {
     if (statusOf(err) === 404) return null;
@@ -102,8 +101,8 @@ export async function localImage(docker: Docker, ref: string): Promise<{ id: str
 }
 
 /** `docker load` a tarball; returns the loaded references and image IDs as the engine reports them. */
-export async function loadArchive(docker: Docker, file: string): Promise<string[]> {
-  const stream = await docker.loadImage(createReadStream(file), { quiet: true } as object);
+export async function loadArchive(docker: EngineClient, file: string): Promise<string[]> {
+  const stream = await docker.loadImage(createReadStream(file), { quiet: true });
   const items = await consumeProgress(stream);
   const loaded: string[] = [];
   for (const i of items) {

@@ -11,7 +11,7 @@
  * and observing but removes nothing and acts on no workload, and it does not advance the machines
  * it could not persist; every pass probes the store and leaves safe mode once a write succeeds.
  */
-import type Docker from 'dockerode';
+import type { EngineClient as Docker } from './engine.js';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
 import type { Workload } from '../crd/workload.js';
 import { compilePolicies } from '../policy/match.js';
@@ -489,7 +489,7 @@ export class Reconciler {
       setTimeout(() => this.watchEvents(), delay).unref();
       this.trigger('resync');
     };
-    this.o.docker.getEvents({ filters: JSON.stringify({ type: ['container', 'image'] }) }, (err, stream) => {
+    const onEvents = (err: Error | null, stream: NodeJS.ReadableStream | null) => {
       if (err || !stream) {
         this.engineLost(err ?? new Error('no event stream'));
         reconnect();
@@ -517,6 +517,7 @@ export class Reconciler {
       stream.on('error', end);
       // events that happened while the stream was down
       this.trigger('resync');
-    });
+    };
+    this.o.docker.getEvents({ filters: JSON.stringify({ type: ['container', 'image'] }) }).then((stream) => onEvents(null, stream), (err: Error) => onEvents(err, null));
   }
 }

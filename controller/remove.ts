@@ -5,7 +5,7 @@
  * so it re-lists the containers, untags the extra tags, deletes the last one without force, and if
  * that answers 409 (a container appeared) it restores every tag it removed.
  */
-import type Docker from 'dockerode';
+import type { EngineClient } from './engine.js';
 import { errorText, statusOf } from './docker.js';
 
 export type RemovalOutcome =
@@ -19,14 +19,14 @@ function splitTag(ref: string): { repo: string; tag: string } {
   return i > ref.lastIndexOf('/') ? { repo: ref.slice(0, i), tag: ref.slice(i + 1) } : { repo: ref, tag: 'latest' };
 }
 
-async function usersOf(docker: Docker, id: string): Promise<string[]> {
+async function usersOf(docker: EngineClient, id: string): Promise<string[]> {
   const cs = await docker.listContainers({ all: true });
   return cs.filter((c) => c.ImageID === id).map((c) => (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''));
 }
 
-async function inspectTags(docker: Docker, id: string): Promise<string[] | null> {
+async function inspectTags(docker: EngineClient, id: string): Promise<string[] | null> {
   try {
-    const info = await docker.getImage(id).inspect();
+    const info = await docker.inspectImage(id);
     return (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
   } catch (err) {
     if (statusOf(err) === 404) return null;
@@ -34,10 +34,10 @@ async function inspectTags(docker: Docker, id: string): Promise<string[] | null>
   }
 }
 
-async function restore(docker: Docker, id: string, tags: string[]): Promise<void> {
+async function restore(docker: EngineClient, id: string, tags: string[]): Promise<void> {
   for (const t of tags) {
     try {
-      await docker.getImage(id).tag(splitTag(t));
+      await docker.tagImage(id, splitTag(t));
     } catch {
       // best effort: the image itself is still there, which is what matters most
     }
@@ -45,7 +45,7 @@ async function restore(docker: Docker, id: string, tags: string[]): Promise<void
 }
 
 /** Remove one image by ID, safely (see above). */
-export async function removeImageSafely(docker: Docker, id: string): Promise<RemovalOutcome> {
+export async function removeImageSafely(docker: EngineClient, id: string): Promise<RemovalOutcome> {
   let untagged: string[] = [];
   try {
     const tags = await inspectTags(docker, id);
@@ -53,16 +53,16 @@ export async function removeImageSafely(docker: Docker, id: string): Promise<Rem
     const users = await usersOf(docker, id);
     if (users.length > 0) return { kind: 'in-use', usedBy: users, error: `in use by ${users.join(', ')}`, restored: [] };
     for (const t of tags.slice(0, -1)) {
-      await docker.getImage(t).remove({ force: false, noprune: false });
+      await docker.removeImage(t);
       untagged.push(t);
     }
     const last = tags.at(-1);
-    await docker.getImage(last ?? id).remove({ force: false, noprune: false });
+    await docker.removeImage(last ?? id);
     // The engine may only untag the last tag and keep the image: other references (digests) remain,
     // or a container it was creating meanwhile now uses it. Then delete by ID, and should that be
     // refused, the last tag is restored with the others.
     if (last) untagged.push(last);
-    if ((await inspectTags(docker, id)) !== null) await docker.getImage(id).remove({ force: false, noprune: false });
+    if ((await inspectTags(docker, id)) !== null) await docker.removeImage(id);
     return { kind: 'removed', untagged: untagged.filter((t) => t !== last), deleted: last ?? id };
   } catch (err) {
     const status = statusOf(err);

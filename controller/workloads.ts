@@ -4,9 +4,9 @@
  * remove the containers of deleted Workloads. It only ever touches containers labelled
  * `imagectl.dev/managed=true`.
  */
-import type Docker from 'dockerode';
 import type { PullPolicy, Workload } from '../crd/workload.js';
 import { errorText } from './docker.js';
+import type { EngineClient } from './engine.js';
 import type { ObservedContainer } from './observation.js';
 import type { DownloadRecord } from './plan.js';
 import { localImage, pullImage, remoteDigest } from './pull.js';
@@ -56,7 +56,7 @@ export class WorkloadFailure extends Error {
 }
 
 export interface WorkloadExecOptions {
-  docker: Docker;
+  docker: EngineClient;
   defaultPullPolicy: PullPolicy;
   archives: ArchiveStore;
   now: () => number;
@@ -160,13 +160,13 @@ export class WorkloadExecutor {
       Labels: { [LABEL_MANAGED]: 'true', [LABEL_WORKLOAD]: w.metadata.name, [LABEL_SPEC_HASH]: hash, 'imagectl.dev/image': w.spec.image },
       HostConfig: { NetworkMode: 'none', RestartPolicy: { Name: 'unless-stopped' }, Binds: binds.length ? binds : undefined },
     });
-    await c.start();
-    return c.id;
+    await this.o.docker.startContainer(c.Id);
+    return c.Id;
   }
 
   /** Named volumes of the old container, to carry over on a recreate (a purge discards them). */
   private async volumesOf(id: string): Promise<string[]> {
-    const info = await this.o.docker.getContainer(id).inspect();
+    const info = await this.o.docker.inspectContainer(id);
     return (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => `${m.Name}:${m.Destination}`);
   }
 
@@ -220,17 +220,17 @@ export class WorkloadExecutor {
         case 'recreate':
         case 'purge': {
           const binds = action === 'recreate' ? await this.volumesOf(existing!.id) : [];
-          await this.o.docker.getContainer(existing!.id).remove({ force: true, v: action === 'purge' });
+          await this.o.docker.removeContainer(existing!.id, { force: true, v: action === 'purge' });
           containerId = await this.createContainer(w, image.id, hash, binds);
           note({ type: 'Normal', reason: action === 'purge' ? 'Purged' : 'Recreated', message: `${action === 'purge' ? 'purged and recreated' : 'recreated'} container ${containerNameOf(w)} on ${image.id.slice(7, 19)}${specChanged ? ' (spec changed)' : existing!.imageId !== image.id ? ' (new image)' : ''}` });
           break;
         }
         case 'restart':
-          await this.o.docker.getContainer(existing!.id).restart({ t: 2 });
+          await this.o.docker.restartContainer(existing!.id, { t: 2 });
           note({ type: 'Normal', reason: 'Restarted', message: `restarted container ${containerNameOf(w)}` });
           break;
         case 'start':
-          await this.o.docker.getContainer(existing!.id).start();
+          await this.o.docker.startContainer(existing!.id);
           break;
         case 'none':
           break;
@@ -262,7 +262,7 @@ export class WorkloadExecutor {
     const removed: string[] = [];
     for (const c of containers) {
       if (c.labels[LABEL_MANAGED] !== 'true' || !c.labels[LABEL_WORKLOAD] || names.has(c.labels[LABEL_WORKLOAD]!)) continue;
-      await this.o.docker.getContainer(c.id).remove({ force: true, v: true });
+      await this.o.docker.removeContainer(c.id, { force: true, v: true });
       removed.push(c.name);
     }
     return removed;

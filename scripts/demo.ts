@@ -46,7 +46,7 @@ async function engine(): Promise<{ host: string; stack?: Stack }> {
 async function main(): Promise<void> {
   const { host, stack } = await engine();
   process.env.DOCKER_HOST = host;
-  const docker = dockerFromHost(host) as Dockerode;
+  const docker = new Dockerode(); // the fixtures use dockerode; it reads DOCKER_HOST, set just above
   rmSync(stateDir, { recursive: true, force: true });
   mkdirSync(stateDir, { recursive: true });
   let agent: ReturnType<typeof spawn> | undefined;

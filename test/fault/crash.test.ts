@@ -112,7 +112,7 @@ describe('crash anywhere', () => {
     agent = new AgentProcess({ ...stack, dockerHost: proxy.dockerHost }, AgentProcess.tempStateDir());
     let killed: Promise<void> | null = null;
     proxy.hold = async (req) => {
-      if (req.method === 'DELETE' && req.url?.startsWith('/images/') && !killed) {
+      if (req.method === 'DELETE' && req.url?.replace(/^\/v[\d.]+\//, '/').startsWith('/images/') && !killed) {
         killed = agent.kill('SIGKILL');
         await killed;
       }

@@ -145,7 +145,7 @@ describe('the 409 race', () => {
     let container: Dockerode.Container | null = null;
     const deletes: string[] = [];
     proxy.hold = async (req) => {
-      if (req.method !== 'DELETE' || !req.url?.startsWith('/images/')) return;
+      if (req.method !== 'DELETE' || !req.url?.replace(/^\/v[\d.]+\//, '/').startsWith('/images/')) return;
       deletes.push(req.url);
       // the first delete of the removal (an extra tag): put a container on the image right now
       if (!container) container = await docker.createContainer({ Image: id, Cmd: FIXTURE_CMD, HostConfig: { NetworkMode: 'none' } });
@@ -181,7 +181,7 @@ describe('the 409 race', () => {
     await proxy.start();
     const deletes: string[] = [];
     proxy.hold = async (req) => {
-      if (req.method !== 'DELETE' || !req.url?.startsWith('/images/')) return;
+      if (req.method !== 'DELETE' || !req.url?.replace(/^\/v[\d.]+\//, '/').startsWith('/images/')) return;
       deletes.push(decodeURIComponent(req.url));
       // the second delete is the last tag: someone tags the image and creates a container on it now
       if (deletes.length === 2) {
