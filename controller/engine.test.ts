@@ -1,7 +1,7 @@
 /**
  * The engine client against a real HTTP server on a local unix socket: what goes over the wire
  * (paths, queries, headers, bodies, one kept-alive connection), how answers come back (errors,
- * JSON-lines streams cut anywhere). The engine itself is
+ * JSON-lines streams cut anywhere), and the removal paths' engine calls. The engine itself is
  * exercised in test/engine-client.test.ts; here the server plays answers a real engine gives
  * (404/409 bodies, progress streams with an error item) at chunk boundaries a test can choose.
  */
@@ -14,6 +14,7 @@ import { dockerFromHost, errorText, statusOf } from './docker.js';
 import { EngineClient, engineAddress, splitPullRef } from './engine.js';
 import { LineSplitter } from './engine-lines.js';
 import { consumeProgress, loadArchive, pullImage, PullError, type ProgressItem } from './pull.js';
+import { removeImageSafely } from './remove.js';
 
 interface Seen {
   method: string;
@@ -230,6 +231,85 @@ describe('progress streams', () => {
     stream.destroy(); // what the reconciler does on stop
     await serverSaw; // the engine side sees the connection go
     expect(stream.destroyed).toBe(true);
+  });
+});
+
+describe('removeImageSafely', () => {
+  const ID = 'sha256:' + 'a'.repeat(64);
+
+  it('removes an image with one tag with ONE unforced DELETE by ID', async () => {
+    handler = (_req, res) => json(res, 200, [{ Untagged: 'x:1' }, { Untagged: 'x@sha256:d' }, { Deleted: ID }, { Deleted: 'sha256:layer' }]);
+    expect(await removeImageSafely(client, ID, ['x:1'])).toEqual({ kind: 'removed', untagged: [], deleted: 'x:1' });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([`DELETE /v1.41/images/${ID}?force=false&noprune=false`]);
+  });
+
+  it('answers gone on 404', async () => {
+    handler = (_req, res) => json(res, 404, { message: `No such image: ${ID}` });
+    expect(await removeImageSafely(client, ID, [])).toEqual({ kind: 'gone' });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('on 409 with a container using it: in-use, nothing restored when the tag is still there', async () => {
+    handler = (req, res) => {
+      if (req.method === 'DELETE') return json(res, 409, { message: `conflict: unable to delete ${ID.slice(7, 19)} (must be forced) - image is being used by stopped container 0123456789ab` });
+      if (req.url.startsWith('/v1.41/containers/json')) return json(res, 200, [{ Id: '0123456789abcdef', Names: ['/web'], Image: 'x:1', ImageID: ID, State: 'created', Labels: {} }]);
+      return json(res, 200, { Id: ID, RepoTags: ['x:1'], RepoDigests: [] });
+    };
+    const out = await removeImageSafely(client, ID, ['x:1']);
+    expect(out).toMatchObject({ kind: 'in-use', usedBy: ['web'], restored: [] });
+    expect(seen.map((s) => `${s.method} ${s.url.split('?')[0]}`)).toEqual([`DELETE /v1.41/images/${ID}`, 'GET /v1.41/containers/json', 'GET /v1.41/images/x:1/json']);
+  });
+
+  it('on 409 with a container using it and the tag lost meanwhile: puts the tag back', async () => {
+    // the engine dropping the tag and then refusing needs a container created inside one request: not reproducible on demand
+    handler = (req, res) => {
+      if (req.method === 'DELETE') return json(res, 409, { message: 'conflict: image is being used by stopped container 0123456789ab' });
+      if (req.url.startsWith('/v1.41/containers/json')) return json(res, 200, [{ Id: '0123456789abcdef', Names: ['/web'], Image: ID, ImageID: ID, State: 'created', Labels: {} }]);
+      if (req.url.includes('/tag?')) return res.writeHead(201).end();
+      return json(res, 404, { message: 'No such image: x:1' });
+    };
+    expect(await removeImageSafely(client, ID, ['x:1'])).toMatchObject({ kind: 'in-use', restored: ['x:1'] });
+    expect(seen.at(-1)!.url).toBe(`/v1.41/images/${ID}/tag?repo=x&tag=1`);
+  });
+
+  it('on 409 without a container: the careful path (inspect, list, untag each, delete the last)', async () => {
+    let inspected = 0;
+    handler = (req, res) => {
+      if (req.method === 'DELETE' && req.url.startsWith(`/v1.41/images/${ID}`)) return json(res, 409, { message: 'conflict: unable to delete (must be forced) - image is referenced in multiple repositories' });
+      if (req.method === 'DELETE') return json(res, 200, req.url.includes('x:2') ? [{ Untagged: 'x:2' }, { Deleted: ID }] : [{ Untagged: 'x:1' }]);
+      if (req.url.startsWith('/v1.41/containers/json')) return json(res, 200, []);
+      return inspected++ === 0 ? json(res, 200, { Id: ID, RepoTags: ['x:1', 'x:2'], RepoDigests: [] }) : json(res, 404, { message: 'No such image' });
+    };
+    // observed with one tag; a second appeared since
+    expect(await removeImageSafely(client, ID, ['x:1'])).toEqual({ kind: 'removed', untagged: ['x:1'], deleted: 'x:2' });
+    expect(seen.map((s) => `${s.method} ${s.url.split('?')[0]}`)).toEqual([
+      `DELETE /v1.41/images/${ID}`,
+      'GET /v1.41/containers/json',
+      `GET /v1.41/images/${ID}/json`,
+      'GET /v1.41/containers/json',
+      'DELETE /v1.41/images/x:1',
+      'DELETE /v1.41/images/x:2',
+      `GET /v1.41/images/${ID}/json`,
+    ]);
+    expect(seen.every((s) => !/force=(true|1)/.test(s.url))).toBe(true);
+  });
+
+  it('a 200 that does not list the image as deleted: looks, and takes the careful path when it is still there', async () => {
+    handler = (req, res) => {
+      if (req.method === 'DELETE' && seen.filter((s) => s.method === 'DELETE').length === 1) return json(res, 200, [{ Untagged: 'x:1' }]);
+      if (req.method === 'DELETE') return json(res, 200, [{ Deleted: ID }]);
+      if (req.url.startsWith('/v1.41/containers/json')) return json(res, 200, []);
+      return seen.filter((s) => s.url.endsWith('/json') && s.url.includes('/images/')).length <= 2 ? json(res, 200, { Id: ID, RepoTags: [], RepoDigests: [] }) : json(res, 404, { message: 'No such image' });
+    };
+    expect(await removeImageSafely(client, ID, ['x:1'])).toEqual({ kind: 'removed', untagged: [], deleted: ID });
+    expect(seen.filter((s) => s.method === 'DELETE')).toHaveLength(2);
+  });
+
+  it('with several tags observed, or none passed, goes the careful way from the start', async () => {
+    handler = (req, res) => (req.url.startsWith('/v1.41/containers/json') ? json(res, 200, []) : json(res, 404, { message: 'No such image' }));
+    expect(await removeImageSafely(client, ID, ['x:1', 'x:2'])).toEqual({ kind: 'gone' });
+    expect(await removeImageSafely(client, ID)).toEqual({ kind: 'gone' });
+    expect(seen.map((s) => `${s.method} ${s.url}`)).toEqual([`GET /v1.41/images/${ID}/json`, `GET /v1.41/images/${ID}/json`]);
   });
 });
 

@@ -423,7 +423,7 @@ export class Reconciler {
   /** Execute one removal and feed its outcome to the machine. Returns false when it should be retried. */
   private async removeOne(out: Outcomes, id: string): Promise<boolean> {
     const current = out.images.get(id)!;
-    const outcome = await removeImageSafely(this.o.docker, id);
+    const outcome = await removeImageSafely(this.o.docker, id, current.context.tags);
     const now = this.now();
     switch (outcome.kind) {
       case 'removed':

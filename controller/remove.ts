@@ -1,12 +1,19 @@
 /**
- * The removal executor. It never forces, and never lets an image in use lose a tag:
- * - deleting an unused image by ID answers 409 when it has several tags, and `prune -a` strips tags
- *   from in-use images (moby/moby#36295);
- * so it re-lists the containers, untags the extra tags, deletes the last one without force, and if
- * that answers 409 (a container appeared) it restores every tag it removed.
+ * The removal executor. It never forces, and never lets an image in use lose a tag.
+ *
+ * Fast path, for an image observed with at most one tag: ONE unforced `DELETE /images/{id}`. By ID
+ * the engine checks every container (running, stopped or only created) before it touches anything,
+ * answers 409 if one references the image, and otherwise removes the tag, every repo digest and the
+ * image at once; the answer's `{Deleted: <id>}` proves it gone. A 409 without a container (digests
+ * of several repositories, another tag added since the observation, child images) goes on to:
+ *
+ * The careful path, for several tags: deleting an unused image by ID answers 409 when it has
+ * several tags, and `prune -a` strips tags from in-use images (moby/moby#36295); so it re-lists the
+ * containers, untags the extra tags, deletes the last one without force, and if that answers 409 (a
+ * container appeared) it restores every tag it removed.
  */
-import type { EngineClient } from './engine.js';
 import { errorText, statusOf } from './docker.js';
+import type { EngineClient, ImageDeleteItem } from './engine.js';
 
 export type RemovalOutcome =
   | { kind: 'removed'; untagged: string[]; deleted: string }
@@ -44,8 +51,59 @@ async function restore(docker: EngineClient, id: string, tags: string[]): Promis
   }
 }
 
-/** Remove one image by ID, safely (see above). */
-export async function removeImageSafely(docker: EngineClient, id: string): Promise<RemovalOutcome> {
+/**
+ * A refused delete by ID happened while a container was being created: should the engine have
+ * dropped the tag before it refused, put it back (unless the name now belongs to another image).
+ */
+async function restoreIfLost(docker: EngineClient, id: string, tag: string | undefined): Promise<string[]> {
+  if (!tag) return [];
+  try {
+    await docker.inspectImage(tag);
+    return [];
+  } catch (err) {
+    if (statusOf(err) !== 404) return [];
+  }
+  try {
+    await docker.tagImage(id, splitTag(tag));
+    return [tag];
+  } catch {
+    return [];
+  }
+}
+
+/** The fast path (see above); null when the careful path has to decide. */
+async function removeById(docker: EngineClient, id: string, tag: string | undefined): Promise<RemovalOutcome | null> {
+  let answer: ImageDeleteItem[] | undefined;
+  try {
+    answer = await docker.removeImage(id);
+  } catch (err) {
+    const status = statusOf(err);
+    if (status === 404) return { kind: 'gone' };
+    if (status !== 409) return { kind: 'failed', error: errorText(err) };
+    const usedBy = await usersOf(docker, id).catch(() => []);
+    if (usedBy.length === 0) return null;
+    return { kind: 'in-use', usedBy, error: `conflict (409): ${errorText(err)}`, restored: await restoreIfLost(docker, id, tag) };
+  }
+  if ((answer ?? []).some((i) => i.Deleted === id)) return { kind: 'removed', untagged: [], deleted: tag ?? id };
+  // an answer without the image among the deleted: look whether it is still there
+  const left = await inspectTags(docker, id).catch(() => undefined);
+  if (left === null) return { kind: 'removed', untagged: [], deleted: tag ?? id };
+  return null;
+}
+
+/**
+ * Remove one image by ID, safely (see above). `observedTags` are its tags as the caller last saw
+ * them; with at most one, the fast path goes first. Without them, only the careful path runs.
+ */
+export async function removeImageSafely(docker: EngineClient, id: string, observedTags?: readonly string[]): Promise<RemovalOutcome> {
+  if (observedTags && observedTags.length <= 1) {
+    const fast = await removeById(docker, id, observedTags[0]);
+    if (fast) return fast;
+  }
+  return removeCarefully(docker, id);
+}
+
+async function removeCarefully(docker: EngineClient, id: string): Promise<RemovalOutcome> {
   let untagged: string[] = [];
   try {
     const tags = await inspectTags(docker, id);
