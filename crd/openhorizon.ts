@@ -8,14 +8,14 @@
  * no name of its own (`hzn exchange nmp add NAME -f FILE` names it), so the policy is named after
  * its file. Every problem is reported with the path in the Open Horizon document.
  */
-import { Ajv, type ValidateFunction } from 'ajv';
 import { inferType } from '../policy/constraints.js';
 import type { ImagePolicy, PolicyProperty, RemovalRule } from './imagepolicy.js';
 import { translateAjvErrors, type Problem } from './ajv-errors.js';
 import type { PathSegment } from './kinds.js';
 import schema from './openhorizon.schema.json' with { type: 'json' };
 import { API_VERSION } from './types.js';
-import { validateManifest } from './validate.js';
+import { OpenHorizon } from './precompiled/openhorizon-validator.js';
+import { validateManifest, type SchemaValidator } from './validate.js';
 
 /** Keys that only an Open Horizon NMP has; a document without apiVersion and kind that has one is an NMP. */
 export const OPEN_HORIZON_KEYS = ['image_policy', 'agentImagePolicy', 'agentUpgradePolicy', 'upgrade', 'enabled', 'constraints', 'properties', 'patterns', 'startWindow'];
@@ -26,9 +26,9 @@ export const DESCRIPTION_ANNOTATION = 'imagectl.dev/openhorizon-description';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-let validator: ValidateFunction | undefined;
+/** The schema, precompiled by scripts/gen-validators.ts (no ajv at run time). */
+const validator = OpenHorizon as unknown as SchemaValidator;
 function validateShape(doc: unknown): Problem[] {
-  validator ??= new Ajv({ strict: true, allErrors: true, allowUnionTypes: true }).compile(schema);
   return validator(doc) ? [] : translateAjvErrors(validator.errors ?? [], doc, schema);
 }
 

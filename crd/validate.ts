@@ -1,19 +1,23 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { API_VERSION } from './types.js';
 import { KINDS, type KindDef, type PathSegment } from './kinds.js';
 import { jsonType, translateAjvErrors, type Problem } from './ajv-errors.js';
+import * as generated from './precompiled/manifest-validators.js';
 
 export type { Problem } from './ajv-errors.js';
 
-const ajv = new Ajv({ strict: true, allErrors: true });
-const compiled = new Map<string, ValidateFunction>();
+/** A schema validator as ajv compiles it: true or false, and its errors on the function. */
+export type SchemaValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
-function validatorFor(def: KindDef): ValidateFunction {
-  let v = compiled.get(def.kind);
-  if (!v) {
-    v = ajv.compile(def.schema);
-    compiled.set(def.kind, v);
-  }
+/**
+ * Each kind's schema, precompiled by scripts/gen-validators.ts (ajv's standalone code, the same
+ * functions ajv would compile): no ajv and no schema compilation at run time.
+ */
+const VALIDATORS = generated as unknown as Record<string, SchemaValidator | undefined>;
+
+function validatorFor(def: KindDef): SchemaValidator {
+  const v = VALIDATORS[def.kind];
+  if (!v) throw new Error(`no precompiled validator for kind ${def.kind}: run npm run validators`);
   return v;
 }
 
