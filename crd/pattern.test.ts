@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { imagePatternProblem } from './pattern.js';
+import { makeRe } from 'minimatch';
+import { globProblem, imagePatternProblem, PLAIN_GLOB } from './pattern.js';
 
 describe('imagePatternProblem', () => {
   it.each([
@@ -39,5 +40,28 @@ describe('imagePatternProblem', () => {
     ['app:-*', 'invalid tag "-*"'],
   ])('rejects %s', (p, fragment) => {
     expect(imagePatternProblem(p)).toContain(fragment);
+  });
+});
+
+describe('globProblem', () => {
+  it('needs no minimatch for plain globs: minimatch compiles every one of them', () => {
+    const alphabet = ['a', 'Z', '0', '.', '..', '_', ':', '/', '//', '@', '-', '*', '**', '?', '/**/', '.*', '*.'];
+    let seed = 7;
+    const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const samples = ['*', '**', '?', '.', '..', '/', '//', '/..', '../', 'a/..', '**/..', '@', '-', ':', '.*', '*/.', '@*', '?@-'];
+    for (let i = 0; i < 5000; i++) samples.push(Array.from({ length: 1 + rnd(8) }, () => alphabet[rnd(alphabet.length)]).join(''));
+    for (const p of samples) {
+      expect(PLAIN_GLOB.test(p), p).toBe(true);
+      expect(makeRe(p), p).not.toBe(false);
+    }
+    // and what is not plain goes to minimatch
+    for (const p of ['#a:*', 'a:[x]', 'a:{1,2}', 'a:@(x)', 'a:\\*', 'a:+(x)', 'a b:*']) expect(PLAIN_GLOB.test(p), p).toBe(false);
+    expect(globProblem('#app:*')).toBe('invalid glob "#app:*"');
+  });
+
+  it('gives the same answer twice (answers are cached)', () => {
+    expect(imagePatternProblem('app:[abc')).toBe(imagePatternProblem('app:[abc'));
+    expect(imagePatternProblem('registry.local/app:1.*')).toBeNull();
+    expect(imagePatternProblem('registry.local/app:1.*')).toBeNull();
   });
 });

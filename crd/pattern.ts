@@ -10,6 +10,19 @@ const MAX_PATTERN_LENGTH = 512;
  * Exact references must parse; globs must compile, and their literal parts must form a reference.
  */
 export function imagePatternProblem(p: string): string | null {
+  const hit = problemCache.get(p);
+  if (hit !== undefined) return hit;
+  const problem = patternProblem(p);
+  if (problemCache.size >= PROBLEM_CACHE_MAX) problemCache.clear();
+  problemCache.set(p, problem);
+  return problem;
+}
+
+/** A pure function of the pattern, and sets repeat patterns: each is checked once (bounded). */
+const problemCache = new Map<string, string | null>();
+const PROBLEM_CACHE_MAX = 10_000;
+
+function patternProblem(p: string): string | null {
   if (p === '') return 'empty image pattern';
   if (p.length > MAX_PATTERN_LENGTH) return `image pattern longer than ${MAX_PATTERN_LENGTH} characters`;
   if (p.startsWith('!')) return `negated pattern ${JSON.stringify(p)} is not supported: list the images to match instead`;
@@ -45,9 +58,16 @@ export function globProblem(p: string): string | null {
   if (braceAlternatives(p) > MAX_BRACE_ALTERNATIVES) {
     return `glob ${JSON.stringify(p)} expands to more than ${MAX_BRACE_ALTERNATIVES} alternatives`;
   }
-  if (makeRe(p) === false) return `invalid glob ${JSON.stringify(p)}`;
+  if (!PLAIN_GLOB.test(p) && makeRe(p) === false) return `invalid glob ${JSON.stringify(p)}`;
   return null;
 }
+
+/**
+ * Letters, digits, `._:/@-` and the wildcards `*` and `?`: nothing minimatch reads as a class,
+ * brace, extglob, escape or comment, so it always compiles such a glob (pattern.test.ts checks
+ * this against minimatch) and the costly makeRe is needed only for the others.
+ */
+export const PLAIN_GLOB = /^[A-Za-z0-9._:/@*?-]+$/;
 
 /** An upper bound of the number of brace expansions, without expanding. */
 function braceAlternatives(p: string): number {
