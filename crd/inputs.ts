@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestError } from './types.js';
 
@@ -28,9 +28,12 @@ async function listDir(dir: string, recursive: boolean, seen: Set<string>): Prom
   if (seen.has(real)) return []; // a symlink loop
   seen.add(real);
   const out: string[] = [];
-  for (const name of (await readdir(dir)).sort(byName)) {
+  const entries = await readdir(dir, { withFileTypes: true });
+  for (const entry of entries.sort((a, b) => byName(a.name, b.name))) {
+    const name = entry.name;
     const path = join(dir, name);
-    const st = await stat(path).catch(() => undefined); // a dangling symlink is not a manifest
+    // the entry's type saves a stat, except for symlinks (followed) and anything unusual
+    const st = entry.isFile() || entry.isDirectory() ? entry : await stat(path).catch(() => undefined); // a dangling symlink is not a manifest
     if (st?.isDirectory()) {
       if (recursive) out.push(...(await listDir(path, recursive, seen)));
     } else if (st && isManifestName(name)) out.push(path);
@@ -92,16 +95,84 @@ export function readCapped(stream: NodeJS.ReadableStream, limit: number): Promis
   });
 }
 
-/** A file's bytes, or why there are none. Regular files are measured before they are read. */
-export async function readFileCapped(path: string, limit: number): Promise<Buffer | ManifestError> {
+/**
+ * A file's bytes (at most limit + 1 of them), or why there are none. Regular files are measured
+ * before they are read, and read in as few calls as their size allows.
+ */
+export async function readFileCapped(path: string, limit: number, opts: { sync?: boolean } = {}): Promise<Buffer | ManifestError> {
+  if (opts.sync) {
+    const r = readRegularFileSync(path, limit);
+    if (r !== undefined) return r;
+  }
+  let fh: FileHandle | undefined;
   try {
-    const st = await stat(path);
-    if (st.isFile() && st.size > limit) return inputError(path, tooLarge(limit));
-    // a device or FIFO (/dev/zero) has no size: the cap stops it
-    return await readCapped(createReadStream(path), limit);
+    fh = await open(path, 'r');
+    const st = await fh.stat();
+    if (!st.isFile()) {
+      // a device or FIFO (/dev/zero) has no size: the cap stops it
+      const stream = fh.createReadStream();
+      fh = undefined; // the stream closes it
+      return await readCapped(stream, limit);
+    }
+    if (st.size > limit) return inputError(path, tooLarge(limit));
+    return await readUpTo(fh, Math.min(st.size, limit) + 1, limit + 1);
   } catch (e) {
     return inputError(path, ioMessage(e));
+  } finally {
+    await fh?.close().catch(() => undefined);
   }
+}
+
+/**
+ * readFileCapped's work for a regular file, without the thread pool: several times faster for many
+ * small files, for a process that has nothing else to do meanwhile (the CLI). Opened non-blocking,
+ * so a FIFO cannot hang it; anything but a regular file is left to the caller (undefined).
+ */
+function readRegularFileSync(path: string, limit: number): Buffer | ManifestError | undefined {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    if (st.size > limit) return inputError(path, tooLarge(limit));
+    const max = limit + 1;
+    let buf = Buffer.allocUnsafe(Math.min(st.size, limit) + 1);
+    let length = 0;
+    for (;;) {
+      if (length === buf.length) {
+        if (length >= max) break;
+        const bigger = Buffer.allocUnsafe(Math.min(max, buf.length * 2));
+        buf.copy(bigger, 0, 0, length);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, length, buf.length - length, null);
+      if (n === 0) break;
+      length += n;
+    }
+    return buf.subarray(0, length);
+  } catch (e) {
+    return inputError(path, ioMessage(e));
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Read until the end of the file or `max` bytes, starting with a buffer of `size` (a file may grow). */
+async function readUpTo(fh: FileHandle, size: number, max: number): Promise<Buffer> {
+  let buf = Buffer.allocUnsafe(size);
+  let length = 0;
+  for (;;) {
+    if (length === buf.length) {
+      if (length >= max) break;
+      const bigger = Buffer.allocUnsafe(Math.min(max, buf.length * 2));
+      buf.copy(bigger, 0, 0, length);
+      buf = bigger;
+    }
+    const { bytesRead } = await fh.read(buf, length, buf.length - length, null);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  return buf.subarray(0, length);
 }
 
 export function tooLarge(limit: number): string {

@@ -106,6 +106,12 @@ describe('bad input', () => {
     const file = join(BAD, name);
     expectErrors(errorsOf(await loadManifests([file])), file, expected);
   });
+
+  it('reports the same, in the same order, for the whole directory read either way (syncReads, as the CLI does)', async () => {
+    const async = await loadManifests([BAD]);
+    expect(await loadManifests([BAD], { syncReads: true })).toEqual(async);
+    expect(errorsOf(async).length).toBeGreaterThan(Object.keys(BAD_INPUT).length);
+  });
 });
 
 describe('files, directories and stdin', () => {
@@ -155,6 +161,7 @@ describe('files, directories and stdin', () => {
 
   it('stops reading a device with no end', async () => {
     expectErrors(errorsOf(await loadManifests(['/dev/zero'])), '/dev/zero', [[1, 1, '', 'file too large']]);
+    expectErrors(errorsOf(await loadManifests(['/dev/zero'], { syncReads: true })), '/dev/zero', [[1, 1, '', 'file too large']]);
   });
 
   it('reads stdin for "-", and only once', async () => {
@@ -174,6 +181,7 @@ describe('files, directories and stdin', () => {
     await symlink(d, join(d, 'sub', 'loop'));
     const names = (r: LoadResult) => objectsOf(r).map((o) => o.object.metadata.name);
     expect(names(await loadManifests([d]))).toEqual(['a', 'b', 'c']);
+    expect(names(await loadManifests([d], { syncReads: true }))).toEqual(['a', 'b', 'c']);
     expect(names(await loadManifests([d], { recursive: true }))).toEqual(['a', 'b', 'c', 'd']);
   });
 
