@@ -9,7 +9,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { MANIFEST_EXTENSIONS } from '../crd/inputs.js';
-import { loadManifests } from '../crd/load.js';
 import { formatManifestError } from '../crd/types.js';
 import { applysetId, type ApplyResult } from './apply.js';
 import type { ApiDeps } from './deps.js';
@@ -170,6 +169,8 @@ export class ManifestWatch {
     } catch (err) {
       return { error: `${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}` };
     }
+    // the loader (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
+    const { loadManifests } = await import('../crd/load.js');
     const r = await loadManifests([dir]);
     if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
     return { objects: r.objects.map((o) => o.object) };

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
+// yaml is read only for --config: loaded then (node resolves 'yaml' to the same CommonJS build either way)
+const parse = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 import { validateForServer } from '../../crd/server.js';
 import type { PullPolicy } from '../../crd/workload.js';
 import { parseDuration } from '../../policy/duration.js';
