@@ -7,8 +7,6 @@
  * The fixture set stays in the engine for B8, B5 and B6.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import http from 'node:http';
-import { inspect } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgent, type RunningAgent } from '../agent/agent.js';
@@ -23,7 +21,6 @@ import { makeContainers, makeImages } from './lib/fixtures.js';
 import { profiled, topLines } from './lib/cpuprofile.js';
 import { metric, ms, sleep, type BenchResult } from './lib/stats.js';
 import { synthPolicies, synthTags, type Namespace } from './lib/synthetic.js';
-import { planPassFast } from './proto/fast-plan.js';
 
 export const B2_NS: Namespace = { prefix: 'benchb2/t', teams: 20, apps: 10 };
 export const B2_LABEL = 'b2';
@@ -80,33 +77,13 @@ export async function b2(ctx: Ctx, set: SteadySet): Promise<BenchResult> {
     }
     const writes = { batches: store.writes.batches - writes0.batches, ops: store.writes.ops - writes0.ops };
 
-    // the plan part alone, on the pass's own data, and with the plan.ts fast path (prototype)
+    // the plan part alone, on the pass's own data
     const plan: number[] = [];
-    const fast: number[] = [];
     for (let i = 0; i < PASSES; i++) {
       const input = { policies: compilePolicies(rec.selectedPolicies()), observed: rec.lastObservation!, persisted: rec.images, downloads: rec.downloads, now: Date.now() };
-      let t = performance.now();
+      const t = performance.now();
       planPass(input);
       plan.push(ms(t));
-      t = performance.now();
-      planPassFast(input);
-      fast.push(ms(t));
-    }
-    // PROTOTYPE of a controller/docker.ts fix: docker-modem's buildRequest evaluates
-    // util.inspect(options, { showHidden: true, depth: null }) for a debug() line on EVERY request,
-    // even with debugging off, and the options hold the kept-alive http.Agent (sockets, parsers,
-    // buffers): walking it costs milliseconds. A cheap inspect on the agent removes that.
-    const patched: number[] = [];
-    const proto = http.Agent.prototype as unknown as Record<symbol, unknown>;
-    proto[inspect.custom] = () => '[http.Agent]';
-    try {
-      for (let i = 0; i < PASSES; i++) {
-        const t = performance.now();
-        await rec.runPass('bench-patched');
-        patched.push(ms(t));
-      }
-    } finally {
-      delete proto[inspect.custom];
     }
     const { profile } = await profiled(ctx.resultsDir, 'b2-steady-pass', async () => {
       for (let i = 0; i < 5; i++) await rec.runPass('profile');
@@ -122,12 +99,8 @@ export async function b2(ctx: Ctx, set: SteadySet): Promise<BenchResult> {
       reps: PASSES,
       metrics: [
         metric('pass time', 'ms', pass, { baseline: { name: 'the two raw list calls, one kept-alive socket', samples: rawList }, goal: '≤ 1.5× raw', met: med(pass) / med(rawList) <= 1.5 }),
-        metric('pass time with a cheap inspect on the engine http.Agent (prototype)', 'ms', patched, {
-          baseline: { name: 'the two raw list calls, one kept-alive socket', samples: rawList }, goal: '≤ 1.5× raw', note: 'controller/docker.ts fix, prototyped in the bench process',
-        }),
         metric('store writes in those passes', 'ops', [writes.ops], { goal: '0', met: writes.ops === 0 && writes.batches === 0 }),
         metric('plan part of a pass (planPass)', 'ms', plan, { note: 'info' }),
-        metric('plan part with the plan.ts fast path (prototype)', 'ms', fast, { note: 'bench/proto/fast-plan.ts, not in the product' }),
       ],
       notes,
       durationMs: ms(started),

@@ -81,7 +81,9 @@ export function applyEvent(
 export function planPass(input: PassInput): PassPlan {
   const { now, policies, observed, persisted, downloads } = input;
   const actor = input.actor ?? 'agent';
-  const out: PassPlan = { images: new Map(persisted), changed: new Map(), audit: [], remove: [], nextDueAt: null };
+  // `images` collects the stepped machines only; the unchanged rest is merged in at the end (a
+  // steady-state pass then copies nothing)
+  const out: PassPlan = { images: new Map(), changed: new Map(), audit: [], remove: [], nextDueAt: null };
   const users = usersByImage(observed.containers);
   const seen = new Set<string>();
 
@@ -98,18 +100,22 @@ export function planPass(input: PassInput): PassPlan {
       out.changed.set(img.id, current);
     }
     const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
-    let verdict = decide(policies, { tags: img.tags, repoDigests: img.repoDigests, agentDownloaded }, input.workloadRefs);
+    // unchanged references: keep using the tracked arrays, so that the fresh ones die young and the
+    // checks below compare identities
+    const tags = sameList(current.context.tags, img.tags) ? current.context.tags : img.tags;
+    const repoDigests = sameList(current.context.repoDigests, img.repoDigests) ? current.context.repoDigests : img.repoDigests;
+    let verdict = decide(policies, { id: img.id, tags, repoDigests, agentDownloaded }, input.workloadRefs);
     const wl = input.workloadIds?.get(img.id);
     if (wl && !verdict.protectedBy) verdict = { ...verdict, protectedBy: `workload ${wl}` };
     const ev: ObserveEvent = {
       type: 'OBSERVE',
       now,
       present: true,
-      tags: img.tags,
-      repoDigests: img.repoDigests,
+      tags,
+      repoDigests,
       sizeBytes: img.sizeBytes,
       usedBy: users.get(img.id) ?? [],
-      rule: verdict.rule ? { id: verdict.rule.id, deleteAfterMs: verdict.rule.deleteAfterMs, deleteAfter: verdict.rule.deleteAfter } : null,
+      rule: verdict.rule,
       protectedBy: verdict.protectedBy,
       ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),
     };
@@ -129,8 +135,16 @@ export function planPass(input: PassInput): PassPlan {
       sizeBytes: p.context.sizeBytes, usedBy: [], rule: null, protectedBy: null,
     }, actor);
   }
+  if (out.images.size === 0 && persisted instanceof Map) out.images = persisted;
+  else {
+    const stepped = out.images;
+    out.images = new Map(persisted);
+    for (const [id, p] of stepped) out.images.set(id, p);
+  }
   return out;
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 
 function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {
   for (const a of arriving) if (a.startsWith('*')) return true;

@@ -70,6 +70,17 @@ describe('decide', () => {
     expect(matchingRules(c, img(['fixture/a:1'])).map((r) => r.id)).toEqual(['fast/removal[0]', 'slow/removal[0]']);
   });
 
+  it('a verdict cached by image ID follows the image when its references or ownership change', () => {
+    const id = 'sha256:cafe';
+    expect(decide(c, { id, ...img(['fixture/a:1']) }).rule?.id).toBe('fast/removal[0]');
+    expect(decide(c, { id, ...img(['fixture/a:1']) }).rule?.id).toBe('fast/removal[0]');
+    expect(decide(c, { id, ...img(['fixture/base:1']) }).protectedBy).toBe('keep guard/keep[0] (fixture/base:*)');
+    expect(decide(c, { id, ...img(['own/x:1']) }).rule).toBeNull();
+    expect(decide(c, { id, ...img(['own/x:1'], true) }).rule?.id).toBe('fast/removal[1]');
+    expect(decide(c, { id, ...img(['fixture/b:1']) }, new Map([['docker.io/fixture/b:1', 'web']])).protectedBy).toBe('workload web');
+    expect(decide(c, { id, ...img(['fixture/b:1']) }).protectedBy).toBeNull();
+  });
+
   it('any tag of the image may match', () => {
     expect(decide(c, img(['zzz:1', 'fixture/a:2'])).rule?.id).toBe('fast/removal[0]');
   });

@@ -53,6 +53,8 @@ export interface CompiledPolicies {
 }
 
 export interface MatchSubject {
+  /** the image ID, when known: verdicts are then also cached by it */
+  id?: string;
   tags: readonly string[];
   repoDigests: readonly string[];
   agentDownloaded: boolean;
@@ -219,6 +221,16 @@ interface Cached {
   cands: string[];
   keep: CompiledKeep | null;
   rule: CompiledRule | null;
+  /** the verdict when no workload references the image (shared: callers must not mutate it) */
+  verdict: Verdict;
+}
+
+/** A verdict remembered by image ID, valid while the image shows the same references. */
+interface ById {
+  tags: readonly string[];
+  repoDigests: readonly string[];
+  agentDownloaded: boolean;
+  v: Cached;
 }
 
 interface Matcher {
@@ -226,6 +238,8 @@ interface Matcher {
   keep: PrefixIndex;
   /** verdict parts by the image's references; dropped with the CompiledPolicies they belong to */
   verdicts: Map<string, Cached>;
+  /** the same verdicts by image ID: a steady-state pass finds them without building a key */
+  byId: Map<string, ById>;
 }
 
 const VERDICT_CACHE_MAX = 200_000;
@@ -234,7 +248,7 @@ const matchers = new WeakMap<CompiledPolicies, Matcher>();
 function matcherFor(c: CompiledPolicies): Matcher {
   let m = matchers.get(c);
   if (!m || m.rules.size !== c.rules.length || m.keep.size !== c.keep.length) {
-    m = { rules: new PrefixIndex(c.rules.length, c.rules.map((r) => r.pattern)), keep: new PrefixIndex(c.keep.length, c.keep.map((k) => k.pattern)), verdicts: new Map() };
+    m = { rules: new PrefixIndex(c.rules.length, c.rules.map((r) => r.pattern)), keep: new PrefixIndex(c.keep.length, c.keep.map((k) => k.pattern)), verdicts: new Map(), byId: new Map() };
     matchers.set(c, m);
   }
   return m;
@@ -277,21 +291,31 @@ function firstKeep(c: CompiledPolicies, m: Matcher, cands: string[]): CompiledKe
  */
 export function decide(c: CompiledPolicies, img: MatchSubject, workloadRefs: ReadonlyMap<string, string> = new Map()): Verdict {
   const m = matcherFor(c);
-  const key = `${img.agentDownloaded ? 1 : 0}\n${img.tags.join('\n')}\n@${img.repoDigests.join('\n')}`;
-  let v = m.verdicts.get(key);
+  const hit = img.id === undefined ? undefined : m.byId.get(img.id);
+  let v = hit && hit.agentDownloaded === img.agentDownloaded && sameList(hit.tags, img.tags) && sameList(hit.repoDigests, img.repoDigests) ? hit.v : undefined;
   if (!v) {
-    const cands = candidates(img.tags, img.repoDigests);
-    v = { cands, keep: firstKeep(c, m, cands), rule: firstRule(c, m, img, cands) };
-    if (m.verdicts.size >= VERDICT_CACHE_MAX) m.verdicts.clear();
-    m.verdicts.set(key, v);
-  }
-  if (v.keep) return { rule: v.rule, protectedBy: `keep ${v.keep.id} (${v.keep.pattern.source})` };
-  if (workloadRefs.size > 0) {
-    for (const cand of v.cands) {
-      const w = workloadRefs.get(cand);
-      if (w) return { rule: v.rule, protectedBy: `workload ${w}` };
+    const key = `${img.agentDownloaded ? 1 : 0}\n${img.tags.join('\n')}\n@${img.repoDigests.join('\n')}`;
+    v = m.verdicts.get(key);
+    if (!v) {
+      const cands = candidates(img.tags, img.repoDigests);
+      const keep = firstKeep(c, m, cands);
+      const rule = firstRule(c, m, img, cands);
+      const verdict: Verdict = { rule, protectedBy: keep ? `keep ${keep.id} (${keep.pattern.source})` : rule ? null : 'no rule matches' };
+      v = { cands, keep, rule, verdict };
+      if (m.verdicts.size >= VERDICT_CACHE_MAX) m.verdicts.clear();
+      m.verdicts.set(key, v);
+    }
+    if (img.id !== undefined) {
+      if (m.byId.size >= VERDICT_CACHE_MAX) m.byId.clear();
+      m.byId.set(img.id, { tags: img.tags, repoDigests: img.repoDigests, agentDownloaded: img.agentDownloaded, v });
     }
   }
-  if (!v.rule) return { rule: null, protectedBy: 'no rule matches' };
-  return { rule: v.rule, protectedBy: null };
+  if (v.keep || workloadRefs.size === 0) return v.verdict;
+  for (const cand of v.cands) {
+    const w = workloadRefs.get(cand);
+    if (w) return { rule: v.rule, protectedBy: `workload ${w}` };
+  }
+  return v.verdict;
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));

@@ -95,7 +95,7 @@ export function removeAt(ctx: ImageContext): number | null {
   return ctx.lastUsedAt + ctx.deleteAfterMs;
 }
 
-const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const same = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 
 /**
  * True when OBSERVE `ev` would leave this machine exactly as it is: an idle image still unused and
