@@ -67,6 +67,8 @@ export interface ApplyRequest {
   dryRun?: string;
   prune?: boolean;
   applyset?: string;
+  /** server dry run: false leaves out the plan and the workload preview (`diff` needs only the changes) */
+  plan?: boolean;
 }
 
 export interface ApplyResponse {
@@ -94,14 +96,15 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
     const plan = planApply(live, incoming, new Date(), { prune: req.prune, applyset: req.applyset });
     if (plan.problems.length > 0) throw new HttpError(409, `${plan.problems.length} conflict(s); nothing was applied`, plan.problems);
     if (req.dryRun === 'server') {
-      const after = afterPlan(live, plan);
-      const policies = (after.filter((o) => o.kind === 'ImagePolicy') as unknown as ImagePolicy[])
-        .filter((p) => policyItem(p, d.nodeLabels, d.nodeConstraints).status.appliesToNode);
       const byKey = new Map(live.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
       const puts = new Map(plan.puts.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
       const changes = plan.results
         .filter((r) => r.action !== 'unchanged')
         .map((r) => ({ ...r, live: comparable(byKey.get(`${r.kind}/${r.name}`)), after: comparable(puts.get(`${r.kind}/${r.name}`)) }));
+      if (req.plan === false) return { results: plan.results, dryRun: 'server' as const, changes };
+      const after = afterPlan(live, plan);
+      const policies = (after.filter((o) => o.kind === 'ImagePolicy') as unknown as ImagePolicy[])
+        .filter((p) => policyItem(p, d.nodeLabels, d.nodeConstraints).status.appliesToNode);
       return {
         results: plan.results,
         dryRun: 'server' as const,

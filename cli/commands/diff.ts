@@ -43,7 +43,8 @@ export function diffCommand(): Command {
 async function runDiff(opts: { filename?: string[]; recursive: boolean; prune: boolean; applyset?: string; name?: string }, c: Command): Promise<void> {
   const objects = await loadOrFail(opts.filename ?? [], opts.recursive, { name: opts.name, exitCode: DIFF_ERROR_EXIT });
   const client = clientFor(c.optsWithGlobals<GlobalOpts>());
-  const body = { objects: objects.map((o) => o.object), dryRun: 'server', ...(opts.prune ? { prune: true } : {}), ...(opts.applyset ? { applyset: opts.applyset } : {}) };
+  // only the changes: the plan and the workload preview of a server dry run are not shown
+  const body = { objects: objects.map((o) => o.object), dryRun: 'server', plan: false, ...(opts.prune ? { prune: true } : {}), ...(opts.applyset ? { applyset: opts.applyset } : {}) };
   const r = await client.request<ServerApply>('POST', '/v1/apply', body).catch((err: unknown) => rethrowWithDetails(err, DIFF_ERROR_EXIT));
   let out = '';
   for (const ch of r.changes ?? []) {
