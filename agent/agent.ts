@@ -7,7 +7,6 @@
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import { dirname } from 'node:path';
-import pino from 'pino';
 import { join } from 'node:path';
 import type { PullPolicy } from '../crd/workload.js';
 import type { ArchiveStore } from '../controller/archives.js';
@@ -15,6 +14,7 @@ import { dockerFromHost } from '../controller/docker.js';
 import { WorkloadExecutor } from '../controller/workloads.js';
 import { Reconciler } from '../controller/reconciler.js';
 import { agentClock, restartFloor, systemMono } from '../lib/clock.js';
+import { createLog, isLevel, LEVELS } from '../lib/log.js';
 import { Store, StoreDamagedError, StoreLockedError } from '../store/store.js';
 import { buildApi } from './api.js';
 import { callRecord } from './audit-calls.js';
@@ -62,7 +62,9 @@ export interface RunningAgent {
 }
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
-  const log = pino({ level: o.logLevel ?? 'info', base: { pid: process.pid } }, pino.destination(2));
+  const level = o.logLevel ?? 'info';
+  if (!isLevel(level)) throw new AgentStartError(`unknown log level ${JSON.stringify(level)}: use one of ${Object.keys(LEVELS).join(', ')}`);
+  const log = createLog(level);
   mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
   mkdirSync(dirname(o.socket), { recursive: true, mode: 0o700 });
   if (o.listen && !o.tokenFile) throw new AgentStartError('--listen needs --token-file: the TCP API never runs without a token');
