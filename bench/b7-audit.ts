@@ -131,7 +131,6 @@ export async function b7(ctx: Ctx): Promise<BenchResult> {
   }
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
   notes.push(`${N} records over 48 h for ${IMAGES} images (${N / IMAGES} each), appended in batches of ${BATCH} records (each record is 2 puts: log + by-image index); "since 1h" = ${sinceCount} records.`);
-  notes.push('The API route GET /v1/audit writes each streamed record with res.write() without waiting for drain: a slow reader makes the agent buffer the rest in memory (see BENCHMARKS.md).');
   return {
     id: 'B7',
     title: `audit log: ${N} records`,
