@@ -80,7 +80,8 @@ export function applyCommand(): Command {
         process.stdout.write(format === 'json' ? toJson(out) : await toYaml(out));
         return;
       }
-      for (const x of r.results) process.stdout.write(format === 'name' ? `${x.kind.toLowerCase()}/${x.name}\n` : `${resultLine(x, suffix)}\n`);
+      // one write for the whole list (hundreds of lines)
+      process.stdout.write(r.results.map((x) => (format === 'name' ? `${x.kind.toLowerCase()}/${x.name}\n` : `${resultLine(x, suffix)}\n`)).join(''));
       if (format === 'table' && r.plan) printPlanSummary(r.plan);
       if (format === 'table' && r.workloads) printWorkloadSummary(r.workloads);
     });
