@@ -1,10 +1,11 @@
 /** kubectl-style output: aligned tables, -o json|yaml|name, human times and sizes. */
+import { CliError } from './client.js';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
 export function parseOutput(o: string | undefined, allowed: OutputFormat[] = ['wide', 'json', 'yaml', 'name']): OutputFormat {
   if (o === undefined) return 'table';
-  if (!allowed.includes(o as OutputFormat)) throw new Error(`unknown output format ${JSON.stringify(o)}; use one of: ${allowed.join(', ')}`);
+  if (!allowed.includes(o as OutputFormat)) throw new CliError(`unknown output format ${JSON.stringify(o)}; use one of: ${allowed.join(', ')}`);
   return o as OutputFormat;
 }
 
