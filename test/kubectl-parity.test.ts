@@ -128,6 +128,7 @@ describe('diff', () => {
     const bad = await cli('diff', '-f', policy('bad', { after: 'soon' }));
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/bad\.yaml:8:7 spec\.removal\[0\]\.deleteAfter: invalid duration "soon"/);
+    expect(bad.stderr).toMatch(/error: 1 problem found; nothing was compared\n$/);
     expect((await cli('diff', '--bogus')).code).toBe(2);
     expect((await cli('diff')).code).toBe(2);
     const away = await cli('--socket', join(dir, 'nobody.sock'), 'diff', '-f', policy('set-a'));
@@ -143,6 +144,9 @@ describe('delete', () => {
     expect([again.code, again.stderr]).toEqual([1, 'Error from server (NotFound): imagepolicy "loose" not found\n']);
     const ignored = await cli('delete', 'ip', 'loose', '--ignore-not-found');
     expect([ignored.code, ignored.stdout, ignored.stderr]).toEqual([0, '', '']);
+    const badFile = await cli('delete', '-f', policy('other-set', { after: 'soon' }));
+    expect([badFile.code, badFile.stdout]).toEqual([1, '']);
+    expect(badFile.stderr).toMatch(/error: 1 problem found; nothing was deleted\n$/);
     expect((await cli('delete', '-f', policy('other-set'))).stdout).toBe('imagepolicy "other-set" deleted\n');
     expect(await names()).toEqual(['set-a']);
   });

@@ -35,6 +35,15 @@ export async function desiredChanged(d: ApiDeps): Promise<void> {
   await d.reconciler.runPass('apply');
 }
 
+/** Write desired objects; a store that refuses the write is the agent's trouble (503), not the request's. */
+async function commitObjects(d: ApiDeps, c: Parameters<ApiDeps['store']['commit']>[0], verb: string): Promise<void> {
+  try {
+    await d.store.commit(c);
+  } catch (err) {
+    throw new HttpError(503, `the agent's store does not take writes (${(err as Error).message}); nothing was ${verb}`);
+  }
+}
+
 /** Applies and deletes read, plan and write the store: one at a time (the API and the `--manifests` watch). */
 const queues = new WeakMap<ApiDeps, Promise<unknown>>();
 function serialized<T>(d: ApiDeps, fn: () => Promise<T>): Promise<T> {
@@ -114,7 +123,7 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
       };
     }
     if (plan.puts.length > 0 || plan.deletes.length > 0) {
-      await d.store.commit({ putObjects: plan.puts, deleteObjects: plan.deletes });
+      await commitObjects(d, { putObjects: plan.puts, deleteObjects: plan.deletes }, 'applied');
       await desiredChanged(d);
     }
     return { results: plan.results };
@@ -160,7 +169,7 @@ export function objectRoutes(r: Router, d: ApiDeps): void {
     return serialized(d, async () => {
       const o = await d.store.getObject(kind, p.name!);
       if (!o) throw new HttpError(404, `${kind.toLowerCase()} ${JSON.stringify(p.name)} not found`);
-      await d.store.commit({ deleteObjects: [{ kind, name: p.name! }] });
+      await commitObjects(d, { deleteObjects: [{ kind, name: p.name! }] }, 'deleted');
       await desiredChanged(d);
       return { results: [{ kind, name: p.name!, action: 'deleted' } satisfies ApplyResult] };
     });

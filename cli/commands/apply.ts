@@ -11,11 +11,11 @@ import { readStdin } from '../stdin.js';
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 /** Load and validate every input; print every problem at once and fail when there is any. */
-export async function loadOrFail(files: string[], recursive: boolean, opts: { name?: string; exitCode?: number } = {}): Promise<LoadedObject[]> {
+export async function loadOrFail(files: string[], recursive: boolean, opts: { name?: string; exitCode?: number; verb?: string } = {}): Promise<LoadedObject[]> {
   if (files.length === 0) throw new CliError('error: must specify -f FILE|DIR|-', opts.exitCode);
   const r = await loadManifests(files, { recursive, stdin: readStdin, name: opts.name, syncReads: true });
   if (!r.ok) {
-    throw new CliError(`${r.errors.map(formatManifestError).join('\n')}\nerror: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} found; nothing was applied`, opts.exitCode);
+    throw new CliError(`${r.errors.map(formatManifestError).join('\n')}\nerror: ${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} found; nothing was ${opts.verb ?? 'applied'}`, opts.exitCode);
   }
   return r.objects;
 }

@@ -20,7 +20,7 @@ export function deleteCommand(): Command {
         if (kind) throw new CliError('error: give either -f or KIND NAME, not both');
         // the manifest loader (yaml, the validator) only for -f
         const { loadOrFail } = await import('./apply.js');
-        for (const o of await loadOrFail(opts.filename, opts.recursive, { name: opts.name })) targets.push({ kind: o.object.kind, name: o.object.metadata.name });
+        for (const o of await loadOrFail(opts.filename, opts.recursive, { name: opts.name, verb: 'deleted' })) targets.push({ kind: o.object.kind, name: o.object.metadata.name });
       } else {
         if (!kind || names.length === 0) throw new CliError('error: must specify -f FILE or KIND NAME');
         if (!findKind(kind)) throw new CliError(`error: the server doesn't have a resource type "${kind}" (known: imagepolicy, workload)`);

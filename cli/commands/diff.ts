@@ -41,7 +41,7 @@ export function diffCommand(): Command {
 }
 
 async function runDiff(opts: { filename?: string[]; recursive: boolean; prune: boolean; applyset?: string; name?: string }, c: Command): Promise<void> {
-  const objects = await loadOrFail(opts.filename ?? [], opts.recursive, { name: opts.name, exitCode: DIFF_ERROR_EXIT });
+  const objects = await loadOrFail(opts.filename ?? [], opts.recursive, { name: opts.name, exitCode: DIFF_ERROR_EXIT, verb: 'compared' });
   const client = clientFor(c.optsWithGlobals<GlobalOpts>());
   // only the changes: the plan and the workload preview of a server dry run are not shown
   const body = { objects: objects.map((o) => o.object), dryRun: 'server', plan: false, ...(opts.prune ? { prune: true } : {}), ...(opts.applyset ? { applyset: opts.applyset } : {}) };

@@ -61,8 +61,8 @@ describe('state dir on a tiny tmpfs', () => {
       const r = await call(sock, 'POST', '/v1/apply', policy(`filler-${i}`, 'nothing/*:*', '1h'));
       if (r.status !== 200) refused = r;
     }
-    expect(refused?.status).toBe(500);
-    expect(refused?.json.message).toMatch(/No space left on device/);
+    expect(refused?.status).toBe(503);
+    expect(refused?.json.message).toMatch(/^the agent's store does not take writes \(.*No space left on device.*\); nothing was applied$/);
     await ctr.remove({ force: true }); // B is unused now, but the agent cannot write that down
     const h = await waitFor('safe mode', async () => {
       const x = await health(agent.socket);
