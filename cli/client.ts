@@ -1,4 +1,4 @@
-/** The CLI's client of the agent's API on its unix socket. */
+/** The CLI's client of the agent's API: its unix socket, or its TCP listener (--server, with a bearer token). */
 import http from 'node:http';
 
 export class CliError extends Error {
@@ -13,10 +13,29 @@ export interface ApiError {
   details?: unknown;
 }
 
-export class Client {
-  constructor(readonly socket: string, readonly stateDir: string) {}
+/** The agent's TCP listener (`agent --listen`), reached with the token of its `--token-file`. */
+export interface Remote {
+  url: URL;
+  token: string;
+}
 
-  private unreachable(err: NodeJS.ErrnoException): CliError {
+export class Client {
+  constructor(readonly socket: string, readonly stateDir: string, readonly remote?: Remote) {}
+
+  /** Where requests go, and how they authenticate. */
+  target(headers: http.OutgoingHttpHeaders = {}): http.RequestOptions {
+    if (!this.remote) return { socketPath: this.socket, headers };
+    const { url, token } = this.remote;
+    return { host: url.hostname, port: Number(url.port || 80), headers: { ...headers, authorization: `Bearer ${token}` } };
+  }
+
+  /** Where the agent is, for messages. */
+  get where(): string {
+    return this.remote ? this.remote.url.origin : this.socket;
+  }
+
+  unreachable(err: NodeJS.ErrnoException): CliError {
+    if (this.remote) return new CliError(`cannot reach the imagectl agent at ${this.where}: ${err.code === 'ECONNREFUSED' ? 'nobody is listening (is the agent running with --listen?)' : err.message}`);
     const how = `start one with: imagectl agent --state-dir ${this.stateDir}${this.socket.startsWith(this.stateDir) ? '' : ` --socket ${this.socket}`}`;
     const why = err.code === 'ENOENT' ? 'no socket there' : err.code === 'ECONNREFUSED' ? 'nobody is listening (stale socket)' : err.code === 'EACCES' ? 'permission denied (the socket is mode 0600: run as the agent\'s user)' : err.message;
     return new CliError(`cannot reach the imagectl agent at ${this.socket}: ${why}\n${how}`);
@@ -27,7 +46,7 @@ export class Client {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request(
-        { socketPath: this.socket, method, path, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} },
+        { ...this.target(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), method, path },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -64,7 +83,7 @@ export class Client {
   stream(path: string, onItem: (item: unknown) => void, method = 'GET', body?: unknown): Promise<void> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request({ socketPath: this.socket, path, method, headers: payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {} }, (res) => {
+      const req = http.request({ ...this.target(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), path, method }, (res) => {
         if ((res.statusCode ?? 500) >= 400) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));

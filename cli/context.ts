@@ -1,10 +1,14 @@
 /** Where the agent lives: flags, then environment, then defaults (root: /var/lib/imagectl). */
+import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
-import { Client } from './client.js';
+import { CliError, Client, type Remote } from './client.js';
 
 export interface GlobalOpts {
   stateDir?: string;
   socket?: string;
+  /** the agent's TCP listener, `http://HOST:PORT` (agent --listen) */
+  server?: string;
+  tokenFile?: string;
 }
 
 export function defaultStateDir(): string {
@@ -19,5 +23,28 @@ export function resolvePaths(o: GlobalOpts): { stateDir: string; socket: string 
 
 export function clientFor(o: GlobalOpts): Client {
   const { stateDir, socket } = resolvePaths(o);
-  return new Client(socket, stateDir);
+  return new Client(socket, stateDir, remoteOf(o));
+}
+
+/** --server and --token-file, checked: only plain http to the agent's listener, always with a token. */
+export function remoteOf(o: GlobalOpts): Remote | undefined {
+  // --token-file alone is the agent's (agent --listen); the CLI uses it only with --server
+  if (o.server === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(o.server) ? o.server : `http://${o.server}`);
+  } catch {
+    throw new CliError(`error: --server ${JSON.stringify(o.server)} is not an address: use http://HOST:PORT (the agent's --listen)`);
+  }
+  if (url.protocol !== 'http:') throw new CliError(`error: --server ${JSON.stringify(o.server)}: only http:// is supported (the agent's --listen)`);
+  if (url.pathname !== '/' || url.search || url.hash || url.username) throw new CliError(`error: --server ${JSON.stringify(o.server)}: give only http://HOST:PORT`);
+  if (o.tokenFile === undefined) throw new CliError('error: --server needs --token-file (the agent\'s TCP API always asks for its token)');
+  let token: string;
+  try {
+    token = readFileSync(o.tokenFile, 'utf8').trim();
+  } catch (err) {
+    throw new CliError(`error: cannot read --token-file ${o.tokenFile}: ${(err as Error).message}`);
+  }
+  if (!token) throw new CliError(`error: --token-file ${o.tokenFile} is empty`);
+  return { url, token };
 }

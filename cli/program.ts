@@ -36,7 +36,7 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 /** The program's own options; each takes a value (as `--opt VALUE` or `--opt=VALUE`). */
-const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket'];
+const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket', '--server', '--token-file'];
 
 function baseProgram(): Command {
   return new Command('imagectl')
@@ -44,6 +44,8 @@ function baseProgram(): Command {
     .version(VERSION, '--version')
     .addOption(new Option('--state-dir <dir>', 'agent state directory (default ./.imagectl, or /var/lib/imagectl for root)').env('IMAGECTL_STATE_DIR'))
     .addOption(new Option('--socket <path>', 'agent API socket (default <state-dir>/imagectl.sock)').env('IMAGECTL_SOCKET'))
+    .addOption(new Option('--server <url>', 'talk to an agent\'s TCP API instead (http://HOST:PORT, see agent --listen); needs --token-file').env('IMAGECTL_SERVER'))
+    .addOption(new Option('--token-file <file>', 'with --server: the file holding the agent\'s bearer token').env('IMAGECTL_TOKEN_FILE'))
     .showHelpAfterError()
     .exitOverride();
 }

@@ -88,11 +88,10 @@ export function agentCommand(): Command {
     .addOption(new Option('--node-constraint <expr>', 'an Open Horizon constraint of this node over policy properties, e.g. "purpose == cleanup" (repeatable)').argParser(collect))
     .addOption(new Option('--repair', 'salvage a damaged store (after backing it up), rebuild what the engine shows, print what was lost, and exit'))
     .addOption(new Option('--socket-group <group>', 'make the API socket 0660 and owned by this group (default: 0600, owner only)').env('IMAGECTL_SOCKET_GROUP'))
-    .addOption(new Option('--listen <host:port>', 'also serve the API on TCP (off by default); needs --token-file').env('IMAGECTL_LISTEN'))
-    .addOption(new Option('--token-file <file>', 'bearer token for --listen (mode 0600, at least 16 characters)').env('IMAGECTL_TOKEN_FILE'))
+    .addOption(new Option('--listen <host:port>', 'also serve the API on TCP (off by default); needs the global --token-file (mode 0600, at least 16 characters)').env('IMAGECTL_LISTEN'))
     .addOption(new Option('--max-body-bytes <size>', 'request body cap of the API, e.g. 8Mi (default), 512Ki').env('IMAGECTL_MAX_BODY_BYTES'))
     .addOption(new Option('--manifests <dir>', 'GitOps: apply this directory, pruning what leaves it, at start and on every change').env('IMAGECTL_MANIFESTS'))
-    .action(async (opts: { nodeLabel?: string[] | string; interval?: string; config?: string; logLevel?: string; defaultPullPolicy?: PullPolicy; archiveDir?: string[]; nodeConstraint?: string[]; manifests?: string; repair?: boolean; socketGroup?: string; listen?: string; tokenFile?: string; maxBodyBytes?: string }, cmd: Command) => {
+    .action(async (opts: { nodeLabel?: string[] | string; interval?: string; config?: string; logLevel?: string; defaultPullPolicy?: PullPolicy; archiveDir?: string[]; nodeConstraint?: string[]; manifests?: string; repair?: boolean; socketGroup?: string; listen?: string; maxBodyBytes?: string }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const cfg = opts.config ? readConfig(opts.config) : {};
       const { stateDir, socket } = resolvePaths({ stateDir: g.stateDir ?? cfg.stateDir, socket: g.socket ?? cfg.socket });
@@ -101,7 +100,8 @@ export function agentCommand(): Command {
       const security = {
         socketGroup: opts.socketGroup ?? cfg.socketGroup,
         listen: opts.listen ?? cfg.listen,
-        tokenFile: opts.tokenFile ?? cfg.tokenFile,
+        // a global option: the same file the CLI's --server reads
+        tokenFile: g.tokenFile ?? cfg.tokenFile,
         maxBodyBytes: maxBody === undefined ? undefined : parseBytes(maxBody),
       };
       const labelArgs = typeof opts.nodeLabel === 'string' ? [opts.nodeLabel] : (opts.nodeLabel ?? []);

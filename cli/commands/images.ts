@@ -2,13 +2,13 @@ import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import { Command } from 'commander';
 import type { ProgressItem } from '../../controller/pull.js';
-import { CliError } from '../client.js';
+import { CliError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { pullProgress } from '../progress.js';
 import { shortId } from '../output.js';
 
 /** Stream an archive to the agent, which caches it, verifies it and loads it. */
-function upload(socket: string, file: string, digest: string | undefined): Promise<{ loaded: string[]; images: string[]; archiveDigest: string }> {
+function upload(client: Client, file: string, digest: string | undefined): Promise<{ loaded: string[]; images: string[]; archiveDigest: string }> {
   try {
     if (!statSync(file).isFile()) throw new Error('not a regular file');
   } catch (err) {
@@ -16,7 +16,7 @@ function upload(socket: string, file: string, digest: string | undefined): Promi
   }
   const q = new URLSearchParams({ name: file, ...(digest ? { digest } : {}) });
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: socket, method: 'POST', path: `/v1/load?${q}`, headers: { 'content-type': 'application/x-tar' } }, (res) => {
+    const req = http.request({ ...client.target({ 'content-type': 'application/x-tar' }), method: 'POST', path: `/v1/load?${q}` }, (res) => {
       let body = '';
       res.on('data', (c) => (body += c));
       res.on('end', () => {
@@ -25,7 +25,7 @@ function upload(socket: string, file: string, digest: string | undefined): Promi
         else resolve(json as never);
       });
     });
-    req.on('error', (err) => reject(new CliError(`cannot reach the imagectl agent at ${socket}: ${err.message}`)));
+    req.on('error', (err) => reject(client.unreachable(err)));
     createReadStream(file).pipe(req);
   });
 }
@@ -39,7 +39,7 @@ export function pullCommand(): Command {
     .action(async (ref: string | undefined, opts: { archive?: string; digest?: string }, cmd: Command) => {
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
       if (opts.archive) {
-        const r = await upload(client.socket, opts.archive, opts.digest);
+        const r = await upload(client, opts.archive, opts.digest);
         for (const l of r.loaded) process.stdout.write(`Loaded image: ${l}\n`);
         process.stdout.write(`archive ${r.archiveDigest} cached; ${r.images.map(shortId).join(', ')} recorded as agent-downloaded\n`);
         return;

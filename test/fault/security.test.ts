@@ -147,6 +147,21 @@ describe('TCP', () => {
     expect(applied.status).toBe(200);
     const rec = (await auditLog(agent.socket)).find((r) => r.event === 'api.apply');
     expect(rec).toMatchObject({ actor: 'token', to: 'succeeded', image: null, reason: 'apply imagepolicy/via-tcp created' });
+
+    // the CLI over TCP: --server with the same --token-file (no unix socket involved)
+    const remote = ['--socket', join(work, 'no-such.sock'), '--server', `http://127.0.0.1:${port}`, '--token-file', tokenFile];
+    const got = await runCli([...remote, 'get', 'policies', '-o', 'name'], { env: agent.env });
+    expect([got.code, got.stdout, got.stderr]).toEqual([0, 'imagepolicy/via-tcp\n', '']);
+    const wrongFile = join(work, 'wrong-token');
+    writeFileSync(wrongFile, 'not-the-token-at-all\n', { mode: 0o600 });
+    const wrong = await runCli([...remote.slice(0, 4), '--token-file', wrongFile, 'get', 'policies'], { env: agent.env });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe('error: unauthorized: send Authorization: Bearer <token from --token-file>\n');
+    const noFile = await runCli([...remote.slice(0, 4), 'get', 'policies'], { env: agent.env });
+    expect([noFile.code, noFile.stderr]).toEqual([1, "error: --server needs --token-file (the agent's TCP API always asks for its token)\n"]);
+    const nobody = await runCli(['--server', `http://127.0.0.1:${await freePort()}`, '--token-file', tokenFile, 'get', 'policies'], { env: agent.env });
+    expect(nobody.code).toBe(1);
+    expect(nobody.stderr).toMatch(/^error: cannot reach the imagectl agent at http:\/\/127\.0\.0\.1:\d+: nobody is listening/);
   });
 });
 
