@@ -7,14 +7,12 @@
  * docker-gc cannot be installed here (no package in the registries this machine reaches); its 95 s
  * for the same job comes from the issue and is a reference only.
  */
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Ctx } from './lib/context.js';
 import { engineOf } from './lib/context.js';
 import { BenchAgent, policy } from './lib/agent.js';
 import { cleanEngine, makeImages, type FixtureSpec } from './lib/fixtures.js';
 import { metric, ms, sleep, type BenchResult } from './lib/stats.js';
-import { removeFast } from './proto/fast-remove.js';
+import { deleteById } from './lib/per-id-delete.js';
 
 const DOCKER_GC_S = 95;
 
@@ -32,8 +30,7 @@ export async function b1(ctx: Ctx): Promise<BenchResult> {
   const KEEP_LABEL = 'b1-keep';
   // the 20% that no rule or prune touches: identical for every side, so created once
   await makeImages(docker, Array.from({ length: N - due }, (_, i) => ({ ref: `bench/b1-keep-${i}:1`, labels: { bench: KEEP_LABEL } })));
-  const protoS: number[] = [];
-  const fixS: number[] = [];
+  const perIdS: number[] = [];
   const pruneS: number[] = [];
   const ictlS: number[] = [];
   const notes: string[] = [];
@@ -41,18 +38,17 @@ export async function b1(ctx: Ctx): Promise<BenchResult> {
   for (let rep = 0; rep < ctx.reps; rep++) {
     // baseline first on even reps, imagectl first on odd ones
     const order = rep % 2 ? ['imagectl', 'prune'] : ['prune', 'imagectl'];
-    // the recommended remove.ts fast path, once (a prototype, not the product)
-    if (rep === 0) order.push('prototype', 'inspectfix');
+    // the per-ID floor (no agent), once: information
+    if (rep === 0) order.push('per-id');
     for (const side of order) {
-      const tag = `b1${({ prune: 'p', imagectl: 'i', prototype: 'd', inspectfix: 'f' } as Record<string, string>)[side]}${rep}`;
+      const tag = `b1${({ prune: 'p', imagectl: 'i', 'per-id': 'd' } as Record<string, string>)[side]}${rep}`;
       const set = { ...dueSet(tag, due), due };
       const dueIds = await makeImages(docker, set.specs);
       await sleep(500); // let the engine settle after the imports
-      if (side === 'prototype') {
-        // what the agent's removal pass would cost with one DELETE per image: the same loop, in order
+      if (side === 'per-id') {
         const t = performance.now();
-        for (const id of dueIds) if ((await removeFast(raw, id)) !== 'removed') throw new Error(`B1: prototype could not remove ${id}`);
-        protoS.push(ms(t) / 1000);
+        for (const id of dueIds) if ((await deleteById(raw, id)) !== 'removed') throw new Error(`B1: could not remove ${id} by ID`);
+        perIdS.push(ms(t) / 1000);
       } else if (side === 'prune') {
         const t = performance.now();
         const r = await raw.prune(set.dueLabel);
@@ -62,11 +58,7 @@ export async function b1(ctx: Ctx): Promise<BenchResult> {
       } else {
         const agent = new BenchAgent(stack);
         try {
-          // 'inspectfix': the same agent with the docker.ts inspect fix preloaded (prototype)
-          if (side === 'inspectfix') process.env.NODE_OPTIONS = `--import ${pathToFileURL(resolve(import.meta.dirname, 'proto/cheap-agent-inspect.mjs')).href}`;
-          const started = agent.start(); // spawns synchronously
-          delete process.env.NODE_OPTIONS;
-          await started;
+          await agent.start();
           const h0 = await agent.health();
           const firstPassAt = Date.parse(h0.lastPass!.at);
           // every image was first seen unused in the first pass: deleteAfter puts them all due
@@ -86,7 +78,7 @@ export async function b1(ctx: Ctx): Promise<BenchResult> {
           const removed = (await agent.audit(dueAt - 1000)).filter((a) => a.to === 'removed');
           if (removed.length !== set.due) throw new Error(`B1: ${removed.length} removed records, expected ${set.due}`);
           const last = Math.max(...removed.map((a) => Date.parse(a.time)));
-          (side === 'inspectfix' ? fixS : ictlS).push((last - dueAt) / 1000);
+          ictlS.push((last - dueAt) / 1000);
           const left = await raw.imagesWithLabel(set.dueLabel);
           if (left.length !== 0) throw new Error(`B1: ${left.length} due images still in the engine`);
         } finally {
@@ -94,7 +86,7 @@ export async function b1(ctx: Ctx): Promise<BenchResult> {
         }
       }
       await cleanEngine(raw, [set.dueLabel]);
-      ctx.log(`B1 rep ${rep + 1} ${side}: ${(side === 'prune' ? pruneS : side === 'prototype' ? protoS : side === 'inspectfix' ? fixS : ictlS).at(-1)!.toFixed(2)} s`);
+      ctx.log(`B1 rep ${rep + 1} ${side}: ${(side === 'prune' ? pruneS : side === 'per-id' ? perIdS : ictlS).at(-1)!.toFixed(2)} s`);
     }
   }
   await cleanEngine(raw, [KEEP_LABEL]);
@@ -113,11 +105,8 @@ export async function b1(ctx: Ctx): Promise<BenchResult> {
         goal: '≥ 20× faster', met: ctx.quick ? null : DOCKER_GC_S / med(ictlS) >= 20,
         note: ctx.quick ? 'quick: not comparable to a 1000-image figure' : undefined,
       }),
-      metric('one DELETE /images/{id} per image (remove.ts fast path, prototype, 1 rep)', 's', protoS, {
-        baseline: { name: 'engine POST /images/prune (label-scoped)', samples: pruneS }, goal: '≤ 1.15× prune', note: 'bench/proto/fast-remove.ts, not in the product',
-      }),
-      metric('agent with the docker.ts inspect fix preloaded (prototype, 1 rep)', 's', fixS, {
-        baseline: { name: 'engine POST /images/prune (label-scoped)', samples: pruneS }, goal: '≤ 1.15× prune', note: 'bench/proto/cheap-agent-inspect.mjs via node --import, not in the product',
+      metric('one DELETE /images/{id} per image, serial, no agent (1 rep)', 's', perIdS, {
+        baseline: { name: 'engine POST /images/prune (label-scoped)', samples: pruneS }, note: 'info: the per-ID floor the agent\'s removal builds on',
       }),
     ],
     notes,

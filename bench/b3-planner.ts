@@ -9,7 +9,7 @@ import { planPass, type PassPlan } from '../controller/plan.js';
 import type { Ctx } from './lib/context.js';
 import { metric, ms, type BenchResult } from './lib/stats.js';
 import { synthObservation, synthPolicies } from './lib/synthetic.js';
-import { naiveCompile, naiveDecide } from './proto/naive-match.js';
+import { naiveCompile, naiveDecide } from './lib/naive-match.js';
 import { profiled, topLines } from './lib/cpuprofile.js';
 
 const NS = { prefix: 'registry.local/team-', teams: 100, apps: 200 };

@@ -4,7 +4,7 @@
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Ctx } from './lib/context.js';
 import { engineOf } from './lib/context.js';
 import type { BenchAgent } from './lib/agent.js';
@@ -14,7 +14,6 @@ import { metric, ms, type BenchResult } from './lib/stats.js';
 import { BIN } from '../test/helpers/agent.js';
 
 const DOCKER = '/usr/bin/docker';
-const LAZY = resolve(import.meta.dirname, 'proto/cli-get-lazy.mjs');
 
 export async function b8(ctx: Ctx, agent: BenchAgent, nImages: number): Promise<BenchResult> {
   const started = performance.now();
@@ -24,7 +23,6 @@ export async function b8(ctx: Ctx, agent: BenchAgent, nImages: number): Promise<
   const ictl: number[] = [];
   const docker: number[] = [];
   const nodeFloor: number[] = [];
-  const lazy: number[] = [];
   const notes: string[] = [];
   // warm the page cache for both
   await timed(process.execPath, [BIN, 'get', 'images'], env);
@@ -39,9 +37,6 @@ export async function b8(ctx: Ctx, agent: BenchAgent, nImages: number): Promise<
     if (b.code !== 0) throw new Error(`B8: docker images failed: ${b.stderr}`);
     docker.push(b.ms);
     nodeFloor.push((await timed(process.execPath, ['-e', '0'])).ms);
-    const c = await timed(process.execPath, [LAZY, 'get', 'images'], env);
-    if (c.code !== 0 || c.stdout.split('\n').length !== a.stdout.split('\n').length) throw new Error(`B8: the lazy-loading prototype printed something else: ${c.stderr}`);
-    lazy.push(c.ms);
   }
   // where the CLI's time goes
   const dir = mkdtempSync(join(tmpdir(), 'ictl-b8prof-'));
@@ -63,7 +58,6 @@ export async function b8(ctx: Ctx, agent: BenchAgent, nImages: number): Promise<
     metrics: [
       metric('wall time', 'ms', ictl, { baseline: { name: 'docker images', samples: docker }, goal: '≤ 2× docker images', met: med(ictl) / med(docker) <= 2 }),
       metric('`node -e 0` (Node startup floor)', 'ms', nodeFloor, { note: 'info' }),
-      metric('get images loading only its command (prototype)', 'ms', lazy, { baseline: { name: 'docker images', samples: docker }, goal: '≤ 2× docker images', note: 'bench/proto/cli-get-lazy.mjs, not in the product' }),
     ],
     notes,
     durationMs: ms(started),
