@@ -86,6 +86,23 @@ describe('LineSplitter', () => {
 });
 
 describe('engine client requests', () => {
+  it('speaks an older engine\'s API version once the engine names it (docker 19.03 answers 1.40), as the docker CLI negotiates', async () => {
+    // a fake engine: no older dockerd can be installed here; its refusal text is dockerd's own
+    handler = (req, res) => {
+      if (req.url.startsWith('/v1.41/')) return json(res, 400, { message: 'client version 1.41 is too new. Maximum supported API version is 1.40' });
+      if (req.url.startsWith('/v1.40/images/json')) return json(res, 200, []);
+      if (req.url.startsWith('/v1.40/containers/json')) return json(res, 200, []);
+      json(res, 404, { message: 'page not found' });
+    };
+    expect(await client.listImages()).toEqual([]);
+    expect(await client.listContainers({ all: true })).toEqual([]);
+    expect(seen.map((s) => s.url)).toEqual(['/v1.41/images/json', '/v1.40/images/json', '/v1.40/containers/json?all=true']);
+    // any other 400 is the caller's error, not retried
+    handler = (_req, res) => json(res, 400, { message: 'invalid reference format' });
+    await expect(client.inspectImage('Bad')).rejects.toMatchObject({ statusCode: 400 });
+    expect(seen).toHaveLength(4);
+  });
+
   it('speaks /v1.41 with the old client\'s queries, on one kept-alive connection', async () => {
     handler = (req, res) => {
       if (req.url.startsWith('/v1.41/images/json')) return json(res, 200, [{ Id: 'sha256:a', RepoTags: ['x:1'], RepoDigests: null, Created: 1, Size: 2, Labels: null }]);

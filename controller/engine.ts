@@ -141,13 +141,32 @@ function engineError(status: number, text: string): EngineError {
   return err;
 }
 
+/** The engine's answer to a client newer than itself: `client version 1.41 is too new. Maximum supported API version is 1.40`. */
+const TOO_NEW = /client version \S+ is too new\. Maximum supported API version is (1\.\d+)/;
+
 export class EngineClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  /** the API version in the paths: 1.41, or an older engine's own maximum, learned from its refusal */
+  private version = API_VERSION;
 
   constructor(readonly address: EngineAddress) {}
 
   /** Send a request. Resolves with the response of a 2xx answer, body unread; rejects on anything else. */
-  request(method: string, path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
+  async request(method: string, path: string, o: RequestOptions = {}): Promise<IncomingMessage> {
+    try {
+      return await this.send(method, path, o);
+    } catch (err) {
+      // an older engine (docker CLI does the same negotiation): speak its version, once; a streamed
+      // body is spent, so that request fails and the next ones use the version learned here
+      const older = (err as EngineError).statusCode === 400 ? TOO_NEW.exec((err as EngineError).json?.message ?? '') : null;
+      if (!older || `v${older[1]}` === this.version) throw err;
+      this.version = `v${older[1]}`;
+      if (o.body) throw err;
+      return this.send(method, path, o);
+    }
+  }
+
+  private send(method: string, path: string, o: RequestOptions): Promise<IncomingMessage> {
     const query = o.query && querystring.stringify(Object.fromEntries(Object.entries(o.query).filter(([, v]) => v !== undefined)) as querystring.ParsedUrlQueryInput);
     const headers: Record<string, string | number> = { ...o.headers };
     const data = o.json === undefined ? undefined : JSON.stringify(o.json);
@@ -159,7 +178,7 @@ export class EngineClient {
     }
     return new Promise((resolve, reject) => {
       const req = http.request(
-        { ...this.address, agent: this.agent, method, path: `/${API_VERSION}${path}${query ? `?${query}` : ''}`, headers },
+        { ...this.address, agent: this.agent, method, path: `/${this.version}${path}${query ? `?${query}` : ''}`, headers },
         (res) => {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) resolve(res);
