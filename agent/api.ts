@@ -23,6 +23,8 @@ export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
     safeMode: rec.safeMode,
     passStats: rec.stats,
     clock: { now: new Date(rec.now()).toISOString(), wallSkewMs: Date.now() - rec.now() },
+    // the --manifests watch: its directory, last apply and last error
+    ...(d.watch ? { manifests: d.watch.status() } : {}),
   }));
   imageRoutes(r, d);
   objectRoutes(r, d);

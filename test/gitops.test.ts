@@ -119,6 +119,8 @@ describe('agent --manifests on a Git working copy', () => {
     const desc = await agent.cli(['describe', 'policy', 'cleanup-a']);
     expect(desc.stdout).toMatch(/Sync Error:\s+1 problem in .*cleanup-d\.yaml:9:7 spec\.removal\[0\]\.deleteAfter: invalid duration "soon".*\(the last good set stays applied\)/);
     expect(agent.log).toMatch(/"msg":"manifests: keeping the last good set"/);
+    const version = await agent.cli(['version']);
+    expect(version.stdout).toMatch(new RegExp(`\\nManifests: ${manifests} \\(last applied \\S+, \\d+ objects?\\); sync error: .*invalid duration "soon"`));
 
     commit('fixed', { 'manifests/cleanup-d.yaml': policy('cleanup-d', '30m') });
     git(device, 'pull', '-q', '--ff-only');

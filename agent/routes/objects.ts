@@ -36,7 +36,7 @@ export async function desiredChanged(d: ApiDeps): Promise<void> {
 }
 
 /** Write desired objects; a store that refuses the write is the agent's trouble (503), not the request's. */
-async function commitObjects(d: ApiDeps, c: Parameters<ApiDeps['store']['commit']>[0], verb: string): Promise<void> {
+export async function commitObjects(d: ApiDeps, c: Parameters<ApiDeps['store']['commit']>[0], verb: string): Promise<void> {
   try {
     await d.store.commit(c);
   } catch (err) {
@@ -44,9 +44,9 @@ async function commitObjects(d: ApiDeps, c: Parameters<ApiDeps['store']['commit'
   }
 }
 
-/** Applies and deletes read, plan and write the store: one at a time (the API and the `--manifests` watch). */
+/** Applies, deletes and refreshes read, plan and write the store: one at a time (the API and the `--manifests` watch). */
 const queues = new WeakMap<ApiDeps, Promise<unknown>>();
-function serialized<T>(d: ApiDeps, fn: () => Promise<T>): Promise<T> {
+export function serialized<T>(d: ApiDeps, fn: () => Promise<T>): Promise<T> {
   const run = (queues.get(d) ?? Promise.resolve()).then(fn, fn);
   queues.set(d, run.catch(() => undefined));
   return run;

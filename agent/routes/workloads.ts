@@ -3,7 +3,7 @@ import type { Workload } from '../../crd/workload.js';
 import type { StoredObject } from '../../store/store.js';
 import type { ApiDeps } from '../deps.js';
 import { HttpError, type Router } from '../http.js';
-import { desiredChanged } from './objects.js';
+import { commitObjects, desiredChanged, serialized } from './objects.js';
 
 export function workloadItem(o: StoredObject, d: ApiDeps) {
   return { ...o, status: d.reconciler.statuses.get(`Workload/${o.metadata.name}`) ?? { phase: 'Pending', reason: 'NotReconciled', message: 'the agent has not acted on this workload yet' } };
@@ -20,13 +20,15 @@ export function workloadRoutes(r: Router, d: ApiDeps): void {
     return workloadItem(o, d);
   });
 
-  r.on('POST', '/v1/workloads/:name/refresh', async (_q, _s, p) => {
-    const o = await d.store.getObject('Workload', p.name!);
-    if (!o) throw new HttpError(404, `workload ${JSON.stringify(p.name)} not found`);
-    const spec = o.spec as Workload['spec'];
-    const next: StoredObject = { ...o, metadata: { ...o.metadata, generation: o.metadata.generation + 1 }, spec: { ...spec, refreshImage: (spec.refreshImage ?? 0) + 1 } };
-    await d.store.commit({ putObjects: [next] });
-    await desiredChanged(d);
-    return workloadItem(next, d);
-  });
+  // in the apply queue: read, raise and write with no apply or other refresh in between (no lost update)
+  r.on('POST', '/v1/workloads/:name/refresh', async (_q, _s, p) =>
+    serialized(d, async () => {
+      const o = await d.store.getObject('Workload', p.name!);
+      if (!o) throw new HttpError(404, `workload ${JSON.stringify(p.name)} not found`);
+      const spec = o.spec as Workload['spec'];
+      const next: StoredObject = { ...o, metadata: { ...o.metadata, generation: o.metadata.generation + 1 }, spec: { ...spec, refreshImage: (spec.refreshImage ?? 0) + 1 } };
+      await commitObjects(d, { putObjects: [next] }, 'refreshed');
+      await desiredChanged(d);
+      return workloadItem(next, d);
+    }));
 }
