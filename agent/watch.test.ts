@@ -74,7 +74,14 @@ describe('ManifestWatch', () => {
     await unlink(join(dir, 'b.yaml'));
     await until('b pruned', () => !f.objects.has('ImagePolicy/b'));
     expect(f.names()).toEqual(['ImagePolicy/a', 'ImagePolicy/c', 'ImagePolicy/elsewhere']);
-    expect(f.commits.at(-1)).toEqual({ putObjects: [], deleteObjects: [{ kind: 'ImagePolicy', name: 'b' }] });
+    expect(f.commits.at(-2)).toEqual({ putObjects: [], deleteObjects: [{ kind: 'ImagePolicy', name: 'b' }] });
+    // each apply that changed something is audited, with the directory as the actor
+    const audited = f.commits.flatMap((c) => c.audit ?? []);
+    expect(audited.map((a) => [a.event, a.actor, a.to, a.reason])).toEqual([
+      ['api.apply', `manifests ${dir}`, 'succeeded', 'apply imagepolicy/a created, imagepolicy/b created'],
+      ['api.apply', `manifests ${dir}`, 'succeeded', 'apply imagepolicy/c created'],
+      ['api.apply', `manifests ${dir}`, 'succeeded', 'apply imagepolicy/b pruned'],
+    ]);
   });
 
   it('keeps the last good set while a file is half-written or broken, and reports the problem', async () => {
@@ -93,6 +100,8 @@ describe('ManifestWatch', () => {
     await until('both errors', () => (w!.status().error ?? '').startsWith('2 problems'));
     expect(w.status().error).toContain('spec.removal[0].deleteAfter: invalid duration "soon"');
     expect(f.names()).toEqual(['ImagePolicy/a']);
+    const refused = f.commits.flatMap((c) => c.audit ?? []).filter((a) => a.to === 'failed');
+    expect(refused.at(-1)?.reason).toMatch(/^apply refused: 2 problems in .* invalid duration "soon".*; the last good set stays applied$/);
 
     await writeFile(join(dir, 'a.yaml'), policy('a', '2h'));
     await writeFile(join(dir, 'b.yaml'), policy('b'));
@@ -127,6 +136,7 @@ describe('ManifestWatch', () => {
     w = new ManifestWatch({ dir, log: silent, pollMs: 60_000, debounceMs: 20 });
     await w.start(f.deps);
     expect(w.status().error).toMatch(/^1 conflict\(s\); nothing was applied\nimagepolicy\/a belongs to another applyset/);
-    expect(f.commits).toEqual([]);
+    // no object written: only the audit record of the refused apply
+    expect(f.commits.map((c) => [c.putObjects, c.deleteObjects, c.audit?.map((a) => a.to)])).toEqual([[undefined, undefined, ['failed']]]);
   });
 });

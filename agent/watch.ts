@@ -10,6 +10,7 @@ import { watch, type FSWatcher } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { MANIFEST_EXTENSIONS } from '../crd/inputs.js';
 import { formatManifestError } from '../crd/types.js';
+import { apiCallRecord } from '../lib/audit.js';
 import { applysetId, type ApplyResult } from './apply.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError } from './http.js';
@@ -134,13 +135,13 @@ export class ManifestWatch {
     if (this.stopped || !this.deps) return;
     this.state.lastCheckedAt = new Date().toISOString();
     const loaded = await this.load();
-    if ('error' in loaded) return this.fail(loaded.error, reason);
+    if ('error' in loaded) return await this.fail(loaded.error, reason);
     let results: ApplyResult[];
     try {
       results = (await applyObjects(this.deps, { objects: loaded.objects, prune: true, applyset: this.state.applyset })).results;
     } catch (err) {
       const details = err instanceof HttpError && Array.isArray(err.details) ? `\n${(err.details as string[]).join('\n')}` : '';
-      return this.fail(`${(err as Error).message}${details}`, reason);
+      return await this.fail(`${(err as Error).message}${details}`, reason);
     }
     if (this.state.error) this.o.log.info({ dir: this.o.dir }, 'manifests: the directory is good again');
     this.state.error = null;
@@ -148,15 +149,27 @@ export class ManifestWatch {
     this.state.objects = results.filter((r) => r.action !== 'pruned').map((r) => `${r.kind.toLowerCase()}/${r.name}`);
     const changed = results.filter((r) => r.action !== 'unchanged');
     if (changed.length > 0) {
-      this.o.log.info({ dir: this.o.dir, trigger: reason, results: changed.map((r) => `${r.kind.toLowerCase()}/${r.name} ${r.action}`) }, 'manifests applied');
+      const items = changed.map((r) => `${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+      this.o.log.info({ dir: this.o.dir, trigger: reason, results: items }, 'manifests applied');
+      await this.audit(true, `apply ${items.join(', ')}`);
     }
   }
 
-  private fail(error: string, reason: string): void {
+  private async fail(error: string, reason: string): Promise<void> {
     if (error !== this.state.error) {
       this.o.log.warn({ dir: this.o.dir, trigger: reason, error }, 'manifests: keeping the last good set');
+      await this.audit(false, `apply refused: ${oneLine(error)}; the last good set stays applied`);
     }
     this.state.error = error;
+  }
+
+  /** The watch's applies are audited like API calls, with the directory as the actor. */
+  private async audit(ok: boolean, reason: string): Promise<void> {
+    try {
+      await this.deps?.store.commit({ audit: [apiCallRecord({ time: Date.now(), verb: 'apply', ok, reason, actor: `manifests ${this.o.dir}` })] });
+    } catch (err) {
+      this.o.log.warn({ error: (err as Error).message }, 'manifests: the audit record was not written');
+    }
   }
 
   /** The directory's objects, or why they cannot be applied. */
@@ -175,4 +188,10 @@ export class ManifestWatch {
     if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
     return { objects: r.objects.map((o) => o.object) };
   }
+}
+
+/** A multi-line report on one line, capped (audit reasons are one line). */
+function oneLine(s: string, max = 1000): string {
+  const l = s.split('\n').map((x) => x.trim()).filter(Boolean).join(' ');
+  return l.length > max ? `${l.slice(0, max - 1)}…` : l;
 }

@@ -75,6 +75,11 @@ describe('agent --manifests on a Git working copy', () => {
     const desc = await agent.cli(['describe', 'policy', 'cleanup-a']);
     expect(desc.stdout).toMatch(new RegExp(`Managed By:\\s+imagectl agent --manifests ${manifests} \\(applyset agent-manifests, last applied `));
     expect(desc.stdout).toMatch(/Sync Error:\s+<none>/);
+    // audited like an API apply, with the directory as the actor
+    const audit = (await agent.cli(['audit', '-o', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; actor: string; reason: string; to: string });
+    expect(audit.filter((a) => a.event === 'api.apply')).toEqual([
+      expect.objectContaining({ actor: `manifests ${manifests}`, to: 'succeeded', reason: 'apply imagepolicy/cleanup-a created, imagepolicy/cleanup-b created' }),
+    ]);
   });
 
   it('git rm of one policy, committed and pulled, prunes it; objects applied from elsewhere stay', async () => {

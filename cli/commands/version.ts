@@ -16,7 +16,7 @@ export function versionCommand(): Command {
         const m = h.manifests;
         if (m) {
           const applied = m.lastAppliedAt ? `last applied ${m.lastAppliedAt}, ${m.objects.length} object${m.objects.length === 1 ? '' : 's'}` : 'never applied';
-          process.stdout.write(`Manifests: ${m.dir} (${applied})${m.error ? `; sync error: ${m.error.split('\n')[0]}` : ''}\n`);
+          process.stdout.write(`Manifests: ${m.dir} (${applied})${m.error ? `; sync error: ${m.error.replace(/\s*\n\s*/g, ' ')}` : ''}\n`);
         }
       } catch (err) {
         process.stdout.write(`Agent Version: unknown (${(err as Error).message.split('\n')[0]})\n`);
