@@ -1,12 +1,9 @@
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../lib/audit.js';
-import { Store } from '../../store/store.js';
+import type { Store } from '../../store/store.js';
+import { serveRoutes } from '../../test/helpers/routes.js';
 import type { ApiDeps } from '../deps.js';
-import { Router } from '../http.js';
 import { imageRoutes } from './images.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -16,10 +13,9 @@ afterEach(async () => {
 
 describe('GET /v1/audit', () => {
   it('streams the history at the reader\'s pace: a reader that stops reading stops the store iterator', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imagectl-audit-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const store = await Store.open(dir);
-    cleanup.push(() => store.close());
+    const served = await serveRoutes('imagectl-audit-');
+    cleanup.push(() => served.close());
+    const { store, sock } = served;
     const N = 20_000;
     const t0 = Date.UTC(2026, 0, 1);
     for (let b = 0; b < N; b += 2000) {
@@ -38,12 +34,7 @@ describe('GET /v1/audit', () => {
         yield r;
       }
     }) as Store['auditLog'];
-    const router = new Router();
-    imageRoutes(router, { store: counting, reconciler: { images: new Map() } } as unknown as ApiDeps);
-    const server = http.createServer((req, res) => void router.handle(req, res, 'test'));
-    const sock = join(dir, 'api.sock');
-    await new Promise<void>((r) => server.listen(sock, r));
-    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    await served.serve((r) => imageRoutes(r, { store: counting, reconciler: { images: new Map() } } as unknown as ApiDeps));
 
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ socketPath: sock, path: '/v1/audit?since=0' }, resolve).on('error', reject));
     expect(res.statusCode).toBe(200);

@@ -1,11 +1,8 @@
 import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Store, type StoredObject } from '../../store/store.js';
+import type { StoredObject } from '../../store/store.js';
+import { serveRoutes } from '../../test/helpers/routes.js';
 import type { ApiDeps } from '../deps.js';
-import { Router } from '../http.js';
 import { workloadRoutes } from './workloads.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];
@@ -26,10 +23,9 @@ function post(sock: string, path: string): Promise<number> {
 
 describe('POST /v1/workloads/:name/refresh', () => {
   it('concurrent refreshes each count: read, raise and write run one at a time', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'imagectl-refresh-'));
-    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
-    const store = await Store.open(dir);
-    cleanup.push(() => store.close());
+    const served = await serveRoutes('imagectl-refresh-');
+    cleanup.push(() => served.close());
+    const { store, sock } = served;
     const w: StoredObject = {
       apiVersion: 'imagectl.io/v1alpha1', kind: 'Workload',
       metadata: { name: 'web', generation: 1, creationTimestamp: new Date(0).toISOString() },
@@ -38,12 +34,7 @@ describe('POST /v1/workloads/:name/refresh', () => {
     await store.commit({ putObjects: [w] });
     // a pass per refresh, slow enough for the requests to overlap
     const reconciler = { statuses: new Map(), reloadDesired: async () => {}, runPass: () => new Promise((r) => setTimeout(r, 20)) };
-    const router = new Router();
-    workloadRoutes(router, { store, reconciler } as unknown as ApiDeps);
-    const server = http.createServer((req, res) => void router.handle(req, res, 'test'));
-    const sock = join(dir, 'api.sock');
-    await new Promise<void>((r) => server.listen(sock, r));
-    cleanup.push(() => new Promise<void>((r) => server.close(() => r())));
+    await served.serve((r) => workloadRoutes(r, { store, reconciler } as unknown as ApiDeps));
 
     const codes = await Promise.all(Array.from({ length: 6 }, () => post(sock, '/v1/workloads/web/refresh')));
     expect(codes).toEqual([200, 200, 200, 200, 200, 200]);
