@@ -11,7 +11,7 @@ import type { BenchAgent } from './lib/agent.js';
 import { summarizeProfile } from './lib/profile.js';
 import { timed } from './lib/spawn.js';
 import { metric, ms, type BenchResult } from './lib/stats.js';
-import { BIN } from '../test/helpers/agent.js';
+import { BIN, NODE_FLAGS } from '../test/helpers/agent.js';
 
 const DOCKER = '/usr/bin/docker';
 
@@ -25,10 +25,10 @@ export async function b8(ctx: Ctx, agent: BenchAgent, nImages: number): Promise<
   const nodeFloor: number[] = [];
   const notes: string[] = [];
   // warm the page cache for both
-  await timed(process.execPath, [BIN, 'get', 'images'], env);
+  await timed(process.execPath, [...NODE_FLAGS, BIN, 'get', 'images'], env);
   await timed(DOCKER, ['-H', stack.dockerHost, 'images'], { DOCKER_CONFIG: tmpdir() });
   for (let i = 0; i < REPS; i++) {
-    const a = await timed(process.execPath, [BIN, 'get', 'images'], env);
+    const a = await timed(process.execPath, [...NODE_FLAGS, BIN, 'get', 'images'], env);
     if (a.code !== 0) throw new Error(`B8: imagectl get images failed: ${a.stderr}`);
     const rows = a.stdout.trim().split('\n').length - 1;
     if (rows < nImages) throw new Error(`B8: imagectl listed ${rows} images, expected ≥ ${nImages}`);

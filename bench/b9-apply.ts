@@ -17,7 +17,7 @@ import { timed } from './lib/spawn.js';
 import { metric, ms, type BenchResult } from './lib/stats.js';
 import { synthPolicies } from './lib/synthetic.js';
 import { B2_NS } from './b2-steady.js';
-import { BIN } from '../test/helpers/agent.js';
+import { BIN, NODE_FLAGS } from '../test/helpers/agent.js';
 
 export async function b9(ctx: Ctx): Promise<BenchResult> {
   const started = performance.now();
@@ -36,17 +36,17 @@ export async function b9(ctx: Ctx): Promise<BenchResult> {
       try {
         await agent.start();
         const env = agent.proc.env;
-        floor.push((await timed(process.execPath, [BIN, 'version', '--client'], env)).ms);
-        const a = await timed(process.execPath, [BIN, 'apply', '-f', dir], env);
+        floor.push((await timed(process.execPath, [...NODE_FLAGS, BIN, 'version', '--client'], env)).ms);
+        const a = await timed(process.execPath, [...NODE_FLAGS, BIN, 'apply', '-f', dir], env);
         if (a.code !== 0 || a.stdout.split('\n').filter((l) => l.endsWith(' created')).length !== N) throw new Error(`B9: apply: ${a.stderr}\n${a.stdout.slice(0, 500)}`);
         apply.push(a.ms);
-        const d = await timed(process.execPath, [BIN, 'diff', '-f', dir], env);
+        const d = await timed(process.execPath, [...NODE_FLAGS, BIN, 'diff', '-f', dir], env);
         if (d.code !== 0) throw new Error(`B9: diff found differences or failed (exit ${d.code}): ${d.stderr}\n${d.stdout.slice(0, 500)}`);
         diff.push(d.ms);
-        const s = await timed(process.execPath, [BIN, 'apply', '-f', dir, '--dry-run=server'], env);
+        const s = await timed(process.execPath, [...NODE_FLAGS, BIN, 'apply', '-f', dir, '--dry-run=server'], env);
         if (s.code !== 0 || s.stdout.split('\n').filter((l) => l.includes(' unchanged')).length !== N) throw new Error(`B9: dry run: ${s.stderr}\n${s.stdout.slice(0, 500)}`);
         dry.push(s.ms);
-        const r = await timed(process.execPath, [BIN, 'apply', '-f', dir], env);
+        const r = await timed(process.execPath, [...NODE_FLAGS, BIN, 'apply', '-f', dir], env);
         if (r.code !== 0) throw new Error(`B9: re-apply: ${r.stderr}`);
         reapply.push(r.ms);
       } finally {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from './client.js';
+import { VERSION } from '../lib/version.js';
 import { parseOutput } from './output.js';
 
 describe('-o', () => {
@@ -22,5 +23,14 @@ describe('-o', () => {
     }
     expect(err?.status).toBe(1);
     expect(err?.stderr).toBe('error: unknown output format "nope"; use one of: wide, json, yaml, name\n');
+  });
+});
+
+describe('bin/imagectl.js', () => {
+  it('runs node with the young generation capped (agent memory), and the test harness spawns it that way', async () => {
+    const { NODE_FLAGS } = await import('../test/helpers/agent.js');
+    expect(NODE_FLAGS).toEqual(['--max-semi-space-size=2']);
+    const out = execFileSync(resolve(import.meta.dirname, '../bin/imagectl.js'), ['version', '--client'], { encoding: 'utf8' });
+    expect(out).toBe(`Client Version: ${VERSION}\n`);
   });
 });

@@ -3,12 +3,14 @@
  * The built CLI (dist/, made by `npm test`'s pretest build) is what users run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { StackInfo } from '../stack/stack.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/imagectl.js');
+/** Node's flags from the bin's `#!/usr/bin/env -S node …` line: the CLI and agent run as users run them. */
+export const NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n')[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 
 export interface CliResult {
   code: number;
@@ -18,7 +20,7 @@ export interface CliResult {
 
 export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -71,7 +73,7 @@ export class AgentProcess {
 
   /** Start the agent and wait until its API answers and it has observed the engine once. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [BIN, 'agent', '--interval', '1s', ...this.extraArgs], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'agent', '--interval', '1s', ...this.extraArgs], {
       env: { ...process.env, ...this.env, ...this.agentEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
