@@ -40,8 +40,10 @@ export interface ReconcilerOptions {
   nodeConstraints?: readonly string[];
   /** periodic full resync, ms */
   intervalMs: number;
-  /** engine events run at most one pass per this window, ms (the first one at once) */
+  /** engine events run at most one pass per this window, ms */
   debounceMs?: number;
+  /** the first event after a quiet spell runs a pass this much later, ms (default 25) */
+  settleMs?: number;
   now?: () => number;
   log: Logger;
   workloads: WorkloadExecutor;
@@ -212,8 +214,9 @@ export class Reconciler {
   }
 
   /**
-   * Ask for a pass soon. Other triggers run at once. Engine events are rate-limited, not delayed:
-   * the first event after a quiet spell runs a pass at once (leading edge), and events within
+   * Ask for a pass soon. Other triggers run at once. Engine events are rate-limited, barely
+   * delayed: the first event after a quiet spell runs a pass `settleMs` later (25 ms: the events of
+   * one `docker run` or `docker rm -f` arrive together, and make one pass), and events within
    * `debounceMs` of that pass's start are folded into one pass at the end of the window, so a
    * storm costs at most one pass per window.
    */
@@ -222,12 +225,7 @@ export class Reconciler {
     if (reason === 'event') {
       if (this.debounce) return;
       const window = this.o.debounceMs ?? 100;
-      const wait = this.lastEventPassAt + window - performance.now();
-      if (wait <= 0) {
-        this.lastEventPassAt = performance.now();
-        void this.runPass(reason);
-        return;
-      }
+      const wait = Math.max(this.o.settleMs ?? 25, this.lastEventPassAt + window - performance.now());
       this.debounce = setTimeout(() => {
         this.debounce = null;
         this.lastEventPassAt = performance.now();
