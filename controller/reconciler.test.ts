@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Reconciler, type ReconcilerOptions } from './reconciler.js';
 
 /** The trigger's timing alone: runPass is replaced, so no engine or store is involved. */
-function reconciler(): { rec: Reconciler; passes: number[] } {
+function reconciler(passMs = 0): { rec: Reconciler; passes: number[] } {
   const rec = new Reconciler({ intervalMs: 60_000, log: { info() {}, warn() {}, error() {} } } as unknown as ReconcilerOptions);
   const passes: number[] = [];
   rec.runPass = (() => {
     passes.push(performance.now());
-    return Promise.resolve();
+    return new Promise<void>((r) => setTimeout(r, passMs));
   }) as Reconciler['runPass'];
   return { rec, passes };
 }
@@ -45,6 +45,19 @@ describe('engine events trigger passes', () => {
     await vi.advanceTimersByTimeAsync(25);
     expect(passes.length).toBe(before + 1);
     expect(passes.at(-1)! - t1).toBe(25);
+  });
+
+  it('in a storm, the engine gets 100 ms without a pass after each pass that events caused', async () => {
+    const { rec, passes } = reconciler(80);
+    for (let i = 0; i < 200; i++) {
+      rec.trigger('event');
+      await vi.advanceTimersByTimeAsync(10);
+    }
+    await vi.advanceTimersByTimeAsync(1_000);
+    // 2 s of events: a pass every 180 ms (80 ms of pass, 100 ms of quiet), and one for the last events
+    expect(passes.length).toBeGreaterThanOrEqual(10);
+    expect(passes.length).toBeLessThanOrEqual(13);
+    for (let i = 1; i < passes.length; i++) expect(passes[i]! - passes[i - 1]!).toBeGreaterThanOrEqual(180);
   });
 
   it('other triggers run a pass at once', () => {

@@ -21,7 +21,7 @@ import type { Store } from '../store/store.js';
 import { errorText, observe } from './docker.js';
 import type { Observation } from './observation.js';
 import { applyEvent, planPass, type DownloadRecord, type PassPlan } from './plan.js';
-import { removeImageSafely } from './remove.js';
+import { removeImageSafely, type RemovalOutcome } from './remove.js';
 import { orphanedResidual, removeResidual, type ArchiveStore } from './archives.js';
 import { refParts } from './workload-decide.js';
 import { LABEL_MANAGED, LABEL_WORKLOAD, type WorkloadExecutor, type WorkloadStatus } from './workloads.js';
@@ -105,8 +105,10 @@ export class Reconciler {
   private again = false;
   private stopped = false;
   private debounce: NodeJS.Timeout | null = null;
-  /** when the last pass for engine events was asked for (performance.now(): monotonic) */
+  /** when the last pass for engine events ended (performance.now(): monotonic) */
   private lastEventPassAt = -Infinity;
+  /** a pass for engine events runs; `again`: events came meanwhile */
+  private eventPass: 'idle' | 'running' | 'again' = 'idle';
   private dueTimer: NodeJS.Timeout | null = null;
   private resyncTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -216,20 +218,28 @@ export class Reconciler {
   /**
    * Ask for a pass soon. Other triggers run at once. Engine events are rate-limited, barely
    * delayed: the first event after a quiet spell runs a pass `settleMs` later (25 ms: the events of
-   * one `docker run` or `docker rm -f` arrive together, and make one pass), and events within
-   * `debounceMs` of that pass's start are folded into one pass at the end of the window, so a
-   * storm costs at most one pass per window.
+   * one `docker run` or `docker rm -f` arrive together, and make one pass), and events during that
+   * pass or within `debounceMs` after it are folded into one pass at the end of that window, so a
+   * storm leaves the engine at least `debounceMs` between passes.
    */
   trigger(reason: string): void {
     if (this.stopped) return;
     if (reason === 'event') {
       if (this.debounce) return;
-      const window = this.o.debounceMs ?? 100;
-      const wait = Math.max(this.o.settleMs ?? 25, this.lastEventPassAt + window - performance.now());
+      if (this.eventPass !== 'idle') {
+        this.eventPass = 'again';
+        return;
+      }
+      const wait = Math.max(this.o.settleMs ?? 25, this.lastEventPassAt + (this.o.debounceMs ?? 100) - performance.now());
       this.debounce = setTimeout(() => {
         this.debounce = null;
-        this.lastEventPassAt = performance.now();
-        void this.runPass(reason);
+        this.eventPass = 'running';
+        void this.runPass(reason).finally(() => {
+          const again = this.eventPass === 'again';
+          this.eventPass = 'idle';
+          this.lastEventPassAt = performance.now();
+          if (again) this.trigger(reason);
+        });
       }, wait);
       return;
     }
@@ -345,9 +355,17 @@ export class Reconciler {
     let failed = false;
     if (plan.remove.length > 0) {
       const out: Outcomes = { images: new Map(plan.images), changed: new Map(), audit: [] };
-      for (const id of plan.remove) {
-        if (this.stopped) break;
-        failed = !(await this.removeOne(out, id)) || failed;
+      // one removal at a time (the engine serializes deletes; parallel ones are slower), but the next
+      // request leaves as soon as the previous answer is in, and the bookkeeping of that answer
+      // (machine step, audit record) runs while the engine works on the next image
+      const ids = plan.remove;
+      const start = (id: string) => removeImageSafely(this.o.docker, id, out.images.get(id)!.context.tags);
+      let next: Promise<RemovalOutcome> | null = this.stopped ? null : start(ids[0]!);
+      for (let i = 0; next; i++) {
+        const outcome = await next;
+        const now = this.now();
+        next = i + 1 < ids.length && !this.stopped ? start(ids[i + 1]!) : null;
+        failed = !this.recordRemoval(out, ids[i]!, outcome, now) || failed;
       }
       const gone = out.audit.filter((a) => a.to === 'removed' && this.downloads.has(a.image)).map((a) => a.image);
       await removeResidual(this.o.archives, orphanedResidual(this.downloads, gone));
@@ -418,11 +436,9 @@ export class Reconciler {
     this.o.log.warn({ skewMs: skew }, `the wall clock is ${Math.round(skew / 1000)} s ${skew > 0 ? 'ahead of' : 'behind'} the agent clock; countdowns keep monotonic time until the next agent start`);
   }
 
-  /** Execute one removal and feed its outcome to the machine. Returns false when it should be retried. */
-  private async removeOne(out: Outcomes, id: string): Promise<boolean> {
+  /** Feed a removal's outcome to the machine. Returns false when it should be retried. */
+  private recordRemoval(out: Outcomes, id: string, outcome: RemovalOutcome, now: number): boolean {
     const current = out.images.get(id)!;
-    const outcome = await removeImageSafely(this.o.docker, id, current.context.tags);
-    const now = this.now();
     switch (outcome.kind) {
       case 'removed':
         applyEvent(out, current, { type: 'REMOVED', now, reason: `${current.context.reason}; removed ${outcome.deleted}${outcome.untagged.length ? ` after untagging ${outcome.untagged.join(', ')}` : ''}` }, 'agent');
