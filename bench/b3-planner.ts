@@ -91,12 +91,19 @@ export async function b3(ctx: Ctx): Promise<BenchResult> {
     ctx.log(`B3 rep ${rep + 1}: steady ${steady.at(-1)!.toFixed(0)} ms, cold ${cold.at(-1)!.toFixed(0)} ms, first ${first.at(-1)!.toFixed(0)} ms`);
   }
 
-  // where the steady-state pass goes
-  const big = run(N / 10);
-  const { profile } = await profiled(ctx.resultsDir, 'b3-steady-pass', async () => {
-    planPass({ policies: compilePolicies(big.pols), observed: big.observed, persisted: big.p1.images, downloads: new Map(), now: now + 2000 });
-  });
-  notes.push(`profile of one steady-state pass at ${N / 10} images (${profile.file}), inclusive: ${topLines(profile.total.filter((l) => !/node:inspector|node:internal|dispatch|\(root\)|profiled|b3-planner/.test(l.fn)), 'totalMs', 8).join('; ')}`);
+  // where the steady-state pass goes, at both sizes: the same functions, and what grows faster
+  // than the image count
+  for (const [n, name] of [[N / 10, 'b3-steady-pass'], [N, 'b3-steady-pass-large']] as const) {
+    const at = run(n);
+    const fresh = structuredClone(at.observed);
+    const { profile } = await profiled(ctx.resultsDir, name, async () => {
+      planPass({ policies: compilePolicies(at.pols), observed: fresh, persisted: at.p1.images, downloads: new Map(), now: now + 2000 });
+    });
+    const ours = profile.total.filter((l) => !/node:inspector|node:internal|dispatch|\(root\)|profiled|b3-planner|\(program\)|\(idle\)/.test(l.fn));
+    const gc = profile.self.find((l) => l.fn.startsWith('(garbage collector)'))?.selfMs ?? 0;
+    const pass = ours.find((l) => l.fn.startsWith('planPass'))?.totalMs ?? 0;
+    notes.push(`profile of one steady-state pass at ${n} images (${profile.file}): ${((pass * 1e6) / n).toFixed(0)} ns per image in planPass, garbage collection ${gc.toFixed(1)} ms; inclusive: ${topLines(ours, 'totalMs', 8).join('; ')}`);
+  }
 
   const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]!;
   const linear = steady.map((s, i) => s / steadySmall[i]!);

@@ -67,9 +67,9 @@ process.on('exit', () => {
 
 export class BenchAgent {
   readonly proc: AgentProcess;
-  constructor(stack: StackInfo, extraArgs: string[] = []) {
+  constructor(stack: StackInfo, extraArgs: string[] = [], nodeFlags: string[] = []) {
     // no periodic resync during a measurement: passes come from events, apply and due timers
-    this.proc = new AgentProcess(stack, AgentProcess.tempStateDir(), ['--interval', '1h', '--log-level', 'warn', ...extraArgs]);
+    this.proc = new AgentProcess(stack, AgentProcess.tempStateDir(), ['--interval', '1h', '--log-level', 'warn', ...extraArgs], nodeFlags);
     live.add(this.proc);
   }
 

@@ -59,7 +59,8 @@ export class AgentProcess {
   /** extra environment for the agent process only (e.g. libfaketime in the clock test) */
   agentEnv: Record<string, string> = {};
 
-  constructor(readonly stack: StackInfo, readonly stateDir: string, readonly extraArgs: string[] = []) {
+  /** `nodeFlags`: node options for the agent process, after the bin's own (e.g. --cpu-prof in the bench) */
+  constructor(readonly stack: StackInfo, readonly stateDir: string, readonly extraArgs: string[] = [], readonly nodeFlags: string[] = []) {
     this.socket = join(stateDir, 'imagectl.sock');
   }
 
@@ -73,7 +74,7 @@ export class AgentProcess {
 
   /** Start the agent and wait until its API answers and it has observed the engine once. */
   async start(): Promise<void> {
-    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'agent', '--interval', '1s', ...this.extraArgs], {
+    const child = spawn(process.execPath, [...NODE_FLAGS, ...this.nodeFlags, BIN, 'agent', '--interval', '1s', ...this.extraArgs], {
       env: { ...process.env, ...this.env, ...this.agentEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
