@@ -9,8 +9,8 @@ import { join, resolve } from 'node:path';
 import type { StackInfo } from '../stack/stack.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/imagectl.js');
-/** Node's flags from the bin's `#!/usr/bin/env -S node …` line: the CLI and agent run as users run them. */
-export const NODE_FLAGS = (/^#!.*\bnode\b(.*)$/m.exec(readFileSync(BIN, 'utf8').split('\n')[0]!)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
+/** Node's flags from the bin's `exec node … "$0" "$@"` line: the CLI and agent run as users run them. */
+export const NODE_FLAGS = (/^":" \/\/; exec node (.*) "\$0" "\$@"$/m.exec(readFileSync(BIN, 'utf8'))?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
 
 export interface CliResult {
   code: number;
