@@ -9,6 +9,7 @@ import type { Ctx } from './lib/context.js';
 import { engineOf } from './lib/context.js';
 import type { BenchAgent } from './lib/agent.js';
 import type { SteadySet } from './b2-steady.js';
+import { LineSplitter } from '../lib/lines.js';
 import { metric, ms, percentile, sleep, type BenchResult } from './lib/stats.js';
 
 /** Calls `onLine` for each JSON line of a long-lived GET on a unix socket. */
@@ -19,16 +20,9 @@ function follow(socketPath: string, path: string, onLine: (v: any) => void): { c
     setTimeout(resolve, 500);
     req = http.get({ socketPath, path, agent: false }, (res) => {
       resolve();
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => {
-        buf += c;
-        let i: number;
-        while ((i = buf.indexOf('\n')) >= 0) {
-          const line = buf.slice(0, i);
-          buf = buf.slice(i + 1);
-          if (line.trim()) onLine(JSON.parse(line));
-        }
+      const lines = new LineSplitter();
+      res.on('data', (c: Buffer) => {
+        for (const line of lines.push(c)) onLine(JSON.parse(line));
       });
       res.on('error', () => {});
     });

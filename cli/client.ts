@@ -1,5 +1,6 @@
 /** The CLI's client of the agent's API: its unix socket, or its TCP listener (--server, with a bearer token). */
 import http from 'node:http';
+import { LineSplitter } from '../lib/lines.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {
@@ -98,16 +99,9 @@ export class Client {
           });
           return;
         }
-        let buf = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          buf += c;
-          let i: number;
-          while ((i = buf.indexOf('\n')) >= 0) {
-            const line = buf.slice(0, i);
-            buf = buf.slice(i + 1);
-            if (line.trim()) onItem(JSON.parse(line));
-          }
+        const lines = new LineSplitter();
+        res.on('data', (c: Buffer) => {
+          for (const line of lines.push(c)) onItem(JSON.parse(line));
         });
         res.on('end', () => resolve());
         res.on('error', reject);

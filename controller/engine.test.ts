@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dockerFromHost, errorText, statusOf } from './docker.js';
 import { EngineClient, engineAddress, splitPullRef } from './engine.js';
-import { LineSplitter } from './engine-lines.js';
+import { LineSplitter } from '../lib/lines.js';
 import { consumeProgress, loadArchive, pullImage, PullError, type ProgressItem } from './pull.js';
 import { removeImageSafely } from './remove.js';
 

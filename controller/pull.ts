@@ -6,7 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { errorText, statusOf } from './docker.js';
 import type { EngineClient } from './engine.js';
-import { LineSplitter } from './engine-lines.js';
+import { LineSplitter } from '../lib/lines.js';
 
 export interface ProgressItem {
   id?: string;

@@ -11,7 +11,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dockerFromHost, errorText, observe, statusOf } from '../controller/docker.js';
 import type { EngineClient } from '../controller/engine.js';
-import { LineSplitter } from '../controller/engine-lines.js';
+import { LineSplitter } from '../lib/lines.js';
 import { loadArchive, localImage, pullImage, PullError, remoteDigest } from '../controller/pull.js';
 import { removeImageSafely } from '../controller/remove.js';
 import { waitFor } from './helpers/agent.js';

@@ -4,6 +4,7 @@
  * `removable` by the agent (write-ahead) at least `deleteAfter` after it was last seen in use.
  */
 import type Dockerode from 'dockerode';
+import { LineSplitter } from '../../../lib/lines.js';
 import { auditLog, images } from './api.js';
 
 export interface Violation {
@@ -14,8 +15,9 @@ export interface Violation {
 export async function watchDeletes(docker: Dockerode): Promise<{ deletes: Map<string, number>; stop(): void }> {
   const deletes = new Map<string, number>();
   const stream = await docker.getEvents({ filters: JSON.stringify({ type: ['image'], event: ['delete'] }) });
+  const lines = new LineSplitter();
   stream.on('data', (c: Buffer) => {
-    for (const line of c.toString().split('\n').filter(Boolean)) {
+    for (const line of lines.push(c)) {
       const e = JSON.parse(line) as { id?: string; Actor?: { ID?: string }; timeNano: number };
       deletes.set(e.Actor?.ID ?? e.id ?? '', Math.floor(e.timeNano / 1e6));
     }

@@ -1,7 +1,8 @@
 /**
- * Line splitting for the engine's streamed answers (pull and load progress, events): one JSON
- * document per line. Chunks arrive cut anywhere, also inside a line or inside a multi-byte UTF-8
- * character, and the last line may come without a newline.
+ * Line splitting for streamed JSON lines (the engine's pull and load progress, the agent's audit
+ * and pull streams to the CLI): one JSON document per line. Chunks arrive cut anywhere, also
+ * inside a line or inside a multi-byte UTF-8 character, and the last line may come without a
+ * newline.
  */
 import { StringDecoder } from 'node:string_decoder';
 
