@@ -4,6 +4,7 @@
  * the next removal falls due. The executors act on the result; nothing here does I/O.
  */
 import type { AuditRecord } from '../lib/audit.js';
+import { sameList } from '../lib/lists.js';
 import { decide, type CompiledPolicies } from '../policy/match.js';
 import { normalize } from '../reference/reference.js';
 import { observeChangesNothing, removeAt, type ImageEvent, type ObserveEvent } from '../statemachines/image.js';
@@ -143,8 +144,6 @@ export function planPass(input: PassInput): PassPlan {
   }
   return out;
 }
-
-const sameList = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
 
 function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {
   for (const a of arriving) if (a.startsWith('*')) return true;

@@ -17,6 +17,7 @@ import { Minimatch } from 'minimatch';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
 import { familiar, normalize, normalizePattern } from '../reference/reference.js';
 import { checkRange, formatDuration, parseDuration } from './duration.js';
+import { sameList } from '../lib/lists.js';
 
 export interface CompiledPattern {
   source: string;
@@ -318,4 +319,3 @@ export function decide(c: CompiledPolicies, img: MatchSubject, workloadRefs: Rea
   return v.verdict;
 }
 
-const sameList = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));

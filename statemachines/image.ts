@@ -8,6 +8,7 @@
  */
 import { assign, setup } from 'xstate';
 import { formatDuration } from '../policy/duration.js';
+import { sameList } from '../lib/lists.js';
 
 export type ImageState = 'downloaded' | 'in-use' | 'idle' | 'removable' | 'removed';
 
@@ -95,8 +96,6 @@ export function removeAt(ctx: ImageContext): number | null {
   return ctx.lastUsedAt + ctx.deleteAfterMs;
 }
 
-const same = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((x, i) => x === b[i]));
-
 /**
  * True when OBSERVE `ev` would leave this machine exactly as it is: an idle image still unused and
  * not due, or an in-use image used by the same containers, with every observed field unchanged.
@@ -106,10 +105,10 @@ const same = (a: readonly string[], b: readonly string[]) => a === b || (a.lengt
  */
 export function observeChangesNothing(state: ImageState, c: ImageContext, ev: ObserveEvent): boolean {
   if (!ev.present || (state !== 'idle' && state !== 'in-use')) return false;
-  if (!same(c.tags, ev.tags) || !same(c.repoDigests, ev.repoDigests) || c.sizeBytes !== ev.sizeBytes) return false;
+  if (!sameList(c.tags, ev.tags) || !sameList(c.repoDigests, ev.repoDigests) || c.sizeBytes !== ev.sizeBytes) return false;
   if (c.rule !== (ev.rule?.id ?? null) || c.deleteAfterMs !== (ev.rule?.deleteAfterMs ?? null) || c.protectedBy !== ev.protectedBy) return false;
   if (ev.agentDownloaded && (!c.agentDownloaded || c.downloadedAt !== (ev.downloadedAt ?? null))) return false;
-  if (state === 'in-use') return ev.usedBy.length > 0 && same(c.usedBy, ev.usedBy);
+  if (state === 'in-use') return ev.usedBy.length > 0 && sameList(c.usedBy, ev.usedBy);
   return ev.usedBy.length === 0 && !isDue(c, ev);
 }
 
