@@ -18,23 +18,29 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+/** Run a process to its end and collect its output; `input` is written to its stdin (else stdin is /dev/null). */
+export function runProcess(cmd: string, args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number; label?: string } = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...opts.env }, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`imagectl ${args.join(' ')} timed out\n${stderr}`));
+      reject(new Error(`${opts.label ?? `${cmd} ${args.join(' ')}`} timed out\n${stderr}`));
     }, opts.timeoutMs ?? 20_000);
+    child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolvePromise({ code: code ?? -1, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? '');
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
+}
+
+export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
+  return runProcess(process.execPath, [...NODE_FLAGS, BIN, ...args], { ...opts, input: opts.input ?? '', label: `imagectl ${args.join(' ')}` });
 }
 
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 20_000, everyMs = 100): Promise<T> {
