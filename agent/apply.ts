@@ -10,6 +10,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
+import type { WorkloadSpec } from '../crd/workload.js';
 import type { StoredObject } from '../store/store.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned' | 'deleted';
@@ -146,18 +147,6 @@ export function afterPlan(live: readonly StoredObject[], plan: Pick<ApplyPlan, '
 
 // ---- what a set would do to workloads (server dry run) -----------------------------------------
 
-interface WorkloadSpecLike {
-  image: string;
-  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
-  archive?: string;
-  archiveDigest?: string;
-  command?: string[];
-  env?: Record<string, string>;
-  refreshImage?: number;
-  restart?: number;
-  purge?: number;
-}
-
 export interface WorkloadPreview {
   workload: string;
   /** what would happen to its container */
@@ -178,18 +167,18 @@ export function previewWorkloads(
   hasImage: (ref: string) => boolean,
   defaultPullPolicy: 'Always' | 'IfNotPresent' | 'Never' = 'Always',
 ): WorkloadPreview[] {
-  const before = new Map(live.filter((o) => o.kind === 'Workload').map((o) => [o.metadata.name, o.spec as WorkloadSpecLike]));
+  const before = new Map(live.filter((o) => o.kind === 'Workload').map((o) => [o.metadata.name, o.spec as WorkloadSpec]));
   const out: WorkloadPreview[] = [];
   for (const p of plan.puts) {
     if (p.kind !== 'Workload') continue;
-    const spec = p.spec as WorkloadSpecLike;
+    const spec = p.spec as WorkloadSpec;
     const old = before.get(p.metadata.name);
     const policy = spec.imagePullPolicy ?? (spec.archive ? 'IfNotPresent' : defaultPullPolicy);
     const present = hasImage(spec.image);
     const image: WorkloadPreview['image'] = spec.archive
       ? present && policy !== 'Always' ? 'none' : 'load'
       : policy === 'Always' ? (present ? 'resolve' : 'pull') : present ? 'none' : policy === 'Never' ? 'missing' : 'pull';
-    const shape = (s: WorkloadSpecLike) => [s.image, s.command ?? null, s.env ?? {}, s.archive ?? null, s.archiveDigest ?? null];
+    const shape = (s: WorkloadSpec) => [s.image, s.command ?? null, s.env ?? {}, s.archive ?? null, s.archiveDigest ?? null];
     let container: WorkloadPreview['container'];
     let reason: string;
     if (!old) [container, reason] = ['create', 'new workload'];

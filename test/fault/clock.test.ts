@@ -14,6 +14,7 @@ import { stackInfo } from '../stack/context.js';
 import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
 import { auditLog, call, health, images } from './helpers/api.js';
 import { ensureFaketime, FakeClock } from './helpers/faketime.js';
+import { watchDeletes } from './helpers/invariants.js';
 
 const stack = stackInfo();
 let docker: Dockerode;
@@ -22,19 +23,6 @@ let lib: string;
 let clock: FakeClock;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const policy = (after: string) => JSON.stringify({ objects: [{ apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'clock' }, spec: { removal: [{ imageName: 'clock/*:*', deleteAfter: after }] } }] });
-
-/** Real times (ms) at which the engine deleted images, by image ID. */
-async function watchDeletes(): Promise<{ deletes: Map<string, number>; stop(): void }> {
-  const deletes = new Map<string, number>();
-  const stream = await docker.getEvents({ filters: JSON.stringify({ type: ['image'], event: ['delete'] }) });
-  stream.on('data', (c: Buffer) => {
-    for (const line of c.toString().split('\n').filter(Boolean)) {
-      const e = JSON.parse(line) as { id?: string; Actor?: { ID?: string }; timeNano: number };
-      deletes.set(e.Actor?.ID ?? e.id ?? '', Math.floor(e.timeNano / 1e6));
-    }
-  });
-  return { deletes, stop: () => (stream as unknown as { destroy(): void }).destroy() };
-}
 
 async function dueOf(id: string): Promise<{ lastUsedAt: number; removeAt: number }> {
   const i = await waitFor(`${id} idle with a due time`, async () => (await images(agent.socket)).find((x) => x.metadata.name === id && x.status.removeAt));
@@ -58,7 +46,7 @@ afterEach(async () => {
 
 describe('clock jumps', () => {
   it('a jump forward by a day removes nothing early; a jump back by an hour delays nothing', async () => {
-    const w = await watchDeletes();
+    const w = await watchDeletes(docker);
     try {
       const back = await buildFixture(docker, 'clock/back:1');
       await agent.start();
@@ -92,7 +80,7 @@ describe('clock jumps', () => {
   });
 
   it('restarted with the wall clock set back an hour, the agent starts from the time its store recorded: the countdown is not an hour late', async () => {
-    const w = await watchDeletes();
+    const w = await watchDeletes(docker);
     try {
       const id = await buildFixture(docker, 'clock/restart:1');
       await agent.start();
