@@ -11,6 +11,7 @@
  * and observing but removes nothing and acts on no workload, and it does not advance the machines
  * it could not persist; every pass probes the store and leaves safe mode once a write succeeds.
  */
+import type { IncomingMessage } from 'node:http';
 import type { EngineClient as Docker } from './engine.js';
 import type { ImagePolicy } from '../crd/imagepolicy.js';
 import type { Workload } from '../crd/workload.js';
@@ -503,14 +504,9 @@ export class Reconciler {
       setTimeout(() => this.watchEvents(), delay).unref();
       this.trigger('resync');
     };
-    const onEvents = (err: Error | null, stream: NodeJS.ReadableStream | null) => {
-      if (err || !stream) {
-        this.engineLost(err ?? new Error('no event stream'));
-        reconnect();
-        return;
-      }
+    const follow = (stream: IncomingMessage) => {
       if (this.stopped) {
-        (stream as unknown as { destroy(): void }).destroy();
+        stream.destroy();
         return;
       }
       this.events = stream;
@@ -532,6 +528,9 @@ export class Reconciler {
       // events that happened while the stream was down
       this.trigger('resync');
     };
-    this.o.docker.getEvents({ filters: JSON.stringify({ type: ['container', 'image'] }) }).then((stream) => onEvents(null, stream), (err: Error) => onEvents(err, null));
+    this.o.docker.getEvents({ filters: JSON.stringify({ type: ['container', 'image'] }) }).then(follow, (err: Error) => {
+      this.engineLost(err);
+      reconnect();
+    });
   }
 }
