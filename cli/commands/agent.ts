@@ -11,7 +11,7 @@ import { CliError } from '../client.js';
 import { resolvePaths, type GlobalOpts } from '../context.js';
 import { parseNodeConstraints } from '../node-constraints.js';
 import { probeSocket } from '../../agent/probe.js';
-// The agent's modules (the engine client, level, pino) load only when the agent runs: every other
+// The agent's modules (the engine client, level, xstate) load only when the agent runs: every other
 // command starts faster without them.
 const agentModule = () => import('../../agent/agent.js');
 
