@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{reference,policy,statemachines,controller,crd,store,cli,agent,lib}/**/*.test.ts'],
+          include: ['{statemachines,controller,crd,cli}/**/*.test.ts'],
         },
       },
       {

@@ -1,6 +1,6 @@
 /** The CLI's client of the agent's API: its unix socket, or its TCP listener (--server, with a bearer token). */
 import http from 'node:http';
-import { LineSplitter } from '../lib/lines.js';
+import { LineSplitter } from '../crd/api/lines.js';
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode = 1) {

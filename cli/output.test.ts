@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from './client.js';
-import { VERSION } from '../lib/version.js';
+import { VERSION } from '../crd/api/version.js';
 import { parseOutput } from './output.js';
 
 describe('-o', () => {

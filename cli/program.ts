@@ -5,7 +5,7 @@
  * and errors are those of every command together.
  */
 import { Command, Option } from 'commander';
-import { VERSION } from '../lib/version.js';
+import { VERSION } from '../crd/api/version.js';
 
 export interface CommandEntry {
   name: string;

@@ -1,4 +1,4 @@
-import { readCapped } from '../crd/inputs.js';
+import { readCapped } from './inputs.js';
 import { MAX_FILE_BYTES } from '../crd/load.js';
 
 /** Read stdin up to the manifest size cap (one byte more, so the loader can say it is too big). */

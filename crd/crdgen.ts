@@ -87,7 +87,7 @@ export function crdFor(def: KindDef): Node {
 export const crdFileName = (def: KindDef) => `${def.plural}.${GROUP}.yaml`;
 
 export function crdYaml(def: KindDef): string {
-  return `# Generated from crd/${def.singular}.schema.json by \`npm run crds\` (imagectl crds). Do not edit.\n${stringify(crdFor(def), { lineWidth: 0 })}`;
+  return `# Generated from crd/${def.singular}/schema.json by \`npm run crds\` (imagectl crds). Do not edit.\n${stringify(crdFor(def), { lineWidth: 0 })}`;
 }
 
 /** Every kind's CRD, file name → YAML. */

@@ -1,7 +1,7 @@
-import imagePolicySchema from './imagepolicy.schema.json' with { type: 'json' };
-import { checkImagePolicy } from './imagepolicy-check.js';
-import workloadSchema from './workload.schema.json' with { type: 'json' };
-import { checkWorkload } from './workload-check.js';
+import imagePolicySchema from './imagepolicy/schema.json' with { type: 'json' };
+import { checkImagePolicy } from './imagepolicy/check.js';
+import workloadSchema from './workload/schema.json' with { type: 'json' };
+import { checkWorkload } from './workload/check.js';
 
 export type PathSegment = string | number;
 export type PushProblem = (path: PathSegment[], message: string) => void;

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCapped } from './inputs.js';
+import { readCapped } from '../cli/inputs.js';
 import { loadManifests, MAX_FILE_BYTES, parseManifestText, type LoadResult } from './load.js';
-import type { ImagePolicySpec } from './imagepolicy.js';
+import type { ImagePolicySpec } from './imagepolicy/type.js';
 import type { ManifestError } from './types.js';
 import { BAD_INPUT, type Expected } from '../test/bad-input-expectations.js';
 

@@ -1,9 +1,9 @@
 import { isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import type { ImagePolicy } from './imagepolicy.js';
-import type { Workload } from './workload.js';
-import { expandInputs, inputError, ioMessage, readCapped, readFileCapped, tooLarge } from './inputs.js';
+import type { ImagePolicy } from './imagepolicy/type.js';
+import type { Workload } from './workload/type.js';
+import { expandInputs, inputError, ioMessage, readCapped, readFileCapped, tooLarge } from '../cli/inputs.js';
 import { locate } from './locate.js';
-import { convertOpenHorizon, isOpenHorizonShape, nameFromFile } from './openhorizon.js';
+import { convertOpenHorizon, isOpenHorizonShape, nameFromFile } from './openhorizon/convert.js';
 import type { ManifestError, SourcePos } from './types.js';
 import { formatPath, validateManifest } from './validate.js';
 import { inspectDocument, prescan, TOO_DEEP } from './yaml-guard.js';

@@ -7,8 +7,8 @@
  * the outcome of removals, and removes images whose machine is in `removable`.
  */
 import { assign, setup } from 'xstate';
-import { formatDuration } from '../policy/duration.js';
-import { sameList } from '../lib/lists.js';
+import { formatDuration } from '../crd/fields/duration.js';
+import { sameList } from '../crd/fields/lists.js';
 
 export type ImageState = 'downloaded' | 'in-use' | 'idle' | 'removable' | 'removed';
 

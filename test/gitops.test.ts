@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applysetId } from '../agent/apply.js';
+import { applysetId } from '../crd/apply/applyset.js';
 import { AgentProcess, waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
 

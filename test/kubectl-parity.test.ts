@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applysetId } from '../agent/apply.js';
+import { applysetId } from '../crd/apply/applyset.js';
 import { AgentProcess, waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
 import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from './stack/fixtures.js';

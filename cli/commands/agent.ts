@@ -5,15 +5,15 @@ import { createRequire } from 'node:module';
 // yaml is read only for --config: loaded then (node resolves 'yaml' to the same CommonJS build either way)
 const parse = (text: string): unknown => (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text);
 import { validateForServer } from '../../crd/server.js';
-import type { PullPolicy } from '../../crd/workload.js';
-import { parseDuration } from '../../policy/duration.js';
+import type { PullPolicy } from '../../crd/workload/type.js';
+import { parseDuration } from '../../crd/fields/duration.js';
 import { CliError } from '../client.js';
 import { resolvePaths, type GlobalOpts } from '../context.js';
 import { parseNodeConstraints } from '../node-constraints.js';
-import { probeSocket } from '../../agent/probe.js';
+import { probeSocket } from '../../controller/agent/probe.js';
 // The agent's modules (the engine client, level, xstate) load only when the agent runs: every other
 // command starts faster without them.
-const agentModule = () => import('../../agent/agent.js');
+const agentModule = () => import('../../controller/agent/agent.js');
 
 interface AgentConfigFile {
   nodeLabels?: Record<string, string>;
@@ -69,7 +69,7 @@ async function runRepair(stateDir: string, socket: string): Promise<void> {
   const live = await probeSocket(socket);
   if (live) throw new CliError(`an agent (pid ${live.pid}) is running on ${socket}; stop it before --repair`);
   try {
-    const [{ formatRepair, repairStore }, { dockerFromHost }] = await Promise.all([import('../../agent/repair.js'), import('../../controller/docker.js')]);
+    const [{ formatRepair, repairStore }, { dockerFromHost }] = await Promise.all([import('../../controller/store/repair.js'), import('../../controller/engine/docker.js')]);
     process.stdout.write(formatRepair(await repairStore(stateDir, dockerFromHost())));
   } catch (err) {
     throw new CliError(`repair of ${stateDir} failed: ${(err as Error).message}`);

@@ -1,8 +1,8 @@
 import { Command, Option } from 'commander';
 import { loadManifests, type LoadedObject } from '../../crd/load.js';
 import { formatManifestError } from '../../crd/types.js';
-import { applyOptionsProblem, planApply, type ApplyOptions, type ApplyResult, type WorkloadPreview } from '../../agent/apply.js';
-import type { StoredObject } from '../../store/store.js';
+import { applyOptionsProblem, planApply, type ApplyOptions, type ApplyResult, type WorkloadPreview } from '../../crd/apply/applyset.js';
+import type { StoredObject } from '../../controller/store/store.js';
 import { CliError, type ApiError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { parseOutput, toJson, toYaml } from '../output.js';

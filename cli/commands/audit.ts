@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import type { LogRecord } from '../../lib/audit.js';
-import { parseDuration } from '../../policy/duration.js';
+import type { LogRecord } from '../../crd/api/audit.js';
+import { parseDuration } from '../../crd/fields/duration.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { parseOutput, shortId } from '../output.js';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import type { ImageItem } from '../../agent/views.js';
-import type { ImagePolicy } from '../../crd/imagepolicy.js';
-import type { AuditRecord } from '../../lib/audit.js';
+import type { ImageItem } from '../../controller/api/views.js';
+import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import type { AuditRecord } from '../../crd/api/audit.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { ago, bytes, fields, indent, table, until } from '../output.js';
 import { resourceOf } from './get.js';

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
-import type { ImageItem } from '../../agent/views.js';
-import type { ImagePolicy } from '../../crd/imagepolicy.js';
+import type { ImageItem } from '../../controller/api/views.js';
+import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { ago, bytes, parseOutput, shortDuration, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
-import { matchesSelector, parseSelector } from '../selector.js';
+import { matchesSelector, parseSelector } from '../../crd/fields/label-selector.js';
 
 type PolicyItem = ImagePolicy & { metadata: { creationTimestamp?: string }; status: { appliesToNode: boolean; reason: string } };
 

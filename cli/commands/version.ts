@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { VERSION } from '../../lib/version.js';
+import { VERSION } from '../../crd/api/version.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 
 export function versionCommand(): Command {

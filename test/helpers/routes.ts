@@ -3,8 +3,8 @@ import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Router } from '../../agent/http.js';
-import { Store } from '../../store/store.js';
+import { Router } from '../../controller/api/http.js';
+import { Store } from '../../controller/store/store.js';
 
 export interface ServedRoutes {
   store: Store;

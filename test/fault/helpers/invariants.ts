@@ -4,7 +4,7 @@
  * `removable` by the agent (write-ahead) at least `deleteAfter` after it was last seen in use.
  */
 import type Dockerode from 'dockerode';
-import { LineSplitter } from '../../../lib/lines.js';
+import { LineSplitter } from '../../../crd/api/lines.js';
 import { auditLog, images } from './api.js';
 
 export interface Violation {

@@ -1,0 +1,157 @@
+/**
+ * `imagectl agent`: owns the store, runs the reconciler and serves the local API on a unix socket
+ * (mode 0600, or 0660 with --socket-group, in a directory that is not world-writable), and on TCP
+ * only when asked (--listen, with a bearer token). A store that cannot be opened or read completely
+ * stops the start with a clear message (see `--repair`); every mutating API call is audited.
+ */
+import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import { dirname } from 'node:path';
+import { join } from 'node:path';
+import type { PullPolicy } from '../../crd/workload/type.js';
+import type { ArchiveStore } from '../effects/archives.js';
+import { dockerFromHost } from '../engine/docker.js';
+import { WorkloadExecutor } from '../workloads/executor.js';
+import { Reconciler } from '../reconcile/reconciler.js';
+import { agentClock, restartFloor, systemMono } from './clock.js';
+import { createLog, isLevel, LEVELS } from './log.js';
+import { Store, StoreDamagedError, StoreLockedError } from '../store/store.js';
+import { buildApi } from '../api/api.js';
+import { callRecord } from '../api/audit-calls.js';
+import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
+import { ManifestWatch } from '../manifests/watch.js';
+
+export interface AgentOptions {
+  stateDir: string;
+  socket: string;
+  nodeLabels: Record<string, string>;
+  intervalMs: number;
+  dockerHost?: string;
+  logLevel?: string;
+  /** default imagePullPolicy of Workloads */
+  defaultPullPolicy?: PullPolicy;
+  /** extra directories that Workload `archive:` paths may point into (besides <state-dir>/archives) */
+  archiveDirs?: string[];
+  validate: (objects: unknown[]) => string[];
+  /** make the socket 0660 and owned by this group (name or gid) instead of 0600 */
+  socketGroup?: string;
+  /** `HOST:PORT`: also serve the API on TCP (needs tokenFile) */
+  listen?: string;
+  tokenFile?: string;
+  /** request body cap, bytes (default 8 MiB) */
+  maxBodyBytes?: number;
+  /** the node's Open Horizon constraints, matched against policy properties */
+  nodeConstraints?: string[];
+  /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
+  manifestsDir?: string;
+}
+
+export class AgentStartError extends Error {}
+
+function bootIdNow(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export interface RunningAgent {
+  stop(): Promise<void>;
+  reconciler: Reconciler;
+}
+
+export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const level = o.logLevel ?? 'info';
+  if (!isLevel(level)) throw new AgentStartError(`unknown log level ${JSON.stringify(level)}: use one of ${Object.keys(LEVELS).join(', ')}`);
+  const log = createLog(level);
+  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dirname(o.socket), { recursive: true, mode: 0o700 });
+  if (o.listen && !o.tokenFile) throw new AgentStartError('--listen needs --token-file: the TCP API never runs without a token');
+  try {
+    await prepareSocketPath(o.socket, o.stateDir);
+  } catch (err) {
+    if (err instanceof ListenError) throw new AgentStartError(err.message);
+    throw err;
+  }
+
+  let store: Store;
+  try {
+    store = await Store.open(o.stateDir);
+  } catch (err) {
+    if (err instanceof StoreLockedError || err instanceof StoreDamagedError) throw new AgentStartError(err.message);
+    throw new AgentStartError(`${(err as Error).message}; nothing was removed`);
+  }
+  try {
+    // a store that cannot be read completely is not acted on
+    await store.verify();
+  } catch (err) {
+    await store.close();
+    throw new AgentStartError((err as Error).message);
+  }
+  const bootId = bootIdNow();
+  const clock = agentClock(restartFloor(await store.latestTime(), await store.clockAnchor(), { mono: systemMono(), bootId }));
+  // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
+  await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
+  const docker = dockerFromHost(o.dockerHost);
+  const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
+  mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
+  const workloads = new WorkloadExecutor({ docker, defaultPullPolicy: o.defaultPullPolicy ?? 'Always', archives, now: clock.now });
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now });
+  const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
+  const deps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, watch };
+  const api = buildApi(deps, {
+    maxBodyBytes: o.maxBodyBytes,
+    now: clock.now,
+    onMutation: async (c) => {
+      const r = callRecord(c);
+      log.info({ event: r.event, actor: r.actor, outcome: r.to, image: r.image, reason: r.reason }, 'api call');
+      await store.commit({ audit: [r] });
+    },
+  });
+  let socketActor = 'unknown';
+  const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
+  server.keepAliveTimeout = 5_000;
+  let tcp: http.Server | undefined;
+  const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
+    s.close(() => resolve());
+    s.closeAllConnections();
+  });
+
+  /** Stop the loop, close the listeners and the store, remove the socket (start failure or stop). */
+  const teardown = async () => {
+    await reconciler.stop();
+    await closeServer(server);
+    if (tcp) await closeServer(tcp);
+    await store.close();
+    try {
+      unlinkSync(o.socket);
+    } catch {
+      // not created, or already gone
+    }
+  };
+  try {
+    socketActor = await listenUnix(server, o.socket, o.socketGroup);
+    if (o.listen) {
+      const t = await listenTcp(o.listen, o.tokenFile, (req, res, actor) => void api.handle(req, res, actor));
+      tcp = t.server;
+      log.warn({ address: t.address }, 'the API also listens on TCP; every request needs the bearer token');
+    }
+    log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
+    await reconciler.start();
+  } catch (err) {
+    await teardown();
+    if (err instanceof ListenError || err instanceof AgentStartError) throw new AgentStartError(err.message);
+    throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
+  }
+  await watch?.start(deps);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({}, 'agent stopping');
+      await watch?.stop();
+      await teardown();
+    })());
+  return { stop, reconciler };
+}

@@ -1,0 +1,90 @@
+/** What the API returns: list items built from the reconciler's state. Pure. */
+import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import { API_VERSION } from '../../crd/types.js';
+import { matchingKeeps, matchingRules, compilePolicies } from '../../crd/imagepolicy/match.js';
+import { appliesToNode } from '../../crd/imagepolicy/applies.js';
+import { normalize, normalizeWithDefaultTag } from '../../crd/fields/reference.js';
+import { removeAt } from '../../statemachines/image.js';
+import type { PersistedImage } from '../../statemachines/runtime.js';
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export interface ImageItem {
+  apiVersion: string;
+  kind: 'Image';
+  metadata: { name: string };
+  status: {
+    state: string;
+    tags: string[];
+    repoDigests: string[];
+    lastUsedAt: string | null;
+    agentDownloaded: boolean;
+    downloadedAt: string | null;
+    rule: string | null;
+    removeAt: string | null;
+    protectedBy: string | null;
+    usedBy: string[];
+    sizeBytes: number;
+    firstSeenAt: string;
+    removedAt: string | null;
+    reason: string;
+    lastError: string | null;
+  };
+}
+
+export function imageItem(p: PersistedImage): ImageItem {
+  const c = p.context;
+  const due = p.state === 'idle' || p.state === 'removable' ? removeAt(c) : null;
+  return {
+    apiVersion: API_VERSION,
+    kind: 'Image',
+    metadata: { name: c.id },
+    status: {
+      state: p.state,
+      tags: c.tags,
+      repoDigests: c.repoDigests,
+      lastUsedAt: iso(c.lastUsedAt),
+      agentDownloaded: c.agentDownloaded,
+      downloadedAt: iso(c.downloadedAt),
+      rule: c.rule,
+      removeAt: iso(due),
+      protectedBy: c.protectedBy,
+      usedBy: c.usedBy,
+      sizeBytes: c.sizeBytes,
+      firstSeenAt: new Date(c.firstSeenAt).toISOString(),
+      removedAt: iso(c.removedAt),
+      reason: c.reason,
+      lastError: c.lastError,
+    },
+  };
+}
+
+/** Find an image by ID, ID prefix, tag or digest reference. Current images win over removed ones. */
+export function resolveImage(images: ReadonlyMap<string, PersistedImage>, ref: string): PersistedImage[] {
+  const all = [...images.values()].sort((a, b) => Number(a.state === 'removed') - Number(b.state === 'removed'));
+  const hex = ref.replace(/^sha256:/, '');
+  if (/^[a-f0-9]{4,64}$/.test(hex)) {
+    const byId = all.filter((p) => p.context.id.replace(/^sha256:/, '').startsWith(hex));
+    if (byId.length > 0) return byId;
+  }
+  const want = new Set([normalize(ref), normalizeWithDefaultTag(ref)]);
+  const hits = all.filter((p) => [...p.context.tags, ...p.context.repoDigests].some((t) => want.has(normalize(t))));
+  const live = hits.filter((p) => p.state !== 'removed');
+  return live.length > 0 ? live : hits.slice(0, 1);
+}
+
+/** A policy with whether it applies to this node, and what decided it (enabled, nodeSelector, constraints). */
+export function policyItem(p: ImagePolicy, nodeLabels: Record<string, string>, nodeConstraints: readonly string[] = []) {
+  const a = appliesToNode(p.spec, { labels: nodeLabels, constraints: nodeConstraints });
+  return { ...p, status: { appliesToNode: a.matches, reason: a.reason, decidedBy: a.decidedBy } };
+}
+
+/** Rules and keeps that match one image, for `describe image`. */
+export function explainImage(p: PersistedImage, policies: ImagePolicy[]) {
+  const c = compilePolicies(policies);
+  const subject = { tags: p.context.tags, repoDigests: p.context.repoDigests, agentDownloaded: p.context.agentDownloaded };
+  const rules = matchingRules(c, subject).map((r) => ({ rule: r.id, imageName: r.pattern.source, deleteAfter: r.deleteAfter, agentDownloadedOnly: r.agentDownloadedOnly }));
+  const skipped = p.context.agentDownloaded ? [] : matchingRules(c, { ...subject, agentDownloaded: true }).filter((r) => r.agentDownloadedOnly).map((r) => ({ rule: r.id, why: 'agentDownloadedOnly: the agent did not download this image' }));
+  const keeps = matchingKeeps(c, subject).map((k) => ({ keep: k.id, pattern: k.pattern.source }));
+  return { rules, skipped, keeps };
+}

@@ -1,0 +1,197 @@
+/**
+ * `imagectl agent --manifests DIR`: GitOps on the device. The directory is applied, with prune for
+ * its own applyset, at start, on every change (debounced) and on every resync, so a `git pull` of a
+ * checkout drives the device and drift is put back. A half-written file or a broken manifest keeps
+ * the last good set applied; the problem is reported by `get`/`describe` and in the log until the
+ * directory is good again. A directory without manifests is an empty set (everything of the set is
+ * pruned); a missing directory is an error (nothing is pruned).
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { MANIFEST_EXTENSIONS } from '../../cli/inputs.js';
+import { formatManifestError } from '../../crd/types.js';
+import { apiCallRecord } from '../../crd/api/audit.js';
+import { applysetId, type ApplyResult } from '../../crd/apply/applyset.js';
+import type { ApiDeps } from '../api/deps.js';
+import { HttpError } from '../api/http.js';
+import { applyObjects } from '../api/routes/objects.js';
+
+/** The applyset of the `--manifests` directory. */
+export const MANIFESTS_APPLYSET = 'agent-manifests';
+
+export interface ManifestWatchStatus {
+  dir: string;
+  applyset: string;
+  applysetId: string;
+  /** when the directory was last applied without problems */
+  lastAppliedAt: string | null;
+  lastCheckedAt: string | null;
+  /** the objects of the last good set, `kind/name` */
+  objects: string[];
+  /** why the last attempt failed (the last good set stays applied), or null */
+  error: string | null;
+}
+
+interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+}
+
+export interface ManifestWatchOptions {
+  dir: string;
+  log: Logger;
+  /** full re-apply period (drift correction, and a fallback for missed file events) */
+  pollMs: number;
+  /** quiet time after a file event before the directory is read */
+  debounceMs?: number;
+  applyset?: string;
+}
+
+export class ManifestWatch {
+  private state: ManifestWatchStatus;
+  private watcher: FSWatcher | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private poll: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private deps: ApiDeps | null = null;
+
+  constructor(private readonly o: ManifestWatchOptions) {
+    const applyset = o.applyset ?? MANIFESTS_APPLYSET;
+    this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null };
+  }
+
+  status(): ManifestWatchStatus {
+    return { ...this.state, objects: [...this.state.objects] };
+  }
+
+  /** Apply the directory once, then follow it. */
+  async start(deps: ApiDeps): Promise<void> {
+    this.deps = deps;
+    this.arm();
+    await this.sync('start');
+    this.poll = setInterval(() => {
+      this.arm();
+      void this.sync('resync');
+    }, this.o.pollMs);
+    this.poll.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.debounce) clearTimeout(this.debounce);
+    if (this.poll) clearInterval(this.poll);
+    this.watcher?.close();
+    this.watcher = null;
+    await this.running;
+  }
+
+  /** Watch the directory for changes; a directory that is missing or replaced is re-armed by the poll. */
+  private arm(): void {
+    if (this.watcher || this.stopped) return;
+    try {
+      const w = watch(this.o.dir, { persistent: false }, () => this.trigger());
+      w.on('error', () => {
+        w.close();
+        if (this.watcher === w) this.watcher = null;
+      });
+      this.watcher = w;
+    } catch {
+      this.watcher = null; // not there (yet): the poll tries again
+    }
+  }
+
+  /** A file changed: read the directory once things are quiet. */
+  trigger(): void {
+    if (this.stopped) return;
+    if (this.debounce) clearTimeout(this.debounce);
+    this.debounce = setTimeout(() => {
+      this.debounce = null;
+      void this.sync('change');
+    }, this.o.debounceMs ?? 300);
+  }
+
+  /** Load and apply the directory; one at a time, and once more if asked during a run. */
+  sync(reason: string): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          await this.once(reason);
+        } while (this.again && !this.stopped);
+      } finally {
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  private async once(reason: string): Promise<void> {
+    if (this.stopped || !this.deps) return;
+    this.state.lastCheckedAt = new Date().toISOString();
+    const loaded = await this.load();
+    if ('error' in loaded) return await this.fail(loaded.error, reason);
+    let results: ApplyResult[];
+    try {
+      results = (await applyObjects(this.deps, { objects: loaded.objects, prune: true, applyset: this.state.applyset })).results;
+    } catch (err) {
+      const details = err instanceof HttpError && Array.isArray(err.details) ? `\n${(err.details as string[]).join('\n')}` : '';
+      return await this.fail(`${(err as Error).message}${details}`, reason);
+    }
+    if (this.state.error) this.o.log.info({ dir: this.o.dir }, 'manifests: the directory is good again');
+    this.state.error = null;
+    this.state.lastAppliedAt = new Date().toISOString();
+    this.state.objects = results.filter((r) => r.action !== 'pruned').map((r) => `${r.kind.toLowerCase()}/${r.name}`);
+    const changed = results.filter((r) => r.action !== 'unchanged');
+    if (changed.length > 0) {
+      const items = changed.map((r) => `${r.kind.toLowerCase()}/${r.name} ${r.action}`);
+      this.o.log.info({ dir: this.o.dir, trigger: reason, results: items }, 'manifests applied');
+      await this.audit(true, `apply ${items.join(', ')}`);
+    }
+  }
+
+  private async fail(error: string, reason: string): Promise<void> {
+    if (error !== this.state.error) {
+      this.o.log.warn({ dir: this.o.dir, trigger: reason, error }, 'manifests: keeping the last good set');
+      await this.audit(false, `apply refused: ${oneLine(error)}; the last good set stays applied`);
+    }
+    this.state.error = error;
+  }
+
+  /** The watch's applies are audited like API calls, with the directory as the actor. */
+  private async audit(ok: boolean, reason: string): Promise<void> {
+    try {
+      await this.deps?.store.commit({ audit: [apiCallRecord({ time: Date.now(), verb: 'apply', ok, reason, actor: `manifests ${this.o.dir}` })] });
+    } catch (err) {
+      this.o.log.warn({ error: (err as Error).message }, 'manifests: the audit record was not written');
+    }
+  }
+
+  /** The directory's objects, or why they cannot be applied. */
+  private async load(): Promise<{ objects: unknown[] } | { error: string }> {
+    const dir = this.o.dir;
+    try {
+      if (!(await stat(dir)).isDirectory()) return { error: `${dir}: not a directory` };
+      const names = await readdir(dir);
+      if (!names.some((n) => MANIFEST_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e)))) return { objects: [] };
+    } catch (err) {
+      return { error: `${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}` };
+    }
+    // the loader (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
+    const { loadManifests } = await import('../../crd/load.js');
+    const r = await loadManifests([dir]);
+    if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
+    return { objects: r.objects.map((o) => o.object) };
+  }
+}
+
+/** A multi-line report on one line, capped (audit reasons are one line). */
+function oneLine(s: string, max = 1000): string {
+  const l = s.split('\n').map((x) => x.trim()).filter(Boolean).join(' ');
+  return l.length > max ? `${l.slice(0, max - 1)}…` : l;
+}

@@ -1,0 +1,151 @@
+/**
+ * One reconcile pass, as a pure function of (desired, observed, persisted, now): the next state of
+ * every image machine, the audit records of its transitions, which images to remove now, and when
+ * the next removal falls due. The executors act on the result; nothing here does I/O.
+ */
+import type { AuditRecord } from '../../crd/api/audit.js';
+import { sameList } from '../../crd/fields/lists.js';
+import { decide, type CompiledPolicies } from '../../crd/imagepolicy/match.js';
+import { normalize } from '../../crd/fields/reference.js';
+import { observeChangesNothing, removeAt, type ImageEvent, type ObserveEvent } from '../../statemachines/image.js';
+import { startImage, stepImage, type PersistedImage } from '../../statemachines/runtime.js';
+import { usersByImage, type Observation } from '../engine/observation.js';
+
+/** An image the agent itself pulled or loaded. */
+export interface DownloadRecord {
+  at: number;
+  /** `pull REF`, `load FILE`, `workload NAME` */
+  via: string;
+  /** files that belong to the image (cached archives), removed with it */
+  residual?: string[];
+}
+
+export interface PassInput {
+  policies: CompiledPolicies;
+  observed: Observation;
+  persisted: ReadonlyMap<string, PersistedImage>;
+  downloads: ReadonlyMap<string, DownloadRecord>;
+  /** normalized reference → workload name, for images that workloads need */
+  workloadRefs?: ReadonlyMap<string, string>;
+  /** image ID → workload name, for the images that workloads run */
+  workloadIds?: ReadonlyMap<string, string>;
+  /**
+   * Arriving through the agent right now (a pull or load in flight): a new image that matches is
+   * not tracked until its download is recorded, so it is never mistaken for a discovered one.
+   * An entry starting with `*` defers every new image (a load, whose references are not known
+   * before it ends).
+   */
+  arriving?: ReadonlySet<string>;
+  now: number;
+  actor?: string;
+}
+
+export interface PassPlan {
+  /** every tracked image after the pass */
+  images: Map<string, PersistedImage>;
+  /** the images whose persisted form changed (to be written) */
+  changed: Map<string, PersistedImage>;
+  audit: AuditRecord[];
+  /** image IDs in `removable`: remove them now */
+  remove: string[];
+  /** the earliest moment an idle image falls due, or null */
+  nextDueAt: number | null;
+}
+
+export function auditOf(p: PersistedImage, from: string | null, event: string, now: number, actor: string): AuditRecord {
+  return {
+    time: new Date(now).toISOString(),
+    image: p.context.id,
+    tags: p.context.tags,
+    from,
+    to: p.state,
+    event,
+    reason: p.context.reason,
+    actor,
+  };
+}
+
+/** Step one machine; collect an audit record when its state changed and note whether it changed at all. */
+export function applyEvent(
+  out: Pick<PassPlan, 'images' | 'changed' | 'audit'>,
+  current: PersistedImage,
+  event: ImageEvent,
+  actor: string,
+): PersistedImage {
+  const s = stepImage(current, event);
+  out.images.set(current.context.id, s.next);
+  if (s.transitioned) out.audit.push(auditOf(s.next, s.from, event.type.toLowerCase(), event.now, actor));
+  if (s.transitioned || JSON.stringify(s.next.context) !== JSON.stringify(current.context)) out.changed.set(current.context.id, s.next);
+  return s.next;
+}
+
+export function planPass(input: PassInput): PassPlan {
+  const { now, policies, observed, persisted, downloads } = input;
+  const actor = input.actor ?? 'agent';
+  // `images` collects the stepped machines only; the unchanged rest is merged in at the end (a
+  // steady-state pass then copies nothing)
+  const out: PassPlan = { images: new Map(), changed: new Map(), audit: [], remove: [], nextDueAt: null };
+  const users = usersByImage(observed.containers);
+  const seen = new Set<string>();
+
+  for (const img of observed.images) {
+    seen.add(img.id);
+    const dl = downloads.get(img.id);
+    let current = persisted.get(img.id);
+    if (!current && !dl && input.arriving?.size && isArriving(input.arriving, img.tags, img.repoDigests)) continue;
+    if (!current) {
+      current = startImage({ id: img.id, now, agentDownloaded: dl !== undefined, downloadedAt: dl?.at ?? null, reason: dl ? `downloaded by the agent (${dl.via})` : 'discovered in the engine' });
+      current.context.tags = img.tags;
+      current.context.repoDigests = img.repoDigests;
+      out.audit.push(auditOf(current, null, dl ? 'downloaded' : 'discovered', now, actor));
+      out.changed.set(img.id, current);
+    }
+    const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
+    // unchanged references: keep using the tracked arrays, so that the fresh ones die young and the
+    // checks below compare identities
+    const tags = sameList(current.context.tags, img.tags) ? current.context.tags : img.tags;
+    const repoDigests = sameList(current.context.repoDigests, img.repoDigests) ? current.context.repoDigests : img.repoDigests;
+    let verdict = decide(policies, { id: img.id, tags, repoDigests, agentDownloaded }, input.workloadRefs);
+    const wl = input.workloadIds?.get(img.id);
+    if (wl && !verdict.protectedBy) verdict = { ...verdict, protectedBy: `workload ${wl}` };
+    const ev: ObserveEvent = {
+      type: 'OBSERVE',
+      now,
+      present: true,
+      tags,
+      repoDigests,
+      sizeBytes: img.sizeBytes,
+      usedBy: users.get(img.id) ?? [],
+      rule: verdict.rule,
+      protectedBy: verdict.protectedBy,
+      ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),
+    };
+    // a steady-state observation: the machine would stay as it is, so it is not stepped
+    const next = observeChangesNothing(current.state, current.context, ev) ? current : applyEvent(out, current, ev, actor);
+    if (next.state === 'removable') out.remove.push(img.id);
+    if (next.state === 'idle') {
+      const due = removeAt(next.context);
+      if (due !== null && (out.nextDueAt === null || due < out.nextDueAt)) out.nextDueAt = due;
+    }
+  }
+
+  for (const [id, p] of persisted) {
+    if (seen.has(id) || p.state === 'removed') continue;
+    applyEvent(out, p, {
+      type: 'OBSERVE', now, present: false, tags: p.context.tags, repoDigests: p.context.repoDigests,
+      sizeBytes: p.context.sizeBytes, usedBy: [], rule: null, protectedBy: null,
+    }, actor);
+  }
+  if (out.images.size === 0 && persisted instanceof Map) out.images = persisted;
+  else {
+    const stepped = out.images;
+    out.images = new Map(persisted);
+    for (const [id, p] of stepped) out.images.set(id, p);
+  }
+  return out;
+}
+
+function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {
+  for (const a of arriving) if (a.startsWith('*')) return true;
+  return [...tags, ...repoDigests].some((r) => arriving.has(normalize(r)));
+}

@@ -1,0 +1,62 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AuditRecord } from '../../crd/api/audit.js';
+import { startImage } from '../../statemachines/runtime.js';
+import { SCHEMA_VERSION, Store, StoreLockedError } from './store.js';
+
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'imagectl-store-'));
+  dirs.push(d);
+  return d;
+};
+afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+const rec = (image: string, ms: number, to = 'idle'): AuditRecord => ({
+  time: new Date(ms).toISOString(), image, tags: [], from: 'downloaded', to, event: 'observe', reason: 'r', actor: 'agent',
+});
+
+describe('store', () => {
+  it('carries a schema version and survives reopen', async () => {
+    const dir = tmp();
+    let s = await Store.open(dir);
+    expect(await s.schemaVersion()).toBe(SCHEMA_VERSION);
+    const img = startImage({ id: 'sha256:a', now: 1, agentDownloaded: false, reason: 'discovered' });
+    await s.commit({ putImages: [['sha256:a', img]], audit: [rec('sha256:a', 1000)] });
+    await s.close();
+    s = await Store.open(dir);
+    expect((await s.loadImages()).get('sha256:a')).toEqual(img);
+    expect(await s.auditForImage('sha256:a')).toHaveLength(1);
+    await s.close();
+  });
+
+  it('reads one image history through the index, in time order, and the whole log since a time', async () => {
+    const s = await Store.open(tmp());
+    await s.commit({ audit: [rec('sha256:a', 3000), rec('sha256:b', 1000), rec('sha256:a', 2000, 'in-use'), rec('sha256:c', 5000)] });
+    expect((await s.auditForImage('sha256:a')).map((r) => r.time)).toEqual([new Date(2000).toISOString(), new Date(3000).toISOString()]);
+    const since: AuditRecord[] = [];
+    for await (const r of s.auditLog({ since: 2500 })) since.push(r);
+    expect(since.map((r) => r.image)).toEqual(['sha256:a', 'sha256:c']);
+    await s.close();
+  });
+
+  it('an empty commit writes nothing', async () => {
+    const s = await Store.open(tmp());
+    await s.commit({ putImages: [], audit: [] });
+    expect(s.writes.batches).toBe(0);
+    await s.close();
+  });
+
+  it('a second process cannot open a held store and gets a clear error', async () => {
+    const dir = tmp();
+    const s = await Store.open(dir);
+    const script = `import('level').then(async ({Level}) => { const db = new Level(${JSON.stringify(dir)}); try { await db.open(); console.log('opened') } catch (e) { console.log(e.cause?.code ?? e.code) } })`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: process.cwd() });
+    expect(r.stdout.trim()).toBe('LEVEL_LOCKED');
+    await s.close();
+    expect(new StoreLockedError(dir).message).toContain('in use by another imagectl agent');
+  });
+});

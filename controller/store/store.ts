@@ -1,0 +1,278 @@
+/**
+ * The agent's one LevelDB store: applied manifests, image machine snapshots, agent downloads and an
+ * append-only audit log indexed by image. Only the agent opens it (one instance per process: a failed
+ * second open in the same process would release the LevelDB lock). Every pass commits in one atomic
+ * batch.
+ */
+import { EventEmitter } from 'node:events';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Level } from 'level';
+import type { AuditRecord, LogRecord } from '../../crd/api/audit.js';
+import type { PersistedImage } from '../../statemachines/runtime.js';
+import type { DownloadRecord } from '../reconcile/plan.js';
+
+export const SCHEMA_VERSION = 1;
+
+/** An applied manifest as the agent keeps it. */
+export interface StoredObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    uid: string;
+    generation: number;
+    creationTimestamp: string;
+  };
+  spec: unknown;
+}
+
+export class StoreLockedError extends Error {
+  constructor(dir: string) {
+    super(`the state directory ${dir} is in use by another imagectl agent (LevelDB lock held)`);
+  }
+}
+
+/** The store exists but cannot be read completely: the agent refuses to act on it. */
+export class StoreDamagedError extends Error {
+  constructor(readonly dir: string, readonly detail: string) {
+    super(`the store in ${dir} is damaged and was not used (${detail}); nothing was removed. Run \`imagectl agent --repair --state-dir ${dir}\` to rebuild what can be rebuilt from Docker; it reports what was lost`);
+  }
+}
+
+/** Copy the `*.log` files of a LevelDB directory into `to`; returns `to`, or null when there were none or copying failed. */
+function copyLogs(dir: string, to: string): string | null {
+  try {
+    const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f));
+    if (logs.length === 0) return null;
+    mkdirSync(to, { recursive: true, mode: 0o700 });
+    for (const f of logs) copyFileSync(join(dir, f), join(to, f));
+    return to;
+  } catch {
+    return null; // best effort (a full or read-only file system): the open itself will tell
+  }
+}
+
+/** The first line of LevelDB's info LOG that reports records dropped at recovery, or null. */
+export function recoveryDrops(dir: string): string | null {
+  let log: string;
+  try {
+    log = readFileSync(join(dir, 'LOG'), 'utf8');
+  } catch {
+    return null;
+  }
+  const line = log.split('\n').find((l) => /dropping \d+ bytes|Corruption:/.test(l));
+  return line ? line.replace(/^\S+ \S+ /, '').slice(0, 300) : null;
+}
+
+/** The sublevels of the store, in the order `verify` reads them. */
+export const SUBLEVELS = ['meta', 'objects', 'images', 'downloads', 'statuses', 'audit', 'audit-by-image'] as const;
+
+export interface Commit {
+  putObjects?: StoredObject[];
+  deleteObjects?: { kind: string; name: string }[];
+  putImages?: Iterable<[string, PersistedImage]>;
+  putDownloads?: Iterable<[string, DownloadRecord]>;
+  deleteDownloads?: string[];
+  /** status of objects (Workloads), keyed `Kind/name` */
+  putStatuses?: Iterable<[string, unknown]>;
+  deleteStatuses?: string[];
+  /** transitions and API-call records */
+  audit?: LogRecord[];
+}
+
+type Db = Level<string, unknown>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Sub = import('abstract-level').AbstractSublevel<any, any, string, unknown>;
+type Op = { type: 'put' | 'del'; sublevel: Sub; key: string; value?: unknown };
+
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+/** audit keys sort by time, then by a per-process sequence that breaks ties */
+const auditKey = (time: string, seq: number) => `${pad(Date.parse(time), 15)}.${pad(seq, 10)}`;
+
+export class Store extends EventEmitter {
+  private seq = 0;
+  readonly writes = { batches: 0, ops: 0 };
+  private constructor(
+    readonly dir: string,
+    private readonly db: Db,
+    private readonly meta: Sub,
+    private readonly objects: Sub,
+    private readonly images: Sub,
+    private readonly downloads: Sub,
+    private readonly statuses: Sub,
+    private readonly audit: Sub,
+    private readonly auditByImage: Sub,
+  ) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  static async open(dir: string): Promise<Store> {
+    const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+    // LevelDB rewrites its write-ahead logs at open: keep a copy until the open proved them sound,
+    // so that a damaged one can still be read by `agent --repair`
+    const walCopy = copyLogs(dir, join(dir, `.wal-at-open-${process.pid}`));
+    try {
+      await db.open();
+    } catch (err) {
+      if (walCopy) rmSync(walCopy, { recursive: true, force: true });
+      const e = err as { code?: string; cause?: { code?: string } };
+      if (e.cause?.code === 'LEVEL_LOCKED' || e.code === 'LEVEL_LOCKED') throw new StoreLockedError(dir);
+      const detail = (e.cause as Error | undefined)?.message ?? (err as Error).message;
+      if (e.cause?.code === 'LEVEL_CORRUPTION' || /corrupt/i.test(detail)) throw new StoreDamagedError(dir, detail);
+      throw new Error(`cannot open the store in ${dir}: ${detail}`);
+    }
+    // LevelDB recovers a damaged write-ahead log by dropping records silently; its info LOG (new at
+    // every open) says so. Such a store lost state without an error: it is refused too.
+    const dropped = recoveryDrops(dir);
+    if (walCopy && dropped) renameSync(walCopy, join(dir, `damaged-wal-${new Date().toISOString().replace(/[:.]/g, '-')}`));
+    else if (walCopy) rmSync(walCopy, { recursive: true, force: true });
+    if (dropped) {
+      await db.close();
+      throw new StoreDamagedError(dir, `LevelDB dropped records while recovering its log: ${dropped}`);
+    }
+    const sub = (name: string): Sub => db.sublevel<string, unknown>(name, { valueEncoding: 'json' }) as Sub;
+    const store = new Store(dir, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
+    try {
+      await store.checkSchema();
+    } catch (err) {
+      if (db.status === 'open') await db.close();
+      if (err instanceof Error && /newer than this agent/.test(err.message)) throw err;
+      throw new StoreDamagedError(dir, `cannot read the schema version: ${(err as Error).message}`);
+    }
+    return store;
+  }
+
+  /**
+   * Read every entry of every sublevel once (values decoded), so that a store whose files are
+   * damaged is refused at start instead of being half-read. Returns the entry counts.
+   */
+  async verify(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    const subs = [this.meta, this.objects, this.images, this.downloads, this.statuses, this.audit, this.auditByImage];
+    for (const [i, s] of subs.entries()) {
+      const name = SUBLEVELS[i]!;
+      let n = 0;
+      try {
+        for await (const [, v] of s.iterator()) {
+          if (v === null || typeof v !== 'object' && name !== 'meta') throw new Error(`an entry is not an object`);
+          n++;
+        }
+      } catch (err) {
+        throw new StoreDamagedError(this.dir, `sublevel ${name} is unreadable after ${n} entries: ${(err as Error).message}`);
+      }
+      counts[name] = n;
+    }
+    return counts;
+  }
+
+  /** The time of the newest audit record (ms), or null: the clock never starts behind it. */
+  async latestTime(): Promise<number | null> {
+    const [key] = await this.audit.keys({ reverse: true, limit: 1 }).all();
+    return key === undefined ? null : Number(key.slice(0, 15));
+  }
+
+  /** The clock anchor of the last agent start (lib/clock.ts), or null. */
+  async clockAnchor(): Promise<{ at: number; mono: number; bootId: string } | null> {
+    return ((await this.meta.get('clockAnchor')) as { at: number; mono: number; bootId: string } | undefined) ?? null;
+  }
+
+  async putClockAnchor(a: { at: number; mono: number; bootId: string }): Promise<void> {
+    await this.meta.put('clockAnchor', a);
+  }
+
+  /** Write one small record: does the store take writes again? Throws when it does not. */
+  async probeWrite(now: number): Promise<void> {
+    await this.meta.put('lastWriteProbe', now);
+  }
+
+  private async checkSchema(): Promise<void> {
+    const v = (await this.meta.get('schemaVersion')) as number | undefined;
+    if (v === undefined) await this.meta.put('schemaVersion', SCHEMA_VERSION);
+    else if (v > SCHEMA_VERSION) {
+      await this.db.close();
+      throw new Error(`the store in ${this.dir} has schema version ${v}, newer than this agent's ${SCHEMA_VERSION}; upgrade imagectl`);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+
+  async schemaVersion(): Promise<number> {
+    return (await this.meta.get('schemaVersion')) as number;
+  }
+
+  async listObjects(kind?: string): Promise<StoredObject[]> {
+    const opts = kind ? { gte: `${kind}/`, lt: `${kind}/\xff` } : {};
+    return (await this.objects.values(opts).all()) as StoredObject[];
+  }
+
+  async getObject(kind: string, name: string): Promise<StoredObject | undefined> {
+    return (await this.objects.get(`${kind}/${name}`)) as StoredObject | undefined;
+  }
+
+  async loadImages(): Promise<Map<string, PersistedImage>> {
+    const m = new Map<string, PersistedImage>();
+    for await (const [k, v] of this.images.iterator()) m.set(k, v as PersistedImage);
+    return m;
+  }
+
+  async loadDownloads(): Promise<Map<string, DownloadRecord>> {
+    const m = new Map<string, DownloadRecord>();
+    for await (const [k, v] of this.downloads.iterator()) m.set(k, v as DownloadRecord);
+    return m;
+  }
+
+  async loadStatuses<T>(): Promise<Map<string, T>> {
+    const m = new Map<string, T>();
+    for await (const [k, v] of this.statuses.iterator()) m.set(k, v as T);
+    return m;
+  }
+
+  /** Write everything of one pass or one API call in one atomic batch. */
+  async commit(c: Commit): Promise<void> {
+    const ops: Op[] = [];
+    for (const o of c.putObjects ?? []) ops.push({ type: 'put', sublevel: this.objects, key: `${o.kind}/${o.metadata.name}`, value: o });
+    for (const o of c.deleteObjects ?? []) ops.push({ type: 'del', sublevel: this.objects, key: `${o.kind}/${o.name}` });
+    for (const [id, p] of c.putImages ?? []) ops.push({ type: 'put', sublevel: this.images, key: id, value: p });
+    for (const [id, d] of c.putDownloads ?? []) ops.push({ type: 'put', sublevel: this.downloads, key: id, value: d });
+    for (const id of c.deleteDownloads ?? []) ops.push({ type: 'del', sublevel: this.downloads, key: id });
+    for (const [k, v] of c.putStatuses ?? []) ops.push({ type: 'put', sublevel: this.statuses, key: k, value: v });
+    for (const k of c.deleteStatuses ?? []) ops.push({ type: 'del', sublevel: this.statuses, key: k });
+    const audit = c.audit ?? [];
+    for (const r of audit) {
+      const key = auditKey(r.time, ++this.seq);
+      ops.push({ type: 'put', sublevel: this.audit, key, value: r });
+      // API-call records without an image are only in the log; the index is per image
+      if (r.image) ops.push({ type: 'put', sublevel: this.auditByImage, key: `${r.image}!${key}`, value: r });
+    }
+    if (ops.length === 0) return;
+    await this.db.batch(ops as never);
+    this.writes.batches++;
+    this.writes.ops += ops.length;
+    for (const r of audit) this.emit('audit', r);
+  }
+
+  /** The audit log from `since` on, oldest first, streamed: transitions, and with `apiCalls` also API-call records. */
+  auditLog(opts?: { since?: number; limit?: number; apiCalls?: false }): AsyncGenerator<AuditRecord>;
+  auditLog(opts: { since?: number; limit?: number; apiCalls: true }): AsyncGenerator<LogRecord>;
+  async *auditLog(opts: { since?: number; limit?: number; apiCalls?: boolean } = {}): AsyncGenerator<LogRecord> {
+    const range = opts.since !== undefined ? { gte: `${pad(Math.max(0, opts.since), 15)}.` } : {};
+    let n = 0;
+    for await (const v of this.audit.values(range)) {
+      if (!opts.apiCalls && (v as LogRecord).event.startsWith('api.')) continue;
+      yield v as LogRecord;
+      if (opts.limit !== undefined && ++n >= opts.limit) return;
+    }
+  }
+
+  /** One image's history (transitions and API calls on it) through the index, without scanning the log. */
+  async auditForImage(id: string, opts: { since?: number } = {}): Promise<AuditRecord[]> {
+    const gte = opts.since !== undefined ? `${id}!${pad(Math.max(0, opts.since), 15)}.` : `${id}!`;
+    return (await this.auditByImage.values({ gte, lt: `${id}!\xff` }).all()) as AuditRecord[];
+  }
+}

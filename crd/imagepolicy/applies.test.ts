@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import type { ImagePolicySpec } from './type.js';
+import { appliesToNode, type NodeFacts } from './applies.js';
+
+const node = { labels: { site: 'plant-7', arch: 'arm64', cores: '4', 'openhorizon.pattern': 'sall' }, constraints: ['purpose == cleanup'] };
+const at = (spec: ImagePolicySpec, n: NodeFacts = node) => appliesToNode(spec, n);
+
+describe('appliesToNode', () => {
+  it('applies a policy without any selector, and says so', () => {
+    expect(at({})).toEqual({ matches: true, reason: 'no nodeSelector', decidedBy: 'none' });
+  });
+
+  it('enabled: false wins over everything else', () => {
+    expect(at({ enabled: false, nodeSelector: { matchLabels: { site: 'plant-7' } } })).toEqual({
+      matches: false, reason: 'enabled: false (the policy is switched off)', decidedBy: 'enabled',
+    });
+    expect(at({ enabled: true }).reason).toBe('enabled: true');
+  });
+
+  it('names the nodeSelector term that decided', () => {
+    expect(at({ nodeSelector: { matchLabels: { site: 'plant-8' } } })).toMatchObject({ matches: false, decidedBy: 'nodeSelector', reason: 'nodeSelector matchLabels site=plant-8: node has site=plant-7' });
+    expect(at({ nodeSelector: { matchLabels: { site: 'plant-7' } } })).toMatchObject({ matches: true, reason: 'nodeSelector matches the node labels' });
+  });
+
+  it('evaluates Open Horizon constraints against the node labels', () => {
+    expect(at({ constraints: ['site == plant-7 && cores >= 4'] })).toMatchObject({ matches: true, decidedBy: 'constraints' });
+    expect(at({ constraints: ['site == plant-7', 'cores > 4'] })).toMatchObject({
+      matches: false, decidedBy: 'constraints', reason: 'constraint "cores > 4" is not satisfied (the node has cores=4)',
+    });
+  });
+
+  it('matches the node constraints against the policy properties, only when the policy has properties', () => {
+    expect(at({ properties: [{ name: 'purpose', value: 'cleanup' }] })).toMatchObject({ matches: true, decidedBy: 'nodeConstraints' });
+    expect(at({ properties: [{ name: 'purpose', value: 'upgrade' }] })).toMatchObject({
+      matches: false, decidedBy: 'nodeConstraints', reason: 'node constraint "purpose == cleanup" is not satisfied (the policy has purpose=upgrade)',
+    });
+    expect(at({ properties: [] })).toMatchObject({ matches: false, reason: expect.stringContaining('the policy has no property purpose') });
+    expect(at({})).toMatchObject({ matches: true });
+    expect(at({ properties: [] }, { ...node, constraints: [] })).toMatchObject({ matches: true });
+    expect(at({ properties: [{ name: 'tier', value: '3', type: 'int' }] }, { ...node, constraints: ['tier > 2'] })).toMatchObject({ matches: true });
+  });
+
+  it('matches patterns by the openhorizon.pattern node label, with or without the org', () => {
+    expect(at({ patterns: ['myorg/sall'] })).toMatchObject({ matches: true, decidedBy: 'patterns' });
+    expect(at({ patterns: ['other'] })).toMatchObject({ matches: false, reason: "patterns [other]: the node's pattern sall is not listed" });
+    expect(at({ patterns: ['sall'] }, { labels: {} })).toMatchObject({ matches: false, reason: 'patterns [sall]: the node has no pattern (label openhorizon.pattern)' });
+  });
+});

@@ -1,0 +1,70 @@
+import { parseConstraint } from '../openhorizon/constraints.js';
+import { checkRange, parseDuration } from '../fields/duration.js';
+import type { ImagePolicy } from './type.js';
+import type { PushProblem } from '../kinds.js';
+import { imagePatternProblem } from './pattern.js';
+
+/** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
+export function checkImagePolicy(obj: unknown, push: PushProblem): void {
+  const spec = (obj as ImagePolicy).spec;
+  spec.removal?.forEach((rule, i) => {
+    const at = ['spec', 'removal', i];
+    const hasAfter = rule.deleteAfter !== undefined;
+    const hasMinutes = rule.deleteAfterMinutes !== undefined;
+    if (hasAfter && hasMinutes) push(at, 'set exactly one of deleteAfter and deleteAfterMinutes, not both');
+    if (!hasAfter && !hasMinutes) push(at, 'set exactly one of deleteAfter and deleteAfterMinutes');
+    if (hasAfter) {
+      const d = parseDuration(rule.deleteAfter);
+      const negative = /^\s*-\s*\d/.test(rule.deleteAfter!) && parseDuration(rule.deleteAfter!.replace('-', '')).ok;
+      if (negative) push([...at, 'deleteAfter'], `duration ${JSON.stringify(rule.deleteAfter)} is negative: it must be greater than zero`);
+      else if (!d.ok) push([...at, 'deleteAfter'], d.error);
+    }
+    if (hasMinutes) {
+      const minutes = rule.deleteAfterMinutes!;
+      const d = checkRange(minutes * 60_000, `${minutes} minutes`);
+      if (!d.ok) push([...at, 'deleteAfterMinutes'], d.error);
+    }
+    const problem = imagePatternProblem(rule.imageName);
+    if (problem) push([...at, 'imageName'], problem);
+  });
+  spec.keep?.forEach((p, i) => {
+    const problem = imagePatternProblem(p);
+    if (problem) push(['spec', 'keep', i], problem);
+  });
+  checkOpenHorizonFields(spec, push);
+  spec.nodeSelector?.matchExpressions?.forEach((req, i) => {
+    const at = ['spec', 'nodeSelector', 'matchExpressions', i];
+    const needsValues = req.operator === 'In' || req.operator === 'NotIn';
+    if (needsValues && !req.values?.length) {
+      push(req.values ? [...at, 'values'] : at, `operator ${req.operator} needs a non-empty values list`);
+    }
+    if (!needsValues && req.values?.length) {
+      push([...at, 'values'], `operator ${req.operator} must not have values`);
+    }
+  });
+}
+
+const VALUE_FORMS: Record<string, { re: RegExp; what: string }> = {
+  int: { re: /^[-+]?\d+$/, what: 'an integer' },
+  float: { re: /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, what: 'a number' },
+  boolean: { re: /^(true|false)$/, what: 'true or false' },
+  version: { re: /^\d+(\.\d+){0,2}$/, what: 'a version such as 1.2.3' },
+};
+
+/** constraints parse, property values fit their types, patterns exclude constraints and properties. */
+function checkOpenHorizonFields(spec: ImagePolicy['spec'], push: PushProblem): void {
+  spec.constraints?.forEach((c, i) => {
+    const r = parseConstraint(c);
+    if (!r.ok) push(['spec', 'constraints', i], r.error);
+  });
+  const seen = new Set<string>();
+  spec.properties?.forEach((p, i) => {
+    if (seen.has(p.name)) push(['spec', 'properties', i, 'name'], `duplicate property ${JSON.stringify(p.name)}`);
+    seen.add(p.name);
+    const form = p.type ? VALUE_FORMS[p.type] : undefined;
+    if (form && !form.re.test(p.value)) push(['spec', 'properties', i, 'value'], `${/^[aeiou]/.test(p.type!) ? 'an' : 'a'} ${p.type} property needs ${form.what}, got ${JSON.stringify(p.value)}`);
+  });
+  if (spec.patterns?.length && (spec.constraints?.length || spec.properties?.length)) {
+    push(['spec', 'patterns'], 'patterns are mutually exclusive with constraints and properties (as in Open Horizon)');
+  }
+}
