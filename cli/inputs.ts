@@ -2,24 +2,11 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ManifestError } from '../crd/types.js';
-
-export const MANIFEST_EXTENSIONS = ['.yaml', '.yml', '.json'];
+import { inputError, ioMessage, isManifestName, tooLarge } from '../crd/input.js';
 
 /** What one `-f` argument stands for. */
 export type Source = { type: 'file'; path: string } | { type: 'stdin' } | { type: 'error'; error: ManifestError };
 
-export function inputError(file: string, message: string): ManifestError {
-  return { file, line: 1, col: 1, path: '', message };
-}
-
-export function ioMessage(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'no such file or directory';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  return e instanceof Error ? e.message : String(e);
-}
-
-const isManifestName = (name: string) => MANIFEST_EXTENSIONS.some((ext) => name.toLowerCase().endsWith(ext));
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Manifest files in a directory, sorted by name; subdirectories too when recursive. */
@@ -173,8 +160,4 @@ async function readUpTo(fh: FileHandle, size: number, max: number): Promise<Buff
     length += bytesRead;
   }
   return buf.subarray(0, length);
-}
-
-export function tooLarge(limit: number): string {
-  return `file too large: more than ${limit} bytes (${limit / 1024 / 1024} MiB)`;
 }

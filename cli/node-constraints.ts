@@ -1,5 +1,5 @@
 /** The node's Open Horizon constraints, from `--node-constraint` and the config's `nodeConstraints`. */
-import { parseConstraint } from '../crd/openhorizon/constraints.js';
+import { parseConstraint } from '../crd/fields/constraints.js';
 import { CliError } from './client.js';
 
 /** Check every expression now: a typo would otherwise silently stop every Open Horizon policy from applying. */

@@ -3,7 +3,7 @@
  * line is printed). Errors always reach stderr.
  */
 import type { SingleBar } from 'cli-progress';
-import type { ProgressItem } from '../controller/effects/pull.js';
+import type { ProgressItem } from '../crd/api/progress.js';
 
 export interface PullProgress {
   update(item: ProgressItem): void;

@@ -3,8 +3,9 @@ import { checkImagePolicy } from './imagepolicy/check.js';
 import workloadSchema from './workload/schema.json' with { type: 'json' };
 import { checkWorkload } from './workload/check.js';
 
-export type PathSegment = string | number;
-export type PushProblem = (path: PathSegment[], message: string) => void;
+import type { PushProblem } from './problems.js';
+
+export type { PathSegment, PushProblem } from './problems.js';
 
 /** Everything imagectl needs to know about one manifest kind. Adding a kind means adding one entry. */
 export interface KindDef {

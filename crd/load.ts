@@ -1,12 +1,14 @@
 import { isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { ImagePolicy } from './imagepolicy/type.js';
 import type { Workload } from './workload/type.js';
-import { expandInputs, inputError, ioMessage, readCapped, readFileCapped, tooLarge } from '../cli/inputs.js';
 import { locate } from './locate.js';
 import { convertOpenHorizon, isOpenHorizonShape, nameFromFile } from './openhorizon/convert.js';
 import type { ManifestError, SourcePos } from './types.js';
 import { formatPath, validateManifest } from './validate.js';
 import { inspectDocument, prescan, TOO_DEEP } from './yaml-guard.js';
+import { inputError, MAX_FILE_BYTES, tooLarge, type FileInput } from './input.js';
+
+export { inputError, ioMessage, isManifestName, MANIFEST_EXTENSIONS, MAX_FILE_BYTES, tooLarge, type FileInput } from './input.js';
 
 export type Manifest = ImagePolicy | Workload;
 
@@ -19,12 +21,9 @@ export interface LoadedObject {
 
 export type LoadResult = { ok: true; objects: LoadedObject[] } | { ok: false; errors: ManifestError[] };
 
-export const MAX_FILE_BYTES = 4 * 1024 * 1024;
 /** Enough for any hand-written manifest; a billion-laughs document needs far more. */
 export const MAX_ALIAS_COUNT = 100;
 export const STDIN_NAME = '<stdin>';
-/** Files read ahead of the parser (each at most MAX_FILE_BYTES + 1 in memory). */
-const READ_AHEAD = 16;
 
 interface ParsedFile {
   file: string;
@@ -177,39 +176,20 @@ export function parseManifestText(text: string | Uint8Array, file: string, opts:
 }
 
 /**
- * Load every manifest named by `inputs` (files, directories, `-` for stdin) and report every
- * problem of every file at once. Applying all or nothing is up to the caller. `syncReads` reads
- * regular files without the thread pool: faster, for a process with nothing else to serve (the CLI).
+ * Parse and validate a whole set of files (the reading is the caller's), reporting every problem
+ * of every file at once; a name defined twice across the set is an error. Pure: no I/O.
  */
-export async function loadManifests(
-  inputs: string[],
-  opts: { recursive?: boolean; stdin?: () => Promise<Buffer>; syncReads?: boolean } & ParseOptions = {},
-): Promise<LoadResult> {
-  const readStdin = opts.stdin ?? (() => readCapped(process.stdin, MAX_FILE_BYTES));
-  const files: ParsedFile[] = [];
-  const sources = await expandInputs(inputs, opts.recursive ?? false);
-  // files are read ahead of the parser, a few at a time: parsing one overlaps reading the next
-  const reads = new Map<number, Promise<Buffer | ManifestError>>();
-  const readAhead = (i: number) => {
-    const src = sources[i];
-    if (src?.type === 'file') reads.set(i, readFileCapped(src.path, MAX_FILE_BYTES, { sync: opts.syncReads }));
-  };
-  for (let i = 0; i < READ_AHEAD; i++) readAhead(i);
-  for (const [i, src] of sources.entries()) {
-    readAhead(i + READ_AHEAD);
-    if (src.type === 'error') {
-      files.push({ file: src.error.file, errors: [src.error], entries: [] });
-      continue;
-    }
-    const name = src.type === 'stdin' ? STDIN_NAME : src.path;
-    const data =
-      src.type === 'stdin'
-        ? await readStdin().catch((e: unknown) => inputError(name, ioMessage(e)))
-        : await reads.get(i)!;
-    reads.delete(i);
-    if (Buffer.isBuffer(data)) files.push(parseFile(data, name, { name: opts.name }));
-    else files.push({ file: name, errors: [data], entries: [] });
+export class SetParser {
+  private readonly files: ParsedFile[] = [];
+  constructor(private readonly opts: ParseOptions = {}) {}
+
+  add(input: FileInput): void {
+    if ('error' in input) this.files.push({ file: input.file, errors: [input.error], entries: [] });
+    else this.files.push(parseFile(input.data, input.file, { name: this.opts.name }));
   }
-  checkDuplicates(files);
-  return finish(files);
+
+  finish(): LoadResult {
+    checkDuplicates(this.files);
+    return finish(this.files);
+  }
 }

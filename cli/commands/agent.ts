@@ -69,8 +69,8 @@ async function runRepair(stateDir: string, socket: string): Promise<void> {
   const live = await probeSocket(socket);
   if (live) throw new CliError(`an agent (pid ${live.pid}) is running on ${socket}; stop it before --repair`);
   try {
-    const [{ formatRepair, repairStore }, { dockerFromHost }] = await Promise.all([import('../../controller/store/repair.js'), import('../../controller/engine/docker.js')]);
-    process.stdout.write(formatRepair(await repairStore(stateDir, dockerFromHost())));
+    const { repairWithEngine } = await import('../../controller/agent/repair.js');
+    process.stdout.write(await repairWithEngine(stateDir));
   } catch (err) {
     throw new CliError(`repair of ${stateDir} failed: ${(err as Error).message}`);
   }

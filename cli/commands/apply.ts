@@ -1,8 +1,10 @@
 import { Command, Option } from 'commander';
-import { loadManifests, type LoadedObject } from '../../crd/load.js';
+import type { LoadedObject } from '../../crd/load.js';
+import { loadManifests } from '../load.js';
 import { formatManifestError } from '../../crd/types.js';
-import { applyOptionsProblem, planApply, type ApplyOptions, type ApplyResult, type WorkloadPreview } from '../../crd/apply/applyset.js';
-import type { StoredObject } from '../../controller/store/store.js';
+import { applyOptionsProblem, planApply, type ApplyOptions, type ApplyResult } from '../../crd/apply/applyset.js';
+import type { WorkloadPreview } from '../../crd/api/preview.js';
+import type { StoredObject } from '../../crd/api/object.js';
 import { CliError, type ApiError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { parseOutput, toJson, toYaml } from '../output.js';

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { ImageItem } from '../../controller/api/views.js';
+import type { ImageItem } from '../../crd/api/image.js';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';

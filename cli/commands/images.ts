@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import http from 'node:http';
 import { Command } from 'commander';
-import type { ProgressItem } from '../../controller/effects/pull.js';
+import type { ProgressItem } from '../../crd/api/progress.js';
 import { CliError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { pullProgress } from '../progress.js';

@@ -3,14 +3,14 @@
  * is a client of it; the CLI never opens the store.
  */
 import { VERSION } from '../../crd/api/version.js';
-import type { ApiDeps } from './deps.js';
+import type { ApiDeps } from '../service/deps.js';
 import { Router, type RouterOptions } from './http.js';
 import { imageRoutes } from './routes/images.js';
 import { manageRoutes } from './routes/manage.js';
 import { objectRoutes } from './routes/objects.js';
 import { workloadRoutes } from './routes/workloads.js';
 
-export type { ApiDeps } from './deps.js';
+export type { ApiDeps } from '../service/deps.js';
 
 export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
   const r = new Router(opts);

@@ -5,6 +5,9 @@
  * that the agent can audit it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError } from '../service/errors.js';
+
+export { HttpError } from '../service/errors.js';
 
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -55,11 +58,6 @@ export function verbOf(method: string, pattern: string): string {
   return fixed.at(-1) ?? method.toLowerCase();
 }
 
-export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly details?: unknown) {
-    super(message);
-  }
-}
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string>, url: URL) => Promise<unknown>;
 

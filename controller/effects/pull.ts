@@ -7,17 +7,10 @@ import { createReadStream } from 'node:fs';
 import { errorText, statusOf } from '../engine/docker.js';
 import type { EngineClient } from '../engine/client.js';
 import { LineSplitter } from '../../crd/api/lines.js';
+import type { ProgressItem } from '../../crd/api/progress.js';
 
-export interface ProgressItem {
-  id?: string;
-  status?: string;
-  progress?: string;
-  progressDetail?: { current?: number; total?: number };
-  error?: string;
-  errorDetail?: { message?: string };
-  stream?: string;
-  aux?: Record<string, unknown>;
-}
+export type { ProgressItem } from '../../crd/api/progress.js';
+
 
 export class PullError extends Error {}
 

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { validateForServer } from '../../crd/server.js';
 import type { Commit, StoredObject } from '../store/store.js';
 import { APPLYSET_LABEL, applysetId } from '../../crd/apply/applyset.js';
-import type { ApiDeps } from '../api/deps.js';
+import type { ApiDeps } from '../service/deps.js';
 import { ManifestWatch, MANIFESTS_APPLYSET } from './watch.js';
 
 /** Just enough of the store and reconciler for applyObjects. */

@@ -7,30 +7,20 @@
  * pruned); a missing directory is an error (nothing is pruned).
  */
 import { watch, type FSWatcher } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { MANIFEST_EXTENSIONS } from '../../cli/inputs.js';
 import { formatManifestError } from '../../crd/types.js';
 import { apiCallRecord } from '../../crd/api/audit.js';
 import { applysetId, type ApplyResult } from '../../crd/apply/applyset.js';
-import type { ApiDeps } from '../api/deps.js';
-import { HttpError } from '../api/http.js';
-import { applyObjects } from '../api/routes/objects.js';
+import type { ApiDeps } from '../service/deps.js';
+import { HttpError } from '../service/errors.js';
+import { applyObjects } from '../service/apply.js';
+import { readManifestDir } from './read.js';
+import type { ManifestWatchStatus } from '../service/deps.js';
+
+export type { ManifestWatchStatus } from '../service/deps.js';
 
 /** The applyset of the `--manifests` directory. */
 export const MANIFESTS_APPLYSET = 'agent-manifests';
 
-export interface ManifestWatchStatus {
-  dir: string;
-  applyset: string;
-  applysetId: string;
-  /** when the directory was last applied without problems */
-  lastAppliedAt: string | null;
-  lastCheckedAt: string | null;
-  /** the objects of the last good set, `kind/name` */
-  objects: string[];
-  /** why the last attempt failed (the last good set stays applied), or null */
-  error: string | null;
-}
 
 interface Logger {
   info(obj: object, msg?: string): void;
@@ -175,16 +165,14 @@ export class ManifestWatch {
   /** The directory's objects, or why they cannot be applied. */
   private async load(): Promise<{ objects: unknown[] } | { error: string }> {
     const dir = this.o.dir;
-    try {
-      if (!(await stat(dir)).isDirectory()) return { error: `${dir}: not a directory` };
-      const names = await readdir(dir);
-      if (!names.some((n) => MANIFEST_EXTENSIONS.some((e) => n.toLowerCase().endsWith(e)))) return { objects: [] };
-    } catch (err) {
-      return { error: `${dir}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : (err as Error).message}` };
-    }
-    // the loader (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
-    const { loadManifests } = await import('../../crd/load.js');
-    const r = await loadManifests([dir]);
+    const files = await readManifestDir(dir);
+    if ('error' in files) return files;
+    if (files.length === 0) return { objects: [] };
+    // the parser (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
+    const { SetParser } = await import('../../crd/load.js');
+    const set = new SetParser();
+    for (const f of files) set.add(f);
+    const r = set.finish();
     if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
     return { objects: r.objects.map((o) => o.object) };
   }

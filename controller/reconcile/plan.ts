@@ -10,15 +10,11 @@ import { normalize } from '../../crd/fields/reference.js';
 import { observeChangesNothing, removeAt, type ImageEvent, type ObserveEvent } from '../../statemachines/image.js';
 import { startImage, stepImage, type PersistedImage } from '../../statemachines/runtime.js';
 import { usersByImage, type Observation } from '../engine/observation.js';
+import type { DownloadRecord } from '../store/records.js';
+
+export type { DownloadRecord } from '../store/records.js';
 
 /** An image the agent itself pulled or loaded. */
-export interface DownloadRecord {
-  at: number;
-  /** `pull REF`, `load FILE`, `workload NAME` */
-  via: string;
-  /** files that belong to the image (cached archives), removed with it */
-  residual?: string[];
-}
 
 export interface PassInput {
   policies: CompiledPolicies;

@@ -9,25 +9,13 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync 
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { AuditRecord, LogRecord } from '../../crd/api/audit.js';
+import type { StoredObject } from '../../crd/api/object.js';
+
+export type { StoredObject } from '../../crd/api/object.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
-import type { DownloadRecord } from '../reconcile/plan.js';
+import type { DownloadRecord } from './records.js';
 
 export const SCHEMA_VERSION = 1;
-
-/** An applied manifest as the agent keeps it. */
-export interface StoredObject {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
-    uid: string;
-    generation: number;
-    creationTimestamp: string;
-  };
-  spec: unknown;
-}
 
 export class StoreLockedError extends Error {
   constructor(dir: string) {

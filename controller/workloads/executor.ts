@@ -8,7 +8,7 @@ import type { PullPolicy, Workload } from '../../crd/workload/type.js';
 import { errorText } from '../engine/docker.js';
 import type { EngineClient } from '../engine/client.js';
 import type { ObservedContainer } from '../engine/observation.js';
-import type { DownloadRecord } from '../reconcile/plan.js';
+import type { DownloadRecord } from '../store/records.js';
 import { localImage, pullImage, remoteDigest } from '../effects/pull.js';
 import { ArchiveError, importArchive, type ArchiveStore } from '../effects/archives.js';
 import { containerAction, countersOf, hasDigest, pullPolicyOf, raised, refParts, specHash, type Counters } from './decide.js';

@@ -10,8 +10,8 @@
  * them, possibly empty, so it is, as in Open Horizon).
  */
 import type { ImagePolicySpec, PolicyProperty } from './type.js';
-import { inferType, labelsAsProperties, satisfies, type Property } from '../openhorizon/constraints.js';
-import { selectsNode } from '../fields/node-selector.js';
+import { inferType, labelsAsProperties, satisfies, type Property } from '../fields/constraints.js';
+import { selectsNode } from './node-selector.js';
 
 /** The node label that names the node's Open Horizon pattern. */
 export const PATTERN_LABEL = 'openhorizon.pattern';

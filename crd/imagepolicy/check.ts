@@ -1,7 +1,7 @@
-import { parseConstraint } from '../openhorizon/constraints.js';
+import { parseConstraint } from '../fields/constraints.js';
 import { checkRange, parseDuration } from '../fields/duration.js';
 import type { ImagePolicy } from './type.js';
-import type { PushProblem } from '../kinds.js';
+import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { ImagePolicy } from './type.js';
 import { normalizePattern } from '../fields/reference.js';
 import { candidates, compilePattern, compilePolicies, decide, literalPrefix, matchingRules } from './match.js';
-import { selectsNode } from '../fields/node-selector.js';
+import { selectsNode } from './node-selector.js';
 import { formatDuration, parseDuration } from '../fields/duration.js';
 
 const policy = (name: string, spec: ImagePolicy['spec']): ImagePolicy => ({ apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name }, spec });

@@ -8,7 +8,7 @@
  * no name of its own (`hzn exchange nmp add NAME -f FILE` names it), so the policy is named after
  * its file. Every problem is reported with the path in the Open Horizon document.
  */
-import { inferType } from './constraints.js';
+import { inferType } from '../fields/constraints.js';
 import type { ImagePolicy, PolicyProperty, RemovalRule } from '../imagepolicy/type.js';
 import { translateAjvErrors, type Problem } from '../ajv-errors.js';
 import type { PathSegment } from '../kinds.js';

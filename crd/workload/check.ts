@@ -1,6 +1,6 @@
 import { isAbsolute, normalize } from 'node:path';
 import { hasGlob, parseReference } from '../fields/reference.js';
-import type { PushProblem } from '../kinds.js';
+import type { PushProblem } from '../problems.js';
 import type { Workload } from './type.js';
 
 /** Workload rules the schema cannot express. `obj` has passed the schema. */

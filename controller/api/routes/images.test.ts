@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../../crd/api/audit.js';
 import type { Store } from '../../store/store.js';
 import { serveRoutes } from '../../../test/helpers/routes.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../service/deps.js';
 import { imageRoutes } from './images.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];

@@ -1,39 +1,9 @@
 /** Images, plan and audit routes. */
-import type { ImagePolicy } from '../../../crd/imagepolicy/type.js';
-import type { Reconciler } from '../../reconcile/reconciler.js';
 import type { LogRecord } from '../../../crd/api/audit.js';
-import type { PersistedImage } from '../../../statemachines/runtime.js';
 import type { ServerResponse } from 'node:http';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
-import { explainImage, imageItem, resolveImage } from '../views.js';
-
-export function oneImage(images: ReadonlyMap<string, PersistedImage>, ref: string): PersistedImage {
-  const hits = resolveImage(images, ref);
-  if (hits.length === 0) throw new HttpError(404, `image ${JSON.stringify(ref)} not found`);
-  if (hits.length > 1) throw new HttpError(409, `image reference ${JSON.stringify(ref)} is ambiguous: it matches ${hits.length} images`);
-  return hits[0]!;
-}
-
-/** What would be removed now and later, and by which rule: the pure planner, not acted on. */
-export function planView(rec: Reconciler, policies: ImagePolicy[]) {
-  const now = rec.now();
-  const plan = rec.preview(policies, now);
-  if (!plan) return { now: new Date(now).toISOString(), items: [] };
-  const items = [...plan.images.values()]
-    .filter((p) => p.state !== 'removed')
-    .map((p) => {
-      const item = imageItem(p);
-      const when = p.state === 'removable' ? 'now' : item.status.removeAt ? 'later' : 'never';
-      return {
-        image: p.context.id, tags: p.context.tags, state: p.state, when, rule: item.status.rule,
-        removeAt: p.state === 'removable' ? new Date(now).toISOString() : item.status.removeAt,
-        protectedBy: item.status.protectedBy, usedBy: item.status.usedBy, sizeBytes: p.context.sizeBytes,
-      };
-    })
-    .sort((a, b) => (a.removeAt ?? '~').localeCompare(b.removeAt ?? '~'));
-  return { now: new Date(now).toISOString(), items };
-}
+import { explainImage, imageItem, oneImage, planView } from '../../service/views.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
   const rec = d.reconciler;

@@ -11,10 +11,10 @@ import { removeImageSafely } from '../../effects/remove.js';
 import { orphanedResidual, removeResidual } from '../../effects/archives.js';
 import { randomUUID } from 'node:crypto';
 import { familiar, normalizeWithDefaultTag, parseReference } from '../../../crd/fields/reference.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../service/deps.js';
 import { actorOf, HttpError, noteCall, readJson, type Router } from '../http.js';
-import { imageItem } from '../views.js';
-import { oneImage } from './images.js';
+import { imageItem } from '../../service/views.js';
+import { oneImage } from '../../service/views.js';
 
 async function recordDownloads(d: ApiDeps, records: [string, DownloadRecord][]): Promise<void> {
   await d.reconciler.exclusive(async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { validateForServer } from '../../../crd/server.js';
 import type { StoredObject } from '../../store/store.js';
-import type { ApiDeps } from '../deps.js';
-import { applyObjects } from './objects.js';
+import type { ApiDeps } from '../../service/deps.js';
+import { applyObjects } from '../../service/apply.js';
 
 const policy = (name: string, deleteAfter = '1h') => ({
   apiVersion: 'imagectl.dev/v1alpha1',

@@ -2,7 +2,7 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { StoredObject } from '../../store/store.js';
 import { serveRoutes } from '../../../test/helpers/routes.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../service/deps.js';
 import { workloadRoutes } from './workloads.js';
 
 const cleanup: (() => Promise<void> | void)[] = [];

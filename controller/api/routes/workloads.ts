@@ -1,9 +1,9 @@
 /** Workloads with their status, and `refresh workload` (raises the refreshImage counter). */
 import type { Workload } from '../../../crd/workload/type.js';
 import type { StoredObject } from '../../store/store.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
-import { commitObjects, desiredChanged, serialized } from './objects.js';
+import { commitObjects, desiredChanged, serialized } from '../../service/apply.js';
 
 export function workloadItem(o: StoredObject, d: ApiDeps) {
   return { ...o, status: d.reconciler.statuses.get(`Workload/${o.metadata.name}`) ?? { phase: 'Pending', reason: 'NotReconciled', message: 'the agent has not acted on this workload yet' } };

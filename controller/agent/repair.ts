@@ -13,12 +13,12 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Level } from 'level';
-import { observe } from '../engine/docker.js';
+import { dockerFromHost, observe } from '../engine/docker.js';
 import type { EngineClient } from '../engine/client.js';
 import { auditOf, type DownloadRecord } from '../reconcile/plan.js';
 import { LABEL_MANAGED, LABEL_WORKLOAD } from '../workloads/executor.js';
 import { startImage, type PersistedImage } from '../../statemachines/runtime.js';
-import { SUBLEVELS, Store, StoreLockedError } from './store.js';
+import { SUBLEVELS, Store, StoreLockedError } from '../store/store.js';
 
 export interface RepairReport {
   stateDir: string;
@@ -231,4 +231,9 @@ export function formatRepair(r: RepairReport): string {
   if (r.engine) lines.push(`  ${r.engine}`);
   lines.push('  nothing was removed from the engine');
   return `${lines.join('\n')}\n`;
+}
+
+/** `imagectl agent --repair`: repair the store against the engine of DOCKER_HOST; the report as text. */
+export async function repairWithEngine(stateDir: string): Promise<string> {
+  return formatRepair(await repairStore(stateDir, dockerFromHost()));
 }

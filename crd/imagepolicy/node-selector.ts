@@ -1,5 +1,5 @@
 /** Does a policy's nodeSelector select this node? Kubernetes label-selector semantics. Pure. */
-import type { NodeSelector } from '../imagepolicy/type.js';
+import type { NodeSelector } from './type.js';
 
 export interface SelectorResult {
   matches: boolean;

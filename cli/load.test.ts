@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCapped } from '../cli/inputs.js';
-import { loadManifests, MAX_FILE_BYTES, parseManifestText, type LoadResult } from './load.js';
-import type { ImagePolicySpec } from './imagepolicy/type.js';
-import type { ManifestError } from './types.js';
+import { readCapped } from './inputs.js';
+import { MAX_FILE_BYTES, parseManifestText, type LoadResult } from '../crd/load.js';
+import { loadManifests } from './load.js';
+import type { ImagePolicySpec } from '../crd/imagepolicy/type.js';
+import type { ManifestError } from '../crd/types.js';
 import { BAD_INPUT, type Expected } from '../test/bad-input-expectations.js';
 
 const BAD = fileURLToPath(new URL('../test/bad-input/', import.meta.url));

@@ -6,31 +6,14 @@ import { appliesToNode } from '../../crd/imagepolicy/applies.js';
 import { normalize, normalizeWithDefaultTag } from '../../crd/fields/reference.js';
 import { removeAt } from '../../statemachines/image.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
+import type { ImageItem } from '../../crd/api/image.js';
+import type { Reconciler } from '../reconcile/reconciler.js';
+import { HttpError } from './errors.js';
+
+export type { ImageItem } from '../../crd/api/image.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-export interface ImageItem {
-  apiVersion: string;
-  kind: 'Image';
-  metadata: { name: string };
-  status: {
-    state: string;
-    tags: string[];
-    repoDigests: string[];
-    lastUsedAt: string | null;
-    agentDownloaded: boolean;
-    downloadedAt: string | null;
-    rule: string | null;
-    removeAt: string | null;
-    protectedBy: string | null;
-    usedBy: string[];
-    sizeBytes: number;
-    firstSeenAt: string;
-    removedAt: string | null;
-    reason: string;
-    lastError: string | null;
-  };
-}
 
 export function imageItem(p: PersistedImage): ImageItem {
   const c = p.context;
@@ -87,4 +70,31 @@ export function explainImage(p: PersistedImage, policies: ImagePolicy[]) {
   const skipped = p.context.agentDownloaded ? [] : matchingRules(c, { ...subject, agentDownloaded: true }).filter((r) => r.agentDownloadedOnly).map((r) => ({ rule: r.id, why: 'agentDownloadedOnly: the agent did not download this image' }));
   const keeps = matchingKeeps(c, subject).map((k) => ({ keep: k.id, pattern: k.pattern.source }));
   return { rules, skipped, keeps };
+}
+
+export function oneImage(images: ReadonlyMap<string, PersistedImage>, ref: string): PersistedImage {
+  const hits = resolveImage(images, ref);
+  if (hits.length === 0) throw new HttpError(404, `image ${JSON.stringify(ref)} not found`);
+  if (hits.length > 1) throw new HttpError(409, `image reference ${JSON.stringify(ref)} is ambiguous: it matches ${hits.length} images`);
+  return hits[0]!;
+}
+
+/** What would be removed now and later, and by which rule: the pure planner, not acted on. */
+export function planView(rec: Reconciler, policies: ImagePolicy[]) {
+  const now = rec.now();
+  const plan = rec.preview(policies, now);
+  if (!plan) return { now: new Date(now).toISOString(), items: [] };
+  const items = [...plan.images.values()]
+    .filter((p) => p.state !== 'removed')
+    .map((p) => {
+      const item = imageItem(p);
+      const when = p.state === 'removable' ? 'now' : item.status.removeAt ? 'later' : 'never';
+      return {
+        image: p.context.id, tags: p.context.tags, state: p.state, when, rule: item.status.rule,
+        removeAt: p.state === 'removable' ? new Date(now).toISOString() : item.status.removeAt,
+        protectedBy: item.status.protectedBy, usedBy: item.status.usedBy, sizeBytes: p.context.sizeBytes,
+      };
+    })
+    .sort((a, b) => (a.removeAt ?? '~').localeCompare(b.removeAt ?? '~'));
+  return { now: new Date(now).toISOString(), items };
 }

@@ -2,7 +2,6 @@ import type { ArchiveStore } from '../effects/archives.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
 import type { Store } from '../store/store.js';
-import type { ManifestWatchStatus } from '../manifests/watch.js';
 
 /** What the API's route modules share. */
 export interface ApiDeps {
@@ -18,4 +17,18 @@ export interface ApiDeps {
   nodeConstraints?: readonly string[];
   /** the `--manifests DIR` watch, when the agent runs one */
   watch?: { status(): ManifestWatchStatus };
+}
+
+/** What the `--manifests DIR` watch reports (health, `version`, `describe`). */
+export interface ManifestWatchStatus {
+  dir: string;
+  applyset: string;
+  applysetId: string;
+  /** when the directory was last applied without problems */
+  lastAppliedAt: string | null;
+  lastCheckedAt: string | null;
+  /** the objects of the last good set, `kind/name` */
+  objects: string[];
+  /** why the last attempt failed (the last good set stays applied), or null */
+  error: string | null;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startImage } from '../../statemachines/runtime.js';
-import { Store, StoreDamagedError } from './store.js';
+import { Store, StoreDamagedError } from '../store/store.js';
 import { entryProblem, formatRepair, loggedKeys, repairStore } from './repair.js';
 
 const dirs: string[] = [];

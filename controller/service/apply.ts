@@ -1,0 +1,133 @@
+/**
+ * Applying a set of objects on the agent: validate, plan (crd/apply), write all or nothing, or a
+ * server dry run. One queue for the API and the `--manifests` watch.
+ */
+import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import { findKind } from '../../crd/kinds.js';
+import { normalizeWithDefaultTag } from '../../crd/fields/reference.js';
+import type { StoredObject } from '../store/store.js';
+import { afterPlan, APPLYSET_LABEL, applyOptionsProblem, planApply, type ApplyResult, type IncomingObject } from '../../crd/apply/applyset.js';
+import { previewWorkloads } from '../workloads/preview.js';
+import type { ApiDeps } from './deps.js';
+import { HttpError } from './errors.js';
+import { planView, policyItem } from './views.js';
+
+export function kindOf(s: string): string {
+  const k = findKind(s);
+  if (!k) throw new HttpError(400, `unknown kind ${JSON.stringify(s)}`);
+  return k.kind;
+}
+
+/** An object as the API shows it: policies carry whether they apply to this node and why; objects of the `--manifests` set say so. */
+export function view(o: StoredObject, d: ApiDeps): unknown {
+  const w = d.watch?.status();
+  const managed = w && o.metadata.labels?.[APPLYSET_LABEL] === w.applysetId
+    ? { manifests: { dir: w.dir, applyset: w.applyset, lastAppliedAt: w.lastAppliedAt, error: w.error } }
+    : {};
+  if (o.kind === 'ImagePolicy') {
+    const item = policyItem(o as unknown as ImagePolicy, d.nodeLabels, d.nodeConstraints);
+    return { ...item, status: { ...item.status, ...managed } };
+  }
+  return Object.keys(managed).length ? { ...o, status: managed } : o;
+}
+
+/** Reload the desired state into the reconciler and run a pass on it. */
+export async function desiredChanged(d: ApiDeps): Promise<void> {
+  await d.reconciler.reloadDesired();
+  await d.reconciler.runPass('apply');
+}
+
+/** Write desired objects; a store that refuses the write is the agent's trouble (503), not the request's. */
+export async function commitObjects(d: ApiDeps, c: Parameters<ApiDeps['store']['commit']>[0], verb: string): Promise<void> {
+  try {
+    await d.store.commit(c);
+  } catch (err) {
+    throw new HttpError(503, `the agent's store does not take writes (${(err as Error).message}); nothing was ${verb}`);
+  }
+}
+
+/** Applies, deletes and refreshes read, plan and write the store: one at a time (the API and the `--manifests` watch). */
+const queues = new WeakMap<ApiDeps, Promise<unknown>>();
+export function serialized<T>(d: ApiDeps, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(d) ?? Promise.resolve()).then(fn, fn);
+  queues.set(d, run.catch(() => undefined));
+  return run;
+}
+
+/** Is an image present in the engine, by tag or digest reference (as last observed)? */
+function imagePresent(d: ApiDeps, ref: string): boolean {
+  const images = d.reconciler.lastObservation?.images ?? [];
+  const at = ref.indexOf('@');
+  if (at >= 0) {
+    const digest = ref.slice(at + 1);
+    return images.some((i) => i.repoDigests.some((r) => r.endsWith(`@${digest}`)));
+  }
+  const want = normalizeWithDefaultTag(ref);
+  return images.some((i) => i.tags.some((t) => normalizeWithDefaultTag(t) === want));
+}
+
+/** Server-managed fields are left out of what `diff` compares. */
+function comparable(o: StoredObject | undefined) {
+  if (!o) return undefined;
+  const { uid: _uid, creationTimestamp: _ts, ...metadata } = o.metadata;
+  return { apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec };
+}
+
+export interface ApplyRequest {
+  objects: unknown;
+  dryRun?: string;
+  prune?: boolean;
+  applyset?: string;
+  /** server dry run: false leaves out the plan and the workload preview (`diff` needs only the changes) */
+  plan?: boolean;
+}
+
+export interface ApplyResponse {
+  results: ApplyResult[];
+  dryRun?: 'server';
+  /** server dry run: the images the set would make removable, now and later */
+  plan?: unknown;
+  /** server dry run: containers created or restarted, images pulled */
+  workloads?: unknown[];
+  /** server dry run: each changed object before and after, for `diff` */
+  changes?: { kind: string; name: string; action: string; live?: unknown; after?: unknown }[];
+}
+
+/** Validate, plan and (unless a dry run) write a set: all or nothing. Throws HttpError with the problems. */
+export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<ApplyResponse> {
+  if (!Array.isArray(req.objects)) throw new HttpError(400, 'body must be {"objects": [...]}');
+  if (req.dryRun !== undefined && req.dryRun !== 'server' && req.dryRun !== 'none') throw new HttpError(400, `dryRun must be "server" or "none", got ${JSON.stringify(req.dryRun)}`);
+  const optionProblem = applyOptionsProblem({ prune: req.prune, applyset: req.applyset });
+  if (optionProblem) throw new HttpError(400, optionProblem);
+  const problems = d.validate(req.objects);
+  if (problems.length > 0) throw new HttpError(422, `${problems.length} invalid object(s); nothing was applied`, problems);
+  const incoming = req.objects as IncomingObject[];
+  return serialized(d, async () => {
+    const live = await d.store.listObjects();
+    const plan = planApply(live, incoming, new Date(), { prune: req.prune, applyset: req.applyset });
+    if (plan.problems.length > 0) throw new HttpError(409, `${plan.problems.length} conflict(s); nothing was applied`, plan.problems);
+    if (req.dryRun === 'server') {
+      const byKey = new Map(live.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+      const puts = new Map(plan.puts.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
+      const changes = plan.results
+        .filter((r) => r.action !== 'unchanged')
+        .map((r) => ({ ...r, live: comparable(byKey.get(`${r.kind}/${r.name}`)), after: comparable(puts.get(`${r.kind}/${r.name}`)) }));
+      if (req.plan === false) return { results: plan.results, dryRun: 'server' as const, changes };
+      const after = afterPlan(live, plan);
+      const policies = (after.filter((o) => o.kind === 'ImagePolicy') as unknown as ImagePolicy[])
+        .filter((p) => policyItem(p, d.nodeLabels, d.nodeConstraints).status.appliesToNode);
+      return {
+        results: plan.results,
+        dryRun: 'server' as const,
+        plan: planView(d.reconciler, policies),
+        workloads: previewWorkloads(live, plan, (ref) => imagePresent(d, ref)),
+        changes,
+      };
+    }
+    if (plan.puts.length > 0 || plan.deletes.length > 0) {
+      await commitObjects(d, { putObjects: plan.puts, deleteObjects: plan.deletes }, 'applied');
+      await desiredChanged(d);
+    }
+    return { results: plan.results };
+  });
+}
