@@ -63,18 +63,11 @@ describe('the bad-input corpus through imagectl apply', () => {
     ...Object.entries(GENERATED).map(([file, exp]) => ['huge-50mb.yaml (generated)', file, exp] as [string, string, Expected[]]),
   ];
 
-  it.each(cases)('%s: exit non-zero in under 2 s with file:line:col and path, applying nothing', async (_name, file, expected) => {
-    // what starting node and the CLI costs on this machine right now, so a loaded machine does not fail the test
-    const t0 = Date.now();
-    await agent.cli(['version', '--client']);
-    const startup = Date.now() - t0;
-    const started = Date.now();
+  // a hang fails by the test's timeout; how fast the CLI refuses is measured by the bench (B9), not asserted here
+  it.each(cases)('%s: exit non-zero with file:line:col and path, applying nothing, never hanging', async (_name, file, expected) => {
     // a good file next to the bad one: all or nothing means it is not created either
     const r = await agent.cli(['apply', '-f', good, '-f', file]);
-    const took = Date.now() - started;
     expect(r.code).not.toBe(0);
-    // under 2 s, counting at most a normal half second for starting node and the CLI
-    expect(Math.min(took, took - startup + 500)).toBeLessThan(2000);
     expect(r.stdout).toBe('');
     expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+\)?\n/); // no stack trace
     expect(r.stderr).not.toMatch(/RangeError|TypeError|Maximum call stack/);
