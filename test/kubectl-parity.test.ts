@@ -310,3 +310,21 @@ describe('explain, new and crds', () => {
     ]);
   });
 });
+
+describe('audit', () => {
+  it('prints API calls and image transitions as one aligned table', async () => {
+    await buildFixture(docker, 'fixture/audit-table:1');
+    await waitFor('the agent to see fixture/audit-table:1', async () => image('fixture/audit-table:1'));
+    expect((await cli('apply', '-f', policy('audit-table'))).code).toBe(0);
+    const out = await cli('audit');
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME +IMAGE +TRANSITION +TAGS +REASON$/);
+    expect(lines.some((l) => / api\.apply -> succeeded \(uid:\d+\) /.test(l))).toBe(true);
+    expect(lines.some((l) => / <new> -> \S+ /.test(l))).toBe(true);
+    // every column of every row starts where its header does
+    const cols = ['IMAGE', 'TRANSITION', 'TAGS', 'REASON'].map((h) => lines[0]!.indexOf(h));
+    const misaligned = lines.slice(1).filter((l) => cols.some((c) => l.slice(c - 3, c) !== '   ' || l[c] === ' '));
+    expect(misaligned).toEqual([]);
+  });
+});
