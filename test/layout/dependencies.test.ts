@@ -5,53 +5,32 @@
  * starts at cli/main.ts (what bin/imagectl.js loads) and follows the relative imports, static and
  * dynamic, that the emitted code keeps.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
-import { dirname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { PRODUCT, ROOT } from './layout.js';
-import { execFileSync } from 'node:child_process';
+import { PRODUCT, resolveImport, ROOT, specifiers } from './layout.js';
 
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string>; engines?: { node?: string } };
 const deps = new Set(Object.keys(pkg.dependencies ?? {}));
 const declared = new Set([...deps, ...Object.keys(pkg.devDependencies ?? {})]);
 
-/** Module specifiers of a TypeScript or JavaScript text: imports, re-exports, dynamic imports, `import('x')` types. */
-function specifiers(path: string, text: string): string[] {
-  const sf = ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, true, path.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS);
-  const out: string[] = [];
-  const visit = (n: ts.Node) => {
-    if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) out.push(n.moduleSpecifier.text);
-    else if (ts.isCallExpression(n) && n.expression.kind === ts.SyntaxKind.ImportKeyword && n.arguments[0] && ts.isStringLiteral(n.arguments[0])) out.push(n.arguments[0].text);
-    else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument) && ts.isStringLiteral(n.argument.literal)) out.push(n.argument.literal.text);
-    ts.forEachChild(n, visit);
-  };
-  visit(sf);
-  return out;
+/** Module specifiers of a TypeScript or JavaScript text. */
+function specifiersOf(path: string, text: string): string[] {
+  return specifiers(ts.createSourceFile(path, text, ts.ScriptTarget.ES2022, true, path.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS));
 }
 
 /** What a file loads when it runs: the specifiers left in the JavaScript that TypeScript emits for it. */
-export function runtimeSpecifiers(path: string, text: string): string[] {
+function runtimeSpecifiers(path: string, text: string): string[] {
   const js = ts.transpileModule(text, { fileName: path, compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-  return specifiers(path.replace(/\.ts$/, '.js'), js);
+  return specifiersOf(path.replace(/\.ts$/, '.js'), js);
 }
 
 const isBuiltin = (s: string) => s.startsWith('node:') || builtinModules.includes(s.split('/')[0]!);
 /** `@scope/name/sub` → `@scope/name`, `ajv/dist/x.js` → `ajv`. */
-export const packageOf = (s: string) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/');
-
-function resolve(from: string, spec: string): string | null {
-  const base = normalize(join(dirname(from), spec));
-  for (const c of [base.replace(/\.js$/, '.ts'), base, `${base}.ts`]) {
-    try {
-      if (statSync(join(ROOT, c)).isFile()) return c.split('\\').join('/');
-    } catch {
-      // the next form
-    }
-  }
-  return null;
-}
+const packageOf = (s: string) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/');
 
 /** The packages each product file reached from `entry` loads at run time, by file. */
 function reachedFrom(entry: string): Map<string, string[]> {
@@ -63,7 +42,7 @@ function reachedFrom(entry: string): Map<string, string[]> {
     const specs = runtimeSpecifiers(file, readFileSync(join(ROOT, file), 'utf8'));
     out.set(file, specs.filter((s) => !s.startsWith('.') && !isBuiltin(s)).map(packageOf));
     for (const s of specs.filter((x) => x.startsWith('.'))) {
-      const target = resolve(file, s);
+      const target = resolveImport(file, s);
       if (!target) throw new Error(`${file}: cannot resolve ${s}`);
       if (target.endsWith('.ts')) queue.push(target);
     }
@@ -98,7 +77,7 @@ describe('package.json', () => {
   it('declares every package any file imports, types included', () => {
     const missing: string[] = [];
     for (const file of allSources()) {
-      for (const s of specifiers(file, readFileSync(join(ROOT, file), 'utf8'))) {
+      for (const s of specifiersOf(file, readFileSync(join(ROOT, file), 'utf8'))) {
         if (s.startsWith('.') || isBuiltin(s)) continue;
         const p = packageOf(s);
         if (!declared.has(p) && !declared.has(`@types/${p}`)) missing.push(`${file} imports ${p}`);
@@ -109,7 +88,7 @@ describe('package.json', () => {
 
   it('asks for a Node that has import attributes (`with { type: "json" }`, Node 20.10)', () => {
     expect(pkg.engines?.node).toBe('>=20.10');
-    expect(specifiers('crd/kinds.ts', readFileSync(join(ROOT, 'crd/kinds.ts'), 'utf8'))).toContain('./imagepolicy/schema.json');
+    expect(specifiersOf('crd/kinds.ts', readFileSync(join(ROOT, 'crd/kinds.ts'), 'utf8'))).toContain('./imagepolicy/schema.json');
   });
 
   it('reads imports as they run (the checks themselves)', () => {
