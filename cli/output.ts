@@ -9,10 +9,65 @@ export function parseOutput(o: string | undefined, allowed: OutputFormat[] = ['w
   return o as OutputFormat;
 }
 
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+/** C0 and C1 controls, DEL, and the bidirectional overrides and isolates that reorder what follows. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * A value as it may be printed on a terminal: control characters (ESC, BEL, newline, …) and bidi
+ * controls become visible escapes (`\n`, `\x1b`, `\u202e`), so a value can neither break a table's
+ * lines nor send the terminal commands.
+ */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  });
+}
+
+/** Cells padded to the column widths, three spaces apart; the last column is not padded. */
+function tableLine(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
+}
+
+/** An aligned table, kubectl's way: every cell made printable, columns as wide as their widest cell. */
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  const t = new StreamTable(headers);
+  for (const r of rows) t.add(r);
+  return t.flush();
+}
+
+/**
+ * A table whose rows arrive over time (`audit`, `audit -f`). Rows are held until `flush`, which
+ * returns them, after the header the first time, with the columns as wide as the widest cell seen so
+ * far: what was printed is never reflowed, and a wider cell widens the columns from then on.
+ */
+export class StreamTable {
+  private readonly widths: number[];
+  private pending: string[][] = [];
+  private started = false;
+
+  constructor(private readonly headers: readonly string[]) {
+    this.widths = headers.map((h) => h.length);
+  }
+
+  get held(): number {
+    return this.pending.length;
+  }
+
+  add(row: readonly string[]): void {
+    const cells = row.map(printable);
+    cells.forEach((c, i) => (this.widths[i] = Math.max(this.widths[i] ?? 0, c.length)));
+    this.pending.push(cells);
+  }
+
+  flush(): string {
+    const lines = this.started ? [] : [tableLine(this.headers, this.widths)];
+    this.started = true;
+    for (const r of this.pending) lines.push(tableLine(r, this.widths));
+    this.pending = [];
+    return lines.length ? `${lines.join('\n')}\n` : '';
+  }
 }
 
 export function toJson(v: unknown): string {
@@ -63,7 +118,7 @@ export const shortId = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
 /** `Key:   value` lines with the values aligned, like `kubectl describe`. */
 export function fields(pairs: [string, string][], indent = ''): string {
   const w = Math.max(...pairs.map(([k]) => k.length)) + 2;
-  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(w)}${v}`).join('\n') + '\n';
+  return pairs.map(([k, v]) => `${indent}${`${k}:`.padEnd(w)}${printable(v)}`).join('\n') + '\n';
 }
 
 /** Indent every non-empty line (for tables nested under a heading). */

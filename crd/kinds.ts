@@ -3,20 +3,21 @@ import { checkImagePolicy } from './imagepolicy/check.js';
 import workloadSchema from './workload/schema.json' with { type: 'json' };
 import { checkWorkload } from './workload/check.js';
 
+import type { KindName, Manifest } from './api/object.js';
 import type { PushProblem } from './problems.js';
 
 export type { PathSegment, PushProblem } from './problems.js';
 
 /** Everything imagectl needs to know about one manifest kind. Adding a kind means adding one entry. */
 export interface KindDef {
-  kind: string;
+  kind: KindName;
   plural: string;
   singular: string;
   shortNames: string[];
   /** Structural JSON Schema (draft-07) for the whole object; see structural.ts. */
   schema: Record<string, unknown>;
-  /** Checks the schema cannot express. Runs only on objects that passed the schema. */
-  semanticCheck(obj: unknown, push: PushProblem): void;
+  /** Checks the schema cannot express. Runs only on objects that passed this kind's schema. */
+  semanticCheck(obj: Manifest, push: PushProblem): void;
 }
 
 export const KINDS: Record<string, KindDef> = {

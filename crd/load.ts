@@ -1,16 +1,15 @@
 import { isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
-import type { ImagePolicy } from './imagepolicy/type.js';
-import type { Workload } from './workload/type.js';
+import type { Manifest } from './api/object.js';
 import { locate } from './locate.js';
 import { convertOpenHorizon, isOpenHorizonShape, nameFromFile } from './openhorizon/convert.js';
 import type { ManifestError, SourcePos } from './types.js';
-import { formatPath, validateManifest } from './validate.js';
+import { checkManifest, formatPath } from './validate.js';
 import { inspectDocument, prescan, TOO_DEEP } from './yaml-guard.js';
 import { inputError, MAX_FILE_BYTES, tooLarge, type FileInput } from './input.js';
 
 export { inputError, ioMessage, isManifestName, MANIFEST_EXTENSIONS, MAX_FILE_BYTES, tooLarge, type FileInput } from './input.js';
 
-export type Manifest = ImagePolicy | Workload;
+export type { Manifest } from './api/object.js';
 
 export interface LoadedObject {
   object: Manifest;
@@ -90,7 +89,7 @@ function syntaxErrors(doc: Document, at: At): ManifestError[] {
 }
 
 /** One non-empty, well-formed document: to JS, then validated (an Open Horizon policy converted first). */
-function parseDocument(doc: Document, at: At, ohName: string | undefined): { object?: unknown; errors: ManifestError[]; openHorizon?: boolean } {
+function parseDocument(doc: Document, at: At, ohName: string | undefined): { object?: Manifest; errors: ManifestError[]; openHorizon?: boolean } {
   const { problems, firstAlias } = inspectDocument(doc);
   if (problems.length > 0) return { errors: problems.map((p) => at(p.offset, formatPath(p.path), p.message)) };
   let object: unknown;
@@ -105,8 +104,8 @@ function parseDocument(doc: Document, at: At, ohName: string | undefined): { obj
     if (!r.ok) return { errors: r.problems.map((p) => at(locate(doc, p.path), formatPath(p.path), p.message)) };
     return { object: r.object, errors: [], openHorizon: true };
   }
-  const errors = validateManifest(object).map((p) => at(locate(doc, p.path), formatPath(p.path), p.message));
-  return errors.length > 0 ? { errors } : { object, errors };
+  const r = checkManifest(object);
+  return r.ok ? { object: r.manifest, errors: [] } : { errors: r.problems.map((p) => at(locate(doc, p.path), formatPath(p.path), p.message)) };
 }
 
 function parseFile(input: string | Uint8Array, file: string, opts: ParseOptions = {}): ParsedFile {
@@ -136,10 +135,10 @@ function parseFile(input: string | Uint8Array, file: string, opts: ParseOptions 
     const ohName = opts.name ?? (file === STDIN_NAME ? undefined : nameFromFile(file));
     const { object, errors, openHorizon } = parseDocument(doc, at, ohName);
     out.errors.push(...errors);
-    if (errors.length > 0) return;
+    if (!object) return;
     const source = { file, ...lc.linePos(locate(doc, [])) };
     const nameAt = openHorizon ? { ...source, path: '' } : { file, ...lc.linePos(locate(doc, ['metadata', 'name'])), path: 'metadata.name' };
-    out.entries.push({ loaded: { object: object as Manifest, source, doc: index }, nameAt });
+    out.entries.push({ loaded: { object, source, doc: index }, nameAt });
   });
   if (documents === 0) out.errors.push(inputError(file, 'empty file (no manifests)'));
   return out;

@@ -1,12 +1,5 @@
-/** Shared shapes of every manifest kind (Kubernetes-style object metadata). */
+/** What every manifest kind shares: its apiVersion, and how a problem in a manifest is reported. */
 export const API_VERSION = 'imagectl.dev/v1alpha1' as const;
-
-export interface ObjectMeta {
-  /** DNS-1123 label: lowercase alphanumerics and '-', at most 63 characters. */
-  name: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-}
 
 /** Where a document came from, for error messages and `describe`. */
 export interface SourcePos {

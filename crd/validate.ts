@@ -1,4 +1,5 @@
 import type { ErrorObject } from 'ajv';
+import type { Manifest } from './api/object.js';
 import { API_VERSION } from './types.js';
 import { KINDS, type KindDef, type PathSegment } from './kinds.js';
 import { jsonType, translateAjvErrors, type Problem } from './ajv-errors.js';
@@ -10,10 +11,10 @@ export type { Problem } from './ajv-errors.js';
 export type SchemaValidator = ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
 
 /**
- * Each kind's schema, precompiled by scripts/gen-validators.ts (ajv's standalone code, the same
+ * Each kind's schema, precompiled by crd/precompiled/generate.ts (ajv's standalone code, the same
  * functions ajv would compile): no ajv and no schema compilation at run time.
  */
-const VALIDATORS = generated as unknown as Record<string, SchemaValidator | undefined>;
+const VALIDATORS: Record<string, SchemaValidator | undefined> = generated;
 
 function validatorFor(def: KindDef): SchemaValidator {
   const v = VALIDATORS[def.kind];
@@ -35,19 +36,35 @@ function headerProblems(obj: Record<string, unknown>): Problem[] {
   return out;
 }
 
-/** Validate one manifest object: shape, then its kind's schema, then its kind's semantic checks. */
-export function validateManifest(obj: unknown): Problem[] {
+/**
+ * Where JSON becomes a manifest type: an object that passed its kind's schema is that kind's type,
+ * for the types are generated from the same schemas as the validators (crd/precompiled/).
+ */
+function passesSchema(validate: SchemaValidator, obj: unknown): obj is Manifest {
+  return validate(obj);
+}
+
+export type CheckResult = { ok: true; manifest: Manifest } | { ok: false; problems: Problem[] };
+
+/** Check one manifest object: shape, then its kind's schema, then its kind's semantic checks. */
+export function checkManifest(obj: unknown): CheckResult {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
-    return [{ path: [], message: `a manifest must be a mapping (object), got ${jsonType(obj)}` }];
+    return { ok: false, problems: [{ path: [], message: `a manifest must be a mapping (object), got ${jsonType(obj)}` }] };
   }
   const record = obj as Record<string, unknown>;
   const def = typeof record.kind === 'string' && Object.hasOwn(KINDS, record.kind) ? KINDS[record.kind] : undefined;
-  if (!def) return headerProblems(record);
+  if (!def) return { ok: false, problems: headerProblems(record) };
   const validate = validatorFor(def);
-  if (!validate(obj)) return translateAjvErrors(validate.errors ?? [], obj, def.schema);
-  const out: Problem[] = [];
-  def.semanticCheck(obj, (path, message) => out.push({ path, message }));
-  return out;
+  if (!passesSchema(validate, obj)) return { ok: false, problems: translateAjvErrors(validate.errors ?? [], obj, def.schema) };
+  const problems: Problem[] = [];
+  def.semanticCheck(obj, (path, message) => problems.push({ path, message }));
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, manifest: obj };
+}
+
+/** The problems of one manifest object (none: it is valid). */
+export function validateManifest(obj: unknown): Problem[] {
+  const r = checkManifest(obj);
+  return r.ok ? [] : r.problems;
 }
 
 const IDENTIFIER = /^[A-Za-z_$][\w$-]*$/;

@@ -124,6 +124,28 @@ describe('diff', () => {
     expect((await cli('get', 'policy', 'set-a', '-o', 'yaml')).stdout).toContain('deleteAfter: 1h');
   });
 
+  it('shows a 2-line change in a 2010-line object as a few small hunks, not a replacement of the whole object', async () => {
+    const keep = (changed: Record<number, string> = {}) => Array.from({ length: 2000 }, (_, i) => `    - "fixture/keep-${changed[i] ?? i}:*"\n`).join('');
+    const big = (changed?: Record<number, string>) => policy('big', { spec: `  keep:\n${keep(changed)}` });
+    expect((await cli('apply', '-f', big())).code).toBe(0);
+    const live = (await cli('get', 'policy', 'big', '-o', 'yaml')).stdout;
+    expect(live.split('\n').length).toBeGreaterThanOrEqual(2010);
+    // the first and the last entry: the lines between them are too many for a quadratic table
+    const d = await cli('diff', '-f', big({ 0: 'first', 1999: 'last' }));
+    expect(d.code).toBe(1);
+    expect(d.stdout.startsWith('diff -u -N live/imagepolicy/big merged/imagepolicy/big\n--- live/imagepolicy/big\n+++ merged/imagepolicy/big\n@@ ')).toBe(true);
+    // the two entries, and the generation the change raises (near the first: one hunk for both)
+    expect(d.stdout.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual([
+      '-  generation: 1', '+  generation: 2',
+      '-    - fixture/keep-0:*', '+    - fixture/keep-first:*',
+      '-    - fixture/keep-1999:*', '+    - fixture/keep-last:*',
+    ]);
+    expect(d.stdout.match(/^@@ /gm)).toHaveLength(2);
+    expect(d.stdout.split('\n').length).toBeLessThan(40);
+    expect((await cli('get', 'policy', 'big', '-o', 'yaml')).stdout).toBe(live);
+    expect((await cli('delete', 'policy', 'big')).code).toBe(0);
+  });
+
   it('exits 2 on errors: a bad manifest, a bad flag, an unreachable agent', async () => {
     const bad = await cli('diff', '-f', policy('bad', { after: 'soon' }));
     expect(bad.code).toBe(2);
@@ -286,5 +308,23 @@ describe('explain, new and crds', () => {
       ['CustomResourceDefinition', 'imagepolicies.imagectl.dev'],
       ['CustomResourceDefinition', 'workloads.imagectl.dev'],
     ]);
+  });
+});
+
+describe('audit', () => {
+  it('prints API calls and image transitions as one aligned table', async () => {
+    await buildFixture(docker, 'fixture/audit-table:1');
+    await waitFor('the agent to see fixture/audit-table:1', async () => image('fixture/audit-table:1'));
+    expect((await cli('apply', '-f', policy('audit-table'))).code).toBe(0);
+    const out = await cli('audit');
+    expect(out.code).toBe(0);
+    const lines = out.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^TIME +IMAGE +TRANSITION +TAGS +REASON$/);
+    expect(lines.some((l) => / api\.apply -> succeeded \(uid:\d+\) /.test(l))).toBe(true);
+    expect(lines.some((l) => / <new> -> \S+ /.test(l))).toBe(true);
+    // every column of every row starts where its header does
+    const cols = ['IMAGE', 'TRANSITION', 'TAGS', 'REASON'].map((h) => lines[0]!.indexOf(h));
+    const misaligned = lines.slice(1).filter((l) => cols.some((c) => l.slice(c - 3, c) !== '   ' || l[c] === ' '));
+    expect(misaligned).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Command, Option } from 'commander';
 import type { LoadedObject } from '../../crd/load.js';
 import { loadManifests } from '../load.js';
@@ -68,7 +69,7 @@ export function applyCommand(): Command {
       if (opts.dryRun === 'client') {
         // validated locally; the live objects only tell created from configured (none without an agent)
         const live = await liveObjects(client).catch(() => [] as StoredObject[]);
-        const plan = planApply(live, payload as never, new Date(), setOpts);
+        const plan = planApply(live, payload, new Date(), randomUUID, setOpts);
         if (plan.problems.length > 0) throw new CliError(`${plan.problems.join('\n')}\nerror: ${plan.problems.length} conflict(s); nothing would be applied`);
         r = { results: plan.results };
         suffix = ' (dry run)';

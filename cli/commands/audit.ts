@@ -3,7 +3,7 @@ import type { LogRecord } from '../../crd/api/audit.js';
 import { parseDuration } from '../../crd/fields/duration.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { parseOutput, shortId } from '../output.js';
+import { parseOutput, shortId, StreamTable } from '../output.js';
 
 /** `--since 1h` (a duration back from now) or an ISO-8601 time. */
 export function parseSince(s: string, now = Date.now()): number {
@@ -28,7 +28,9 @@ export function auditCommand(): Command {
       if (opts.since) q.set('since', String(parseSince(opts.since)));
       if (opts.follow) q.set('follow', 'true');
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
-      let header = false;
+      const rows = new StreamTable(['TIME', 'IMAGE', 'TRANSITION', 'TAGS', 'REASON']);
+      const flush = () => process.stdout.write(rows.flush());
+      let scheduled = false;
       let count = 0;
       await client.stream(`/v1/audit?${q}`, (item) => {
         const r = item as LogRecord;
@@ -37,14 +39,27 @@ export function auditCommand(): Command {
           process.stdout.write(`${JSON.stringify({ time: r.time, image: r.image, tags: r.tags, from: r.from, to: r.to, event: r.event, reason: r.reason, actor: r.actor })}\n`);
           return;
         }
-        if (!header) {
-          process.stdout.write(`${'TIME'.padEnd(24)}   ${'IMAGE'.padEnd(12)}   ${'TRANSITION'.padEnd(24)}   ${'TAGS'.padEnd(24)}   REASON\n`);
-          header = true;
+        rows.add(auditRow(r));
+        // a whole listing is one table; a followed one prints what each read brought, at once
+        if (rows.held >= MAX_HELD_ROWS) flush();
+        else if (opts.follow && !scheduled) {
+          scheduled = true;
+          setImmediate(() => {
+            scheduled = false;
+            flush();
+          });
         }
-        // API calls: `api.apply -> succeeded` by their actor
-        const tr = r.event.startsWith('api.') ? `${r.event} -> ${r.to} (${r.actor})` : `${r.from ?? '<new>'} -> ${r.to}`;
-        process.stdout.write(`${r.time.padEnd(24)}   ${(r.image ? shortId(r.image) : '-').padEnd(12)}   ${tr.padEnd(24)}   ${(r.tags.join(',') || '<none>').padEnd(24)}   ${r.reason}\n`);
       });
+      if (rows.held > 0) flush();
       if (count === 0 && format !== 'json') process.stderr.write('No audit records found\n');
     });
+}
+
+/** Rows held before they are printed: the columns of a long listing are sized by its first rows. */
+const MAX_HELD_ROWS = 1000;
+
+/** One record as a row; API calls read `api.apply -> succeeded (uid:0)`, with their actor. */
+export function auditRow(r: LogRecord): string[] {
+  const transition = r.event.startsWith('api.') ? `${r.event} -> ${r.to} (${r.actor})` : `${r.from ?? '<new>'} -> ${r.to}`;
+  return [r.time, r.image ? shortId(r.image) : '-', transition, r.tags.join(',') || '<none>', r.reason];
 }

@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 import type { ImageItem } from '../../crd/api/image.js';
+import type { Stored } from '../../crd/api/object.js';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import type { Workload } from '../../crd/workload/type.js';
 import type { AuditRecord } from '../../crd/api/audit.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { ago, bytes, fields, indent, table, until } from '../output.js';
@@ -47,8 +49,7 @@ function describeImage(d: DescribeImage): string {
   return out + eventsTable(d.events);
 }
 
-type PolicyItem = ImagePolicy & {
-  metadata: { creationTimestamp?: string; generation?: number; uid?: string };
+type PolicyItem = Stored<ImagePolicy> & {
   status: { appliesToNode: boolean; reason: string; manifests?: { dir: string; applyset: string; lastAppliedAt: string | null; error: string | null } };
 };
 
@@ -88,16 +89,14 @@ function describePolicy(p: PolicyItem, events: AuditRecord[] = []): string {
   return out + eventsTable(events);
 }
 
-interface WorkloadDescribe {
-  metadata: { name: string; creationTimestamp?: string; generation?: number };
-  spec: { image: string; imagePullPolicy?: string; archive?: string; command?: string[]; env?: Record<string, string>; refreshImage?: number; restart?: number; purge?: number };
+type WorkloadDescribe = Stored<Workload> & {
   status: {
     phase: string; reason: string; message: string; imageId?: string | null; resolvedDigest?: string | null; containerName?: string; containerId?: string | null;
     observedCounters?: { refreshImage: number; restart: number; purge: number } | null;
     conditions?: { type: string; status: string; reason: string; message: string; lastTransitionTime: string }[];
     events?: { time: string; type: string; reason: string; message: string }[];
   };
-}
+};
 
 function describeWorkload(w: WorkloadDescribe): string {
   const s = w.status;

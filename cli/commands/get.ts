@@ -1,12 +1,14 @@
 import { Command } from 'commander';
 import type { ImageItem } from '../../crd/api/image.js';
+import type { Stored } from '../../crd/api/object.js';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import type { Workload } from '../../crd/workload/type.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { ago, bytes, parseOutput, shortDuration, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
 import { matchesSelector, parseSelector } from '../../crd/fields/label-selector.js';
 
-type PolicyItem = ImagePolicy & { metadata: { creationTimestamp?: string }; status: { appliesToNode: boolean; reason: string } };
+type PolicyItem = Stored<ImagePolicy> & { status: { appliesToNode: boolean; reason: string } };
 
 export type Resource = 'images' | 'policies' | 'workloads';
 
@@ -31,11 +33,9 @@ function pathOf(kind: Resource, name: string | undefined, all: boolean): string 
   return `/v1/objects/imagepolicy${n}`;
 }
 
-export interface WorkloadItem {
-  metadata: { name: string; creationTimestamp?: string; labels?: Record<string, string> };
-  spec: { image: string; imagePullPolicy?: string; refreshImage?: number; restart?: number; purge?: number };
+export type WorkloadItem = Stored<Workload> & {
   status: { phase: string; reason: string; message: string; imageId?: string | null; resolvedDigest?: string | null; containerName?: string; containerId?: string | null };
-}
+};
 
 function printWorkloads(items: WorkloadItem[], format: OutputFormat): void {
   if (format === 'name') {

@@ -12,6 +12,7 @@
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
 import { Level } from 'level';
 import { dockerFromHost, observe } from '../engine/docker.js';
 import type { EngineClient } from '../engine/client.js';
@@ -124,7 +125,7 @@ export async function repairStore(stateDir: string, docker: EngineClient | null,
   }
   for (const d of walDirs) renameSync(d, join(backup, basename(d)));
   const beforeReadable = before.error === null || [...before.keys.values()].some((s) => s.size > 0);
-  await (Level as unknown as { repair(dir: string): Promise<void> }).repair(stateDir);
+  await ClassicLevel.repair(stateDir); // level's Level is classic-level's in Node; its types leave repair out
 
   // drop what does not decode or has the wrong shape; rebuild the per-image audit index
   const dropped: string[] = [];

@@ -147,8 +147,8 @@ export class Reconciler {
 
   /** Re-read the applied manifests from the store. */
   async reloadDesired(): Promise<void> {
-    this.policies = (await this.o.store.listObjects('ImagePolicy')) as unknown as ImagePolicy[];
-    this.workloads = (await this.o.store.listObjects('Workload')) as unknown as Workload[];
+    this.policies = await this.o.store.listObjects('ImagePolicy');
+    this.workloads = await this.o.store.listObjects('Workload');
   }
 
   /** Run `fn` while no pass runs (API actions that change machines: rmi, pull). */

@@ -2,17 +2,18 @@
  * Applying a set of objects on the agent: validate, plan (crd/apply), write all or nothing, or a
  * server dry run. One queue for the API and the `--manifests` watch.
  */
-import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import { randomUUID } from 'node:crypto';
+import { acceptedManifests, type KindName } from '../../crd/api/object.js';
 import { findKind } from '../../crd/kinds.js';
 import { normalizeWithDefaultTag } from '../../crd/fields/reference.js';
 import type { StoredObject } from '../store/store.js';
-import { afterPlan, APPLYSET_LABEL, applyOptionsProblem, planApply, type ApplyResult, type IncomingObject } from '../../crd/apply/applyset.js';
+import { afterPlan, APPLYSET_LABEL, applyOptionsProblem, planApply, type ApplyResult } from '../../crd/apply/applyset.js';
 import { previewWorkloads } from '../workloads/preview.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { planView, policyItem } from './views.js';
 
-export function kindOf(s: string): string {
+export function kindOf(s: string): KindName {
   const k = findKind(s);
   if (!k) throw new HttpError(400, `unknown kind ${JSON.stringify(s)}`);
   return k.kind;
@@ -25,7 +26,7 @@ export function view(o: StoredObject, d: ApiDeps): unknown {
     ? { manifests: { dir: w.dir, applyset: w.applyset, lastAppliedAt: w.lastAppliedAt, error: w.error } }
     : {};
   if (o.kind === 'ImagePolicy') {
-    const item = policyItem(o as unknown as ImagePolicy, d.nodeLabels, d.nodeConstraints);
+    const item = policyItem(o, d.nodeLabels, d.nodeConstraints);
     return { ...item, status: { ...item.status, ...managed } };
   }
   return Object.keys(managed).length ? { ...o, status: managed } : o;
@@ -101,10 +102,10 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
   if (optionProblem) throw new HttpError(400, optionProblem);
   const problems = d.validate(req.objects);
   if (problems.length > 0) throw new HttpError(422, `${problems.length} invalid object(s); nothing was applied`, problems);
-  const incoming = req.objects as IncomingObject[];
+  const incoming = acceptedManifests(req.objects, problems);
   return serialized(d, async () => {
     const live = await d.store.listObjects();
-    const plan = planApply(live, incoming, new Date(), { prune: req.prune, applyset: req.applyset });
+    const plan = planApply(live, incoming, new Date(), randomUUID, { prune: req.prune, applyset: req.applyset });
     if (plan.problems.length > 0) throw new HttpError(409, `${plan.problems.length} conflict(s); nothing was applied`, plan.problems);
     if (req.dryRun === 'server') {
       const byKey = new Map(live.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
@@ -114,7 +115,7 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
         .map((r) => ({ ...r, live: comparable(byKey.get(`${r.kind}/${r.name}`)), after: comparable(puts.get(`${r.kind}/${r.name}`)) }));
       if (req.plan === false) return { results: plan.results, dryRun: 'server' as const, changes };
       const after = afterPlan(live, plan);
-      const policies = (after.filter((o) => o.kind === 'ImagePolicy') as unknown as ImagePolicy[])
+      const policies = after.filter((o) => o.kind === 'ImagePolicy')
         .filter((p) => policyItem(p, d.nodeLabels, d.nodeConstraints).status.appliesToNode);
       return {
         results: plan.results,

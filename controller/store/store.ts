@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync 
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { AuditRecord, LogRecord } from '../../crd/api/audit.js';
-import type { StoredObject } from '../../crd/api/object.js';
+import { isKind, type KindName, type StoredObject, type StoredOf } from '../../crd/api/object.js';
 
 export type { StoredObject } from '../../crd/api/object.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
@@ -194,13 +194,17 @@ export class Store extends EventEmitter {
     return (await this.meta.get('schemaVersion')) as number;
   }
 
-  async listObjects(kind?: string): Promise<StoredObject[]> {
+  /** The applied objects, of one kind or of all. */
+  async listObjects<K extends KindName = KindName>(kind?: K): Promise<StoredOf<K>[]> {
     const opts = kind ? { gte: `${kind}/`, lt: `${kind}/\xff` } : {};
-    return (await this.objects.values(opts).all()) as StoredObject[];
+    // the store's own JSON: only commit writes objects, and only validated ones
+    const all = (await this.objects.values(opts).all()) as StoredObject[];
+    return all.filter((o): o is StoredOf<K> => kind === undefined || isKind(o, kind));
   }
 
-  async getObject(kind: string, name: string): Promise<StoredObject | undefined> {
-    return (await this.objects.get(`${kind}/${name}`)) as StoredObject | undefined;
+  async getObject<K extends KindName>(kind: K, name: string): Promise<StoredOf<K> | undefined> {
+    const o = (await this.objects.get(`${kind}/${name}`)) as StoredObject | undefined;
+    return o && isKind(o, kind) ? o : undefined;
   }
 
   async loadImages(): Promise<Map<string, PersistedImage>> {

@@ -20,11 +20,11 @@ export function previewWorkloads(
   hasImage: (ref: string) => boolean,
   defaultPullPolicy: 'Always' | 'IfNotPresent' | 'Never' = 'Always',
 ): WorkloadPreview[] {
-  const before = new Map(live.filter((o) => o.kind === 'Workload').map((o) => [o.metadata.name, o.spec as WorkloadSpec]));
+  const before = new Map(live.filter((o) => o.kind === 'Workload').map((o) => [o.metadata.name, o.spec]));
   const out: WorkloadPreview[] = [];
   for (const p of plan.puts) {
     if (p.kind !== 'Workload') continue;
-    const spec = p.spec as WorkloadSpec;
+    const spec = p.spec;
     const old = before.get(p.metadata.name);
     const policy = spec.imagePullPolicy ?? (spec.archive ? 'IfNotPresent' : defaultPullPolicy);
     const present = hasImage(spec.image);

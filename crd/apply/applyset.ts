@@ -8,9 +8,9 @@
  * objects that carry the same label and are absent from the input, and nothing else: objects of
  * other sets and unlabelled objects are never touched.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import type { StoredObject } from '../api/object.js';
+import type { Manifest, ServerMetadata, Stored, StoredObject } from '../api/object.js';
 
 export type ApplyAction = 'created' | 'configured' | 'unchanged' | 'pruned' | 'deleted';
 
@@ -18,13 +18,6 @@ export interface ApplyResult {
   kind: string;
   name: string;
   action: ApplyAction;
-}
-
-export interface IncomingObject {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
-  spec: unknown;
 }
 
 export interface ApplyOptions {
@@ -65,7 +58,7 @@ export function applyOptionsProblem(o: ApplyOptions): string | null {
 const key = (kind: string, name: string) => `${kind}/${name}`;
 const ref = (kind: string, name: string) => `${kind.toLowerCase()}/${name}`;
 
-function sameContent(a: StoredObject, b: IncomingObject): boolean {
+function sameContent(a: StoredObject, b: Manifest): boolean {
   return (
     isDeepStrictEqual(a.spec, b.spec) &&
     isDeepStrictEqual(a.metadata.labels ?? {}, b.metadata.labels ?? {}) &&
@@ -74,13 +67,13 @@ function sameContent(a: StoredObject, b: IncomingObject): boolean {
 }
 
 /** The object as it is written: with the applyset label when applied as part of a set. */
-function labelled(o: IncomingObject, id: string | undefined): IncomingObject {
+function labelled<T extends Manifest>(o: T, id: string | undefined): T {
   if (!id) return o;
   return { ...o, metadata: { ...o.metadata, labels: { ...(o.metadata.labels ?? {}), [APPLYSET_LABEL]: id } } };
 }
 
 /** Objects may not claim a set by hand, nor move from one set to another. */
-function ownershipProblems(live: Map<string, StoredObject>, incoming: readonly IncomingObject[], id: string | undefined): string[] {
+function ownershipProblems(live: Map<string, StoredObject>, incoming: readonly Manifest[], id: string | undefined): string[] {
   const out: string[] = [];
   for (const o of incoming) {
     const own = o.metadata.labels?.[APPLYSET_LABEL];
@@ -96,8 +89,19 @@ function ownershipProblems(live: Map<string, StoredObject>, incoming: readonly I
   return out;
 }
 
-/** What applying `incoming` over `live` does: the verdicts, the objects to write and to delete. */
-export function planApply(live: readonly StoredObject[], incoming: readonly IncomingObject[], now: Date, opts: ApplyOptions = {}): ApplyPlan {
+/** The object as it is stored: the manifest's fields in their usual order (whatever the input's) and the server's metadata. */
+function stored<T extends Manifest>(o: T, server: ServerMetadata): Stored<T> {
+  const { name, labels, annotations } = o.metadata;
+  const metadata = { name, ...(labels ? { labels } : {}), ...(annotations ? { annotations } : {}), ...server };
+  // the first object fixes the key order; a manifest has no other top-level fields (the schemas say so)
+  return Object.assign({ apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec }, o, { metadata });
+}
+
+/**
+ * What applying `incoming` over `live` does: the verdicts, the objects to write and to delete.
+ * `newUid` names each created object (the agent passes crypto's randomUUID).
+ */
+export function planApply(live: readonly StoredObject[], incoming: readonly Manifest[], now: Date, newUid: () => string, opts: ApplyOptions = {}): ApplyPlan {
   const byKey = new Map(live.map((o) => [key(o.kind, o.metadata.name), o]));
   const optionProblem = applyOptionsProblem(opts);
   const id = opts.applyset ? applysetId(opts.applyset) : undefined;
@@ -113,15 +117,11 @@ export function planApply(live: readonly StoredObject[], incoming: readonly Inco
       results.push({ kind: o.kind, name: o.metadata.name, action: 'unchanged' });
       continue;
     }
-    const metadata: StoredObject['metadata'] = {
-      name: o.metadata.name,
-      ...(o.metadata.labels ? { labels: o.metadata.labels } : {}),
-      ...(o.metadata.annotations ? { annotations: o.metadata.annotations } : {}),
-      uid: old?.metadata.uid ?? randomUUID(),
+    puts.push(stored(o, {
+      uid: old?.metadata.uid ?? newUid(),
       generation: (old?.metadata.generation ?? 0) + 1,
       creationTimestamp: old?.metadata.creationTimestamp ?? now.toISOString(),
-    };
-    puts.push({ apiVersion: o.apiVersion, kind: o.kind, metadata, spec: o.spec });
+    }));
     results.push({ kind: o.kind, name: o.metadata.name, action: old ? 'configured' : 'created' });
   }
   if (opts.prune && id) {

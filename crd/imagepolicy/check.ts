@@ -1,12 +1,14 @@
 import { parseConstraint } from '../fields/constraints.js';
 import { checkRange, parseDuration } from '../fields/duration.js';
+import type { Manifest } from '../precompiled/manifest-types.js';
 import type { ImagePolicy } from './type.js';
 import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
-export function checkImagePolicy(obj: unknown, push: PushProblem): void {
-  const spec = (obj as ImagePolicy).spec;
+export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
+  if (obj.kind !== 'ImagePolicy') return;
+  const spec = obj.spec;
   spec.removal?.forEach((rule, i) => {
     const at = ['spec', 'removal', i];
     const hasAfter = rule.deleteAfter !== undefined;

@@ -1,11 +1,12 @@
 import { isAbsolute, normalize } from 'node:path';
 import { hasGlob, parseReference } from '../fields/reference.js';
 import type { PushProblem } from '../problems.js';
-import type { Workload } from './type.js';
+import type { Manifest } from '../precompiled/manifest-types.js';
 
 /** Workload rules the schema cannot express. `obj` has passed the schema. */
-export function checkWorkload(obj: unknown, push: PushProblem): void {
-  const spec = (obj as Workload).spec;
+export function checkWorkload(obj: Manifest, push: PushProblem): void {
+  if (obj.kind !== 'Workload') return;
+  const spec = obj.spec;
   if (hasGlob(spec.image)) push(['spec', 'image'], 'an image reference, not a pattern: no * ? [ ] { }');
   else {
     const r = parseReference(spec.image);

@@ -37,7 +37,8 @@ function walk(dir: string): string[] {
   return out;
 }
 
-function specifiers(sf: ts.SourceFile): string[] {
+/** Module specifiers of a parsed file: imports, re-exports, dynamic imports, `import('x')` types. */
+export function specifiers(sf: ts.SourceFile): string[] {
   const out: string[] = [];
   const visit = (n: ts.Node) => {
     if ((ts.isImportDeclaration(n) || ts.isExportDeclaration(n)) && n.moduleSpecifier && ts.isStringLiteral(n.moduleSpecifier)) out.push(n.moduleSpecifier.text);
@@ -72,7 +73,8 @@ function functionsOf(sf: ts.SourceFile): SourceFile['functions'] {
   return out;
 }
 
-function resolveImport(from: string, spec: string): string | null {
+/** The file a relative import names (`./x.js` is `./x.ts`), as a path from the root, or null. */
+export function resolveImport(from: string, spec: string): string | null {
   const base = normalize(join(dirname(from), spec));
   for (const c of [base.replace(/\.js$/, '.ts'), base, `${base}.ts`]) {
     try {

@@ -27,10 +27,10 @@ describe('POST /v1/workloads/:name/refresh', () => {
     cleanup.push(() => served.close());
     const { store, sock } = served;
     const w: StoredObject = {
-      apiVersion: 'imagectl.io/v1alpha1', kind: 'Workload',
-      metadata: { name: 'web', generation: 1, creationTimestamp: new Date(0).toISOString() },
+      apiVersion: 'imagectl.dev/v1alpha1', kind: 'Workload',
+      metadata: { name: 'web', uid: 'web-1', generation: 1, creationTimestamp: new Date(0).toISOString() },
       spec: { image: 'localhost:5000/app:1' },
-    } as unknown as StoredObject;
+    };
     await store.commit({ putObjects: [w] });
     // a pass per refresh, slow enough for the requests to overlap
     const reconciler = { statuses: new Map(), reloadDesired: async () => {}, runPass: () => new Promise((r) => setTimeout(r, 20)) };

@@ -1,5 +1,4 @@
 /** Workloads with their status, and `refresh workload` (raises the refreshImage counter). */
-import type { Workload } from '../../../crd/workload/type.js';
 import type { StoredObject } from '../../store/store.js';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
@@ -25,7 +24,7 @@ export function workloadRoutes(r: Router, d: ApiDeps): void {
     serialized(d, async () => {
       const o = await d.store.getObject('Workload', p.name!);
       if (!o) throw new HttpError(404, `workload ${JSON.stringify(p.name)} not found`);
-      const spec = o.spec as Workload['spec'];
+      const spec = o.spec;
       const next: StoredObject = { ...o, metadata: { ...o.metadata, generation: o.metadata.generation + 1 }, spec: { ...spec, refreshImage: (spec.refreshImage ?? 0) + 1 } };
       await commitObjects(d, { putObjects: [next] }, 'refreshed');
       await desiredChanged(d);
