@@ -82,8 +82,19 @@ export interface RemoveFailedEvent {
   usedBy?: string[];
   /** tags the executor removed and put back after the refusal */
   restored?: string[];
+  /**
+   * The engine refused (409) with no container using the image: not retried while nothing
+   * changes. The image goes back to idle, protected by this (e.g. `removal refused by the engine`).
+   */
+  terminal?: string;
 }
-export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent;
+/** A removal asked for by name (imagectl rmi): recorded `removable` before the engine is asked. */
+export interface RemoveRequestedEvent {
+  type: 'REMOVE_REQUESTED';
+  now: number;
+  reason: string;
+}
+export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent;
 
 /** Idle long enough under a rule, and not protected. */
 export function isDue(ctx: Pick<ImageContext, 'lastUsedAt'>, ev: Pick<ObserveEvent, 'now' | 'rule' | 'protectedBy'>): boolean {
@@ -137,6 +148,7 @@ export const imageMachine = setup({
     due: ({ context, event }) => event.type === 'OBSERVE' && isDue(context, event),
     notDue: ({ context, event }) => event.type === 'OBSERVE' && !isDue(context, event),
     refusedInUse: ({ event }) => event.type === 'REMOVE_FAILED' && event.inUse,
+    refusedForGood: ({ event }) => event.type === 'REMOVE_FAILED' && !event.inUse && event.terminal !== undefined,
   },
   actions: {
     track: assign(({ event }) => (event.type === 'OBSERVE' ? observed(event) : {})),
@@ -184,6 +196,12 @@ export const imageMachine = setup({
       reason: event.type === 'REMOVED' ? event.reason : 'removed',
     })),
     noteError: assign(({ event }) => (event.type === 'REMOVE_FAILED' ? { lastError: event.error } : {})),
+    markRefused: assign(({ event }) => (event.type === 'REMOVE_FAILED' ? {
+      lastError: event.error,
+      protectedBy: event.terminal ?? null,
+      reason: `removal refused: ${event.error}; no container uses it, so it is not retried until something changes${event.restored?.length ? `; tags restored (${event.restored.join(', ')})` : ''}, nothing forced`,
+    } : {})),
+    markRequested: assign(({ event }) => (event.type === 'REMOVE_REQUESTED' ? { reason: event.reason, lastError: null } : {})),
   },
 }).createMachine({
   id: 'image',
@@ -216,6 +234,7 @@ export const imageMachine = setup({
           { target: 'idle', actions: 'markUnused' },
         ],
         REMOVED: { target: 'removed', actions: 'markRemoved' },
+        REMOVE_REQUESTED: { target: 'removable', actions: 'markRequested' },
       },
     },
     'in-use': {
@@ -237,6 +256,7 @@ export const imageMachine = setup({
         ],
         // removed on request (imagectl rmi) before any rule made it removable
         REMOVED: { target: 'removed', actions: 'markRemoved' },
+        REMOVE_REQUESTED: { target: 'removable', actions: 'markRequested' },
       },
     },
     removable: {
@@ -250,8 +270,10 @@ export const imageMachine = setup({
         REMOVED: { target: 'removed', actions: 'markRemoved' },
         REMOVE_FAILED: [
           { guard: 'refusedInUse', target: 'in-use', actions: 'markUsed' },
+          { guard: 'refusedForGood', target: 'idle', actions: 'markRefused' },
           { actions: 'noteError' },
         ],
+        REMOVE_REQUESTED: { actions: 'markRequested' },
       },
     },
     removed: {

@@ -14,7 +14,8 @@ import { dockerFromHost } from '../engine/docker.js';
 import { WorkloadExecutor } from '../workloads/executor.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { agentClock, restartFloor, systemMono } from './clock.js';
-import { createLog, isLevel, LEVELS } from './log.js';
+import { createLog, isLevel, LEVELS, type Log } from './log.js';
+import type { ApiDeps } from '../service/deps.js';
 import { Store, StoreDamagedError, StoreLockedError } from '../store/store.js';
 import { buildApi } from '../api/api.js';
 import { callRecord } from '../api/audit-calls.js';
@@ -62,6 +63,42 @@ export interface RunningAgent {
 }
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
+  const log = await prepare(o);
+  const store = await openStore(o.stateDir);
+  const bootId = bootIdNow();
+  const clock = agentClock(restartFloor(await store.latestTime(), await store.clockAnchor(), { mono: systemMono(), bootId }));
+  // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
+  await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
+  const docker = dockerFromHost(o.dockerHost);
+  const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
+  mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
+  const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';
+  const workloads = new WorkloadExecutor({ docker, defaultPullPolicy, archives, now: clock.now });
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now });
+  const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
+  const deps: ApiDeps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, defaultPullPolicy, watch };
+  const servers = await serve(o, deps, log, clock.now);
+  try {
+    log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
+    await reconciler.start();
+  } catch (err) {
+    await servers.close();
+    throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
+  }
+  await watch?.start(deps);
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      log.info({}, 'agent stopping');
+      await watch?.stop();
+      await servers.close();
+    })());
+  return { stop, reconciler };
+}
+
+/** Check the options, make the directories and free the socket path; returns the log. */
+async function prepare(o: AgentOptions): Promise<Log> {
   const level = o.logLevel ?? 'info';
   if (!isLevel(level)) throw new AgentStartError(`unknown log level ${JSON.stringify(level)}: use one of ${Object.keys(LEVELS).join(', ')}`);
   const log = createLog(level);
@@ -74,56 +111,55 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     if (err instanceof ListenError) throw new AgentStartError(err.message);
     throw err;
   }
+  return log;
+}
 
+/** Open the store and read it completely: a store that cannot be read completely is not acted on. */
+async function openStore(stateDir: string): Promise<Store> {
   let store: Store;
   try {
-    store = await Store.open(o.stateDir);
+    store = await Store.open(stateDir);
   } catch (err) {
     if (err instanceof StoreLockedError || err instanceof StoreDamagedError) throw new AgentStartError(err.message);
     throw new AgentStartError(`${(err as Error).message}; nothing was removed`);
   }
   try {
-    // a store that cannot be read completely is not acted on
     await store.verify();
   } catch (err) {
     await store.close();
     throw new AgentStartError((err as Error).message);
   }
-  const bootId = bootIdNow();
-  const clock = agentClock(restartFloor(await store.latestTime(), await store.clockAnchor(), { mono: systemMono(), bootId }));
-  // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
-  await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
-  const docker = dockerFromHost(o.dockerHost);
-  const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
-  mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
-  const workloads = new WorkloadExecutor({ docker, defaultPullPolicy: o.defaultPullPolicy ?? 'Always', archives, now: clock.now });
-  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now });
-  const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
-  const deps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, watch };
+  return store;
+}
+
+const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
+  s.close(() => resolve());
+  s.closeAllConnections();
+});
+
+/**
+ * Serve the API on the unix socket (and TCP when asked). `close` stops the loop, closes the
+ * listeners and the store and removes the socket (a start that failed, or stop).
+ */
+async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number): Promise<{ close(): Promise<void> }> {
   const api = buildApi(deps, {
     maxBodyBytes: o.maxBodyBytes,
-    now: clock.now,
+    now,
     onMutation: async (c) => {
       const r = callRecord(c);
       log.info({ event: r.event, actor: r.actor, outcome: r.to, image: r.image, reason: r.reason }, 'api call');
-      await store.commit({ audit: [r] });
+      await deps.store.commit({ audit: [r] });
     },
   });
   let socketActor = 'unknown';
   const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
   server.keepAliveTimeout = 5_000;
   let tcp: http.Server | undefined;
-  const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
-    s.close(() => resolve());
-    s.closeAllConnections();
-  });
-
-  /** Stop the loop, close the listeners and the store, remove the socket (start failure or stop). */
-  const teardown = async () => {
-    await reconciler.stop();
+  const close = async () => {
+    await deps.reconciler.stop();
     await closeServer(server);
     if (tcp) await closeServer(tcp);
-    await store.close();
+    await deps.store.close();
     try {
       unlinkSync(o.socket);
     } catch {
@@ -137,21 +173,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       tcp = t.server;
       log.warn({ address: t.address }, 'the API also listens on TCP; every request needs the bearer token');
     }
-    log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
-    await reconciler.start();
   } catch (err) {
-    await teardown();
+    await close();
     if (err instanceof ListenError || err instanceof AgentStartError) throw new AgentStartError(err.message);
     throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
   }
-  await watch?.start(deps);
-
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      log.info({}, 'agent stopping');
-      await watch?.stop();
-      await teardown();
-    })());
-  return { stop, reconciler };
+  return { close };
 }

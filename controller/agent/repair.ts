@@ -111,23 +111,44 @@ async function scanKeys(dir: string): Promise<{ keys: Map<string, Set<string>>; 
 
 export async function repairStore(stateDir: string, docker: EngineClient | null, now = Date.now()): Promise<RepairReport> {
   if (!existsSync(join(stateDir, 'CURRENT')) && !readdirSync(stateDir).some((f) => LEVELDB_FILE.test(f))) throw new Error(`${stateDir} holds no store to repair`);
+  const { backup, before } = await backUp(stateDir, now);
+  const beforeReadable = before.error === null || [...before.keys.values()].some((s) => s.size > 0);
+  await ClassicLevel.repair(stateDir); // level's Level is classic-level's in Node; its types leave repair out
+  const { after, dropped } = await dropUnreadable(stateDir);
+  const lost: Record<string, string[]> = {};
+  for (const s of ['objects', 'images', 'downloads', 'statuses', 'audit'] as const) {
+    const gone = [...(before.keys.get(s) ?? [])].filter((k) => !after.get(s)?.has(k));
+    if (gone.length) lost[s] = gone;
+  }
+  const report: RepairReport = {
+    stateDir, backup, before: beforeReadable ? Object.fromEntries([...before.keys].map(([k, v]) => [k, v.size])) : null, readError: before.error,
+    kept: {}, lost, dropped, rebuiltSnapshots: [], unownedContainers: [], droppedStatuses: [], engine: null,
+  };
+  await rebuildFromEngine(stateDir, docker, now, report);
+  return report;
+}
+
+/**
+ * Copy the LevelDB files aside, and read what can be read (including what the logs wrote, which
+ * LevelDB may drop as damaged), to know later what the repair lost.
+ */
+async function backUp(stateDir: string, now: number): Promise<{ backup: string; before: Awaited<ReturnType<typeof scanKeys>> }> {
   const backup = join(stateDir, `repair-backup-${new Date(now).toISOString().replace(/[:.]/g, '-')}`);
   mkdirSync(backup, { recursive: true, mode: 0o700 });
   for (const f of readdirSync(stateDir)) if (LEVELDB_FILE.test(f)) copyFileSync(join(stateDir, f), join(backup, f));
   // logs that a refused open kept aside before LevelDB rewrote them (store.ts)
   const walDirs = readdirSync(stateDir).filter((f) => f.startsWith('damaged-wal-')).map((f) => join(stateDir, f));
-
   const before = await scanKeys(stateDir);
-  // what the logs wrote, including records LevelDB will drop as damaged
   const logFiles = [backup, ...walDirs].flatMap((d) => readdirSync(d).filter((x) => x.endsWith('.log')).map((x) => join(d, x)));
   for (const f of logFiles) {
     for (const [sub, keys] of loggedKeys(readFileSync(f, 'latin1'))) for (const k of keys) before.keys.get(sub)?.add(k);
   }
   for (const d of walDirs) renameSync(d, join(backup, basename(d)));
-  const beforeReadable = before.error === null || [...before.keys.values()].some((s) => s.size > 0);
-  await ClassicLevel.repair(stateDir); // level's Level is classic-level's in Node; its types leave repair out
+  return { backup, before };
+}
 
-  // drop what does not decode or has the wrong shape; rebuild the per-image audit index
+/** Drop what does not decode or has the wrong shape; rebuild the per-image audit index. */
+async function dropUnreadable(stateDir: string): Promise<{ after: Map<string, Set<string>>; dropped: string[] }> {
   const dropped: string[] = [];
   const raw = new Level<string, string>(stateDir, { valueEncoding: 'utf8' });
   await raw.open();
@@ -136,48 +157,44 @@ export async function repairStore(stateDir: string, docker: EngineClient | null,
     const ops: { type: 'put' | 'del'; key: string; value?: string }[] = [];
     for await (const [k, v] of raw.iterator()) {
       const p = splitKey(k);
-      if (!p) {
-        dropped.push(k);
+      if (!p || p.sub === 'audit-by-image') {
+        if (!p) dropped.push(k);
         ops.push({ type: 'del', key: k });
         continue;
       }
-      if (p.sub === 'audit-by-image') {
-        ops.push({ type: 'del', key: k });
-        continue;
-      }
-      let value: unknown;
-      try {
-        value = JSON.parse(v);
-      } catch {
-        value = undefined;
-      }
-      const problem = value === undefined ? 'does not decode' : entryProblem(p.sub, p.key, value);
+      const problem = decodeProblem(p.sub, p.key, v);
       if (problem) {
         dropped.push(`${p.sub}/${p.key}: ${problem}`);
         ops.push({ type: 'del', key: k });
         continue;
       }
       after.get(p.sub)?.add(p.key);
-      const r = value as { image?: string | null };
+      const r = JSON.parse(v) as { image?: string | null };
       if (p.sub === 'audit' && r.image) ops.push({ type: 'put', key: `!audit-by-image!${r.image}!${p.key}`, value: v });
     }
     await raw.batch(ops as never);
   } finally {
     await raw.close();
   }
+  return { after, dropped };
+}
 
-  const lost: Record<string, string[]> = {};
-  for (const s of ['objects', 'images', 'downloads', 'statuses', 'audit'] as const) {
-    const gone = [...(before.keys.get(s) ?? [])].filter((k) => !after.get(s)?.has(k));
-    if (gone.length) lost[s] = gone;
+function decodeProblem(sub: string, key: string, v: string): string | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(v);
+  } catch {
+    return 'does not decode';
   }
+  return entryProblem(sub, key, value);
+}
 
-  // rebuild from Docker what the engine shows
+/**
+ * Rebuild from Docker what the engine shows: a snapshot for every image that lost its own, and
+ * drop the statuses of Workloads whose object was lost (their containers are left alone).
+ */
+async function rebuildFromEngine(stateDir: string, docker: EngineClient | null, now: number, report: RepairReport): Promise<void> {
   const store = await Store.open(stateDir);
-  const report: RepairReport = {
-    stateDir, backup, before: beforeReadable ? Object.fromEntries([...before.keys].map(([k, v]) => [k, v.size])) : null, readError: before.error,
-    kept: {}, lost, dropped, rebuiltSnapshots: [], unownedContainers: [], droppedStatuses: [], engine: null,
-  };
   try {
     const objects = await store.listObjects();
     const workloads = new Set(objects.filter((o) => o.kind === 'Workload').map((o) => o.metadata.name));
@@ -212,7 +229,6 @@ export async function repairStore(stateDir: string, docker: EngineClient | null,
   } finally {
     await store.close();
   }
-  return report;
 }
 
 /** The report as the CLI prints it. Pure. */

@@ -14,18 +14,20 @@ export type { ApiDeps } from '../service/deps.js';
 
 export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
   const r = new Router(opts);
-  const rec = d.reconciler;
-  r.on('GET', '/v1/health', async () => ({
-    kind: 'Health', version: VERSION, pid: process.pid, stateDir: d.stateDir, nodeLabels: d.nodeLabels,
-    engine: rec.engine, passes: rec.passes, lastPass: rec.lastPass,
-    nextDueAt: rec.nextDueAt === null ? null : new Date(rec.nextDueAt).toISOString(),
-    // safe mode: the store takes no writes, nothing is removed
-    safeMode: rec.safeMode,
-    passStats: rec.stats,
-    clock: { now: new Date(rec.now()).toISOString(), wallSkewMs: Date.now() - rec.now() },
-    // the --manifests watch: its directory, last apply and last error
-    ...(d.watch ? { manifests: d.watch.status() } : {}),
-  }));
+  r.on('GET', '/v1/health', async () => {
+    const s = d.reconciler.snapshot();
+    return {
+      kind: 'Health', version: VERSION, pid: process.pid, stateDir: d.stateDir, nodeLabels: d.nodeLabels,
+      engine: s.engine, passes: s.passes, lastPass: s.lastPass,
+      nextDueAt: s.nextDueAt === null ? null : new Date(s.nextDueAt).toISOString(),
+      // safe mode: the store takes no writes, nothing is removed
+      safeMode: s.safeMode,
+      passStats: s.passStats,
+      clock: { now: new Date(s.now).toISOString(), wallSkewMs: Date.now() - s.now },
+      // the --manifests watch: its directory, last apply and last error
+      ...(d.watch ? { manifests: d.watch.status() } : {}),
+    };
+  });
   imageRoutes(r, d);
   objectRoutes(r, d);
   workloadRoutes(r, d);

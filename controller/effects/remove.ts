@@ -19,6 +19,8 @@ export type RemovalOutcome =
   | { kind: 'removed'; untagged: string[]; deleted: string }
   | { kind: 'gone' }
   | { kind: 'in-use'; usedBy: string[]; error: string; restored: string[] }
+  /** 409 while the re-list shows no container (child images, the engine's own state): terminal */
+  | { kind: 'refused'; error: string; restored: string[] }
   | { kind: 'failed'; error: string };
 
 function splitTag(ref: string): { repo: string; tag: string } {
@@ -129,10 +131,12 @@ async function removeCarefully(docker: EngineClient, id: string): Promise<Remova
     if (untagged.length > 0) await restore(docker, id, untagged);
     untagged = [];
     if (status === 409) {
-      const usedBy = await usersOf(docker, id).catch(() => []);
-      // a 409 without a container (e.g. dependent child images) is not "in use": retry later
+      const usedBy = await usersOf(docker, id).catch(() => null);
+      if (usedBy === null) return { kind: 'failed', error: `conflict (409): ${errorText(err)}; the containers could not be listed` };
+      // a 409 without a container (e.g. dependent child images) is not "in use", and retrying the
+      // same delete gets the same answer: a terminal outcome
       if (usedBy.length > 0) return { kind: 'in-use', usedBy, error: `conflict (409): ${errorText(err)}`, restored };
-      return { kind: 'failed', error: `conflict (409): ${errorText(err)}` };
+      return { kind: 'refused', error: `conflict (409): ${errorText(err)}`, restored };
     }
     return { kind: 'failed', error: errorText(err) };
   }

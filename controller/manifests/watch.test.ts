@@ -25,7 +25,7 @@ function fakeDeps() {
       for (const o of c.deleteObjects ?? []) objects.delete(`${o.kind}/${o.name}`);
     },
   };
-  const reconciler = { async reloadDesired() {}, async runPass() {}, lastObservation: null };
+  const reconciler = { async desiredChanged() {} };
   const deps = { store, reconciler, nodeLabels: {}, validate: validateForServer, stateDir: '/nowhere' } as unknown as ApiDeps;
   return { deps, objects, commits, names: () => [...objects.keys()].sort() };
 }

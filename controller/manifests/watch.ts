@@ -14,6 +14,7 @@ import type { ApiDeps } from '../service/deps.js';
 import { HttpError } from '../service/errors.js';
 import { applyObjects } from '../service/apply.js';
 import { readManifestDir } from './read.js';
+import { Loop } from '../reconcile/loop.js';
 import type { ManifestWatchStatus } from '../service/deps.js';
 
 export type { ManifestWatchStatus } from '../service/deps.js';
@@ -40,16 +41,21 @@ export interface ManifestWatchOptions {
 export class ManifestWatch {
   private state: ManifestWatchStatus;
   private watcher: FSWatcher | null = null;
-  private debounce: NodeJS.Timeout | null = null;
-  private poll: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
   private stopped = false;
   private deps: ApiDeps | null = null;
+  /** the same loop as the reconciler's: one apply at a time and once more if asked, debounced file events, the poll */
+  private readonly loop: Loop;
 
   constructor(private readonly o: ManifestWatchOptions) {
     const applyset = o.applyset ?? MANIFESTS_APPLYSET;
     this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null };
+    this.loop = new Loop({
+      reconcile: (reason) => this.once(reason),
+      // a file event waits for things to be quiet: a checkout writes several files
+      debounce: { settleMs: o.debounceMs ?? 300, restart: true },
+      resyncMs: o.pollMs,
+      beforeResync: () => this.arm(),
+    });
   }
 
   status(): ManifestWatchStatus {
@@ -61,20 +67,14 @@ export class ManifestWatch {
     this.deps = deps;
     this.arm();
     await this.sync('start');
-    this.poll = setInterval(() => {
-      this.arm();
-      void this.sync('resync');
-    }, this.o.pollMs);
-    this.poll.unref();
+    this.loop.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.debounce) clearTimeout(this.debounce);
-    if (this.poll) clearInterval(this.poll);
     this.watcher?.close();
     this.watcher = null;
-    await this.running;
+    await this.loop.stop();
   }
 
   /** Watch the directory for changes; a directory that is missing or replaced is re-armed by the poll. */
@@ -94,31 +94,12 @@ export class ManifestWatch {
 
   /** A file changed: read the directory once things are quiet. */
   trigger(): void {
-    if (this.stopped) return;
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => {
-      this.debounce = null;
-      void this.sync('change');
-    }, this.o.debounceMs ?? 300);
+    this.loop.soon('change');
   }
 
   /** Load and apply the directory; one at a time, and once more if asked during a run. */
   sync(reason: string): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.once(reason);
-        } while (this.again && !this.stopped);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+    return this.loop.run(reason);
   }
 
   private async once(reason: string): Promise<void> {

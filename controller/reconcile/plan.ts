@@ -9,12 +9,10 @@ import { decide, type CompiledPolicies } from '../../crd/imagepolicy/match.js';
 import { normalize } from '../../crd/fields/reference.js';
 import { observeChangesNothing, removeAt, type ImageEvent, type ObserveEvent } from '../../statemachines/image.js';
 import { startImage, stepImage, type PersistedImage } from '../../statemachines/runtime.js';
-import { usersByImage, type Observation } from '../engine/observation.js';
+import { usersByImage, type Observation, type ObservedImage } from '../engine/observation.js';
 import type { DownloadRecord } from '../store/records.js';
 
 export type { DownloadRecord } from '../store/records.js';
-
-/** An image the agent itself pulled or loaded. */
 
 export interface PassInput {
   policies: CompiledPolicies;
@@ -32,6 +30,8 @@ export interface PassInput {
    * before it ends).
    */
   arriving?: ReadonlySet<string>;
+  /** images whose removal the engine refused for good (no container used them): protected, with this reason */
+  refused?: ReadonlyMap<string, { protectedBy: string }>;
   now: number;
   actor?: string;
 }
@@ -76,55 +76,23 @@ export function applyEvent(
 }
 
 export function planPass(input: PassInput): PassPlan {
-  const { now, policies, observed, persisted, downloads } = input;
+  const { now, persisted } = input;
   const actor = input.actor ?? 'agent';
   // `images` collects the stepped machines only; the unchanged rest is merged in at the end (a
   // steady-state pass then copies nothing)
   const out: PassPlan = { images: new Map(), changed: new Map(), audit: [], remove: [], nextDueAt: null };
-  const users = usersByImage(observed.containers);
+  const users = usersByImage(input.observed.containers);
   const seen = new Set<string>();
-
-  for (const img of observed.images) {
+  for (const img of input.observed.images) {
     seen.add(img.id);
-    const dl = downloads.get(img.id);
-    let current = persisted.get(img.id);
-    if (!current && !dl && input.arriving?.size && isArriving(input.arriving, img.tags, img.repoDigests)) continue;
-    if (!current) {
-      current = startImage({ id: img.id, now, agentDownloaded: dl !== undefined, downloadedAt: dl?.at ?? null, reason: dl ? `downloaded by the agent (${dl.via})` : 'discovered in the engine' });
-      current.context.tags = img.tags;
-      current.context.repoDigests = img.repoDigests;
-      out.audit.push(auditOf(current, null, dl ? 'downloaded' : 'discovered', now, actor));
-      out.changed.set(img.id, current);
-    }
-    const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
-    // unchanged references: keep using the tracked arrays, so that the fresh ones die young and the
-    // checks below compare identities
-    const tags = sameList(current.context.tags, img.tags) ? current.context.tags : img.tags;
-    const repoDigests = sameList(current.context.repoDigests, img.repoDigests) ? current.context.repoDigests : img.repoDigests;
-    let verdict = decide(policies, { id: img.id, tags, repoDigests, agentDownloaded }, input.workloadRefs);
-    const wl = input.workloadIds?.get(img.id);
-    if (wl && !verdict.protectedBy) verdict = { ...verdict, protectedBy: `workload ${wl}` };
-    const ev: ObserveEvent = {
-      type: 'OBSERVE',
-      now,
-      present: true,
-      tags,
-      repoDigests,
-      sizeBytes: img.sizeBytes,
-      usedBy: users.get(img.id) ?? [],
-      rule: verdict.rule,
-      protectedBy: verdict.protectedBy,
-      ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),
-    };
-    // a steady-state observation: the machine would stay as it is, so it is not stepped
-    const next = observeChangesNothing(current.state, current.context, ev) ? current : applyEvent(out, current, ev, actor);
+    const next = observeImage(input, out, img, users.get(img.id) ?? [], actor);
+    if (!next) continue;
     if (next.state === 'removable') out.remove.push(img.id);
     if (next.state === 'idle') {
       const due = removeAt(next.context);
       if (due !== null && (out.nextDueAt === null || due < out.nextDueAt)) out.nextDueAt = due;
     }
   }
-
   for (const [id, p] of persisted) {
     if (seen.has(id) || p.state === 'removed') continue;
     applyEvent(out, p, {
@@ -139,6 +107,35 @@ export function planPass(input: PassInput): PassPlan {
     for (const [id, p] of stepped) out.images.set(id, p);
   }
   return out;
+}
+
+/** The machine of one observed image, created when new (null: arriving, not tracked yet), and stepped. */
+function observeImage(input: PassInput, out: PassPlan, img: ObservedImage, usedBy: string[], actor: string): PersistedImage | null {
+  const { now } = input;
+  const dl = input.downloads.get(img.id);
+  let current = input.persisted.get(img.id);
+  if (!current && !dl && input.arriving?.size && isArriving(input.arriving, img.tags, img.repoDigests)) return null;
+  if (!current) {
+    current = startImage({ id: img.id, now, agentDownloaded: dl !== undefined, downloadedAt: dl?.at ?? null, reason: dl ? `downloaded by the agent (${dl.via})` : 'discovered in the engine' });
+    current.context.tags = img.tags;
+    current.context.repoDigests = img.repoDigests;
+    out.audit.push(auditOf(current, null, dl ? 'downloaded' : 'discovered', now, actor));
+    out.changed.set(img.id, current);
+  }
+  const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
+  // unchanged references: keep using the tracked arrays, so that the fresh ones die young and the
+  // checks below compare identities
+  const tags = sameList(current.context.tags, img.tags) ? current.context.tags : img.tags;
+  const repoDigests = sameList(current.context.repoDigests, img.repoDigests) ? current.context.repoDigests : img.repoDigests;
+  const verdict = decide(input.policies, { id: img.id, tags, repoDigests, agentDownloaded }, input.workloadRefs);
+  const wl = input.workloadIds?.get(img.id);
+  const protectedBy = verdict.protectedBy ?? (wl ? `workload ${wl}` : null) ?? input.refused?.get(img.id)?.protectedBy ?? null;
+  const ev: ObserveEvent = {
+    type: 'OBSERVE', now, present: true, tags, repoDigests, sizeBytes: img.sizeBytes, usedBy, rule: verdict.rule, protectedBy,
+    ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),
+  };
+  // a steady-state observation: the machine would stay as it is, so it is not stepped
+  return observeChangesNothing(current.state, current.context, ev) ? current : applyEvent(out, current, ev, actor);
 }
 
 function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {

@@ -5,10 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { acceptedManifests, type KindName } from '../../crd/api/object.js';
 import { findKind } from '../../crd/kinds.js';
-import { normalizeWithDefaultTag } from '../../crd/fields/reference.js';
 import type { StoredObject } from '../store/store.js';
 import { afterPlan, APPLYSET_LABEL, applyOptionsProblem, planApply, type ApplyResult } from '../../crd/apply/applyset.js';
 import { previewWorkloads } from '../workloads/preview.js';
+import { Serial } from '../reconcile/loop.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { planView, policyItem } from './views.js';
@@ -34,8 +34,7 @@ export function view(o: StoredObject, d: ApiDeps): unknown {
 
 /** Reload the desired state into the reconciler and run a pass on it. */
 export async function desiredChanged(d: ApiDeps): Promise<void> {
-  await d.reconciler.reloadDesired();
-  await d.reconciler.runPass('apply');
+  await d.reconciler.desiredChanged();
 }
 
 /** Write desired objects; a store that refuses the write is the agent's trouble (503), not the request's. */
@@ -48,23 +47,11 @@ export async function commitObjects(d: ApiDeps, c: Parameters<ApiDeps['store']['
 }
 
 /** Applies, deletes and refreshes read, plan and write the store: one at a time (the API and the `--manifests` watch). */
-const queues = new WeakMap<ApiDeps, Promise<unknown>>();
+const queues = new WeakMap<ApiDeps, Serial>();
 export function serialized<T>(d: ApiDeps, fn: () => Promise<T>): Promise<T> {
-  const run = (queues.get(d) ?? Promise.resolve()).then(fn, fn);
-  queues.set(d, run.catch(() => undefined));
-  return run;
-}
-
-/** Is an image present in the engine, by tag or digest reference (as last observed)? */
-function imagePresent(d: ApiDeps, ref: string): boolean {
-  const images = d.reconciler.lastObservation?.images ?? [];
-  const at = ref.indexOf('@');
-  if (at >= 0) {
-    const digest = ref.slice(at + 1);
-    return images.some((i) => i.repoDigests.some((r) => r.endsWith(`@${digest}`)));
-  }
-  const want = normalizeWithDefaultTag(ref);
-  return images.some((i) => i.tags.some((t) => normalizeWithDefaultTag(t) === want));
+  let q = queues.get(d);
+  if (!q) queues.set(d, (q = new Serial()));
+  return q.run(fn);
 }
 
 /** Server-managed fields are left out of what `diff` compares. */
@@ -117,11 +104,13 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
       const after = afterPlan(live, plan);
       const policies = after.filter((o) => o.kind === 'ImagePolicy')
         .filter((p) => policyItem(p, d.nodeLabels, d.nodeConstraints).status.appliesToNode);
+      const snap = d.reconciler.snapshot();
+      const seen = { images: snap.lastObservation?.images ?? [], containers: snap.lastObservation?.containers ?? [] };
       return {
         results: plan.results,
         dryRun: 'server' as const,
-        plan: planView(d.reconciler, policies),
-        workloads: previewWorkloads(live, plan, (ref) => imagePresent(d, ref)),
+        plan: planView(snap, policies),
+        workloads: previewWorkloads(live, plan, { ...seen, statuses: snap.statuses, defaultPullPolicy: d.defaultPullPolicy }),
         changes,
       };
     }

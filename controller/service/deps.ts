@@ -1,3 +1,4 @@
+import type { PullPolicy } from '../../crd/workload/type.js';
 import type { ArchiveStore } from '../effects/archives.js';
 import type { EngineClient } from '../engine/client.js';
 import type { Reconciler } from '../reconcile/reconciler.js';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   archives: ArchiveStore;
   /** the node's Open Horizon constraints (`--node-constraint`), matched against policy properties */
   nodeConstraints?: readonly string[];
+  /** the default imagePullPolicy of Workloads (`--default-pull-policy`), as the workload executor has it */
+  defaultPullPolicy: PullPolicy;
   /** the `--manifests DIR` watch, when the agent runs one */
   watch?: { status(): ManifestWatchStatus };
 }

@@ -1,4 +1,4 @@
-/** What the API returns: list items built from the reconciler's state. Pure. */
+/** What the API returns: list items built from a snapshot of the reconciler's state. Pure. */
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import { API_VERSION } from '../../crd/types.js';
 import { matchingKeeps, matchingRules, compilePolicies } from '../../crd/imagepolicy/match.js';
@@ -7,7 +7,8 @@ import { normalize, normalizeWithDefaultTag } from '../../crd/fields/reference.j
 import { removeAt } from '../../statemachines/image.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { ImageItem } from '../../crd/api/image.js';
-import type { Reconciler } from '../reconcile/reconciler.js';
+import { previewPlan } from '../reconcile/protection.js';
+import type { LoopSnapshot } from '../reconcile/state.js';
 import { HttpError } from './errors.js';
 
 export type { ImageItem } from '../../crd/api/image.js';
@@ -63,8 +64,8 @@ export function policyItem(p: ImagePolicy, nodeLabels: Record<string, string>, n
 }
 
 /** Rules and keeps that match one image, for `describe image`. */
-export function explainImage(p: PersistedImage, policies: ImagePolicy[]) {
-  const c = compilePolicies(policies);
+export function explainImage(p: PersistedImage, policies: readonly ImagePolicy[]) {
+  const c = compilePolicies([...policies]);
   const subject = { tags: p.context.tags, repoDigests: p.context.repoDigests, agentDownloaded: p.context.agentDownloaded };
   const rules = matchingRules(c, subject).map((r) => ({ rule: r.id, imageName: r.pattern.source, deleteAfter: r.deleteAfter, agentDownloadedOnly: r.agentDownloadedOnly }));
   const skipped = p.context.agentDownloaded ? [] : matchingRules(c, { ...subject, agentDownloaded: true }).filter((r) => r.agentDownloadedOnly).map((r) => ({ rule: r.id, why: 'agentDownloadedOnly: the agent did not download this image' }));
@@ -80,9 +81,9 @@ export function oneImage(images: ReadonlyMap<string, PersistedImage>, ref: strin
 }
 
 /** What would be removed now and later, and by which rule: the pure planner, not acted on. */
-export function planView(rec: Reconciler, policies: ImagePolicy[]) {
-  const now = rec.now();
-  const plan = rec.preview(policies, now);
+export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[]) {
+  const now = snap.now;
+  const plan = previewPlan(snap, policies, now);
   if (!plan) return { now: new Date(now).toISOString(), items: [] };
   const items = [...plan.images.values()]
     .filter((p) => p.state !== 'removed')

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { PullPolicy, Workload } from '../../crd/workload/type.js';
-import { normalizeWithDefaultTag, parseReference, splitReference } from '../../crd/fields/reference.js';
+import { normalize, normalizeWithDefaultTag, parseReference, splitReference } from '../../crd/fields/reference.js';
 
 export interface Counters {
   refreshImage: number;
@@ -81,4 +81,65 @@ export function containerAction(
   if (r.restart) return 'restart';
   if (container.state === 'created') return 'start';
   return 'none';
+}
+
+export interface WorkloadDecision {
+  counters: Counters;
+  raised: { refresh: boolean; restart: boolean; purge: boolean };
+  hash: string;
+  policy: PullPolicy;
+  /** the container exists with another spec */
+  specChanged: boolean;
+  /** the image has to be checked (no container, a new spec, a raised counter, not running yet) */
+  needCheck: boolean;
+}
+
+/** What a Workload's reconcile starts from: its counters against those last acted on, and its container. */
+export function decideWorkload(
+  w: Workload,
+  prev: { observedCounters: Counters | null; phase: string } | undefined,
+  container: { specHash: string | undefined } | undefined,
+  defaultPolicy: PullPolicy,
+): WorkloadDecision {
+  const counters = countersOf(w);
+  const r = raised(counters, prev?.observedCounters ?? undefined);
+  const hash = specHash(w);
+  const specChanged = container !== undefined && container.specHash !== hash;
+  const needCheck = !container || specChanged || r.refresh || r.purge || prev?.phase !== 'Running';
+  return { counters, raised: r, hash, policy: pullPolicyOf(w, defaultPolicy), specChanged, needCheck };
+}
+
+/**
+ * How the image is brought in, from the pull policy and the local copy: `none` (the local copy is
+ * used), `load` (the archive), `resolve` (the registry digest first, then a pull only if it
+ * differs), `pull` (absent: resolve, then pull), `missing` (Never and absent: the workload fails).
+ * `force`: a raised refreshImage or purge.
+ */
+export type ImageStep = 'none' | 'load' | 'resolve' | 'pull' | 'missing';
+
+export function imageStep(o: { archive: boolean; policy: PullPolicy; local: boolean; pinnedLocal: boolean; force: boolean }): ImageStep {
+  if (o.archive) {
+    if (o.local && !o.force) return 'none';
+    return o.policy === 'Never' && !o.local ? 'missing' : 'load';
+  }
+  if (o.policy === 'Never') return o.local && o.pinnedLocal ? 'none' : 'missing';
+  if (o.policy === 'IfNotPresent' && !o.force && o.local && o.pinnedLocal) return 'none';
+  return o.local ? 'resolve' : 'pull';
+}
+
+/** The reference the local copy is looked up by: `repo@pin` for a pinned image, else its tag. */
+export function localRef(parts: ImageRefParts): string {
+  return parts.pin ? `${parts.repo}@${parts.pin}` : parts.pullRef;
+}
+
+/** Is the local copy the pinned one (always true without a pin)? */
+export function pinnedLocal(local: { repoDigests: readonly string[] } | null, parts: ImageRefParts): boolean {
+  return local && parts.pin ? hasDigest(local.repoDigests, parts.repo, parts.pin) : true;
+}
+
+/** The image a reference names among observed images (by tag, or by digest reference), as the engine would resolve it. */
+export function findLocal<T extends { tags: readonly string[]; repoDigests: readonly string[] }>(images: readonly T[], ref: string): T | null {
+  const want = ref.includes('@') ? normalize(ref) : normalizeWithDefaultTag(ref);
+  const refs = (i: T) => (ref.includes('@') ? i.repoDigests.map(normalize) : i.tags.map((t) => normalizeWithDefaultTag(t)));
+  return images.find((i) => refs(i).includes(want)) ?? null;
 }

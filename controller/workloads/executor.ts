@@ -9,9 +9,10 @@ import { errorText } from '../engine/docker.js';
 import type { EngineClient } from '../engine/client.js';
 import type { ObservedContainer } from '../engine/observation.js';
 import type { DownloadRecord } from '../store/records.js';
-import { localImage, pullImage, remoteDigest } from '../effects/pull.js';
-import { ArchiveError, importArchive, type ArchiveStore } from '../effects/archives.js';
-import { containerAction, countersOf, hasDigest, pullPolicyOf, raised, refParts, specHash, type Counters } from './decide.js';
+import { localImage, remoteDigest } from '../effects/pull.js';
+import { ArchiveError, type ArchiveStore } from '../effects/archives.js';
+import { loadRecorded, pullRecorded, type Pulled } from '../effects/download.js';
+import { containerAction, decideWorkload, hasDigest, imageStep, localRef, pinnedLocal, refParts, type ContainerAction, type Counters, type ImageRefParts, type WorkloadDecision } from './decide.js';
 
 export const LABEL_MANAGED = 'imagectl.dev/managed';
 export const LABEL_WORKLOAD = 'imagectl.dev/workload';
@@ -71,6 +72,10 @@ export interface WorkloadResult {
 
 export const containerNameOf = (w: Workload) => `imagectl-${w.metadata.name}`;
 
+type Note = (e: Omit<WorkloadEvent, 'time'>) => void;
+type Resolved = { id: string; digest: string | null };
+type LocalImage = NonNullable<Awaited<ReturnType<typeof localImage>>>;
+
 function condition(prev: Condition[], type: Condition['type'], ok: boolean, reason: string, message: string, now: string): Condition {
   const old = prev.find((c) => c.type === type);
   const status = ok ? 'True' : 'False';
@@ -85,45 +90,42 @@ export class WorkloadExecutor {
   constructor(private readonly o: WorkloadExecOptions) {}
 
   /** Bring the image in as the pull policy says. Returns its ID and resolved digest. */
-  private async ensureImage(
-    w: Workload,
-    force: boolean,
-    downloads: [string, DownloadRecord][],
-    note: (e: Omit<WorkloadEvent, 'time'>) => void,
-  ): Promise<{ id: string; digest: string | null }> {
-    const { docker } = this.o;
-    const policy = pullPolicyOf(w, this.o.defaultPullPolicy);
+  private async ensureImage(w: Workload, policy: PullPolicy, force: boolean, downloads: [string, DownloadRecord][], note: Note): Promise<Resolved> {
     const parts = refParts(w.spec.image);
-    const local = await localImage(docker, parts.pin ? `${parts.repo}@${parts.pin}` : parts.pullRef);
-    const via = `workload ${w.metadata.name}`;
-
-    if (w.spec.archive) {
-      if (local && !force) return { id: local.id, digest: parts.pin };
-      if (policy === 'Never' && !local) throw new WorkloadFailure('ImageNotPresent', `image ${w.spec.image} is not present and imagePullPolicy is Never`);
-      let loaded: Awaited<ReturnType<typeof importArchive>>;
-      try {
-        loaded = await importArchive(this.o.archives, docker, w.spec.archive, w.spec.archiveDigest);
-      } catch (err) {
-        if (err instanceof ArchiveError) throw new WorkloadFailure(err.reason, err.message);
-        throw err;
-      }
-      const img = await localImage(docker, parts.pin ? `${parts.repo}@${parts.pin}` : parts.pullRef);
-      if (!img) throw new WorkloadFailure('ArchiveMismatch', `archive ${w.spec.archive} loaded ${loaded.refs.join(', ')}, not ${w.spec.image}`);
-      downloads.push([img.id, { at: this.o.now(), via: `${via} (archive ${w.spec.archive})`, residual: [loaded.cachePath] }]);
-      note({ type: 'Normal', reason: 'Loaded', message: `loaded ${w.spec.image} from archive ${w.spec.archive}` });
-      return { id: img.id, digest: parts.pin };
+    const local = await localImage(this.o.docker, localRef(parts));
+    const step = imageStep({ archive: !!w.spec.archive, policy, local: local !== null, pinnedLocal: pinnedLocal(local, parts), force });
+    switch (step) {
+      case 'missing':
+        throw new WorkloadFailure('ImageNotPresent', `image ${w.spec.image} is not present and imagePullPolicy is Never`);
+      case 'none':
+        return { id: local!.id, digest: parts.pin ?? (w.spec.archive ? null : digestOf(local!.repoDigests, parts.repo)) };
+      case 'load':
+        return this.loadArchive(w, parts, downloads, note);
+      case 'resolve':
+      case 'pull':
+        return this.resolveAndPull(w, parts, policy, local, downloads, note);
     }
+  }
 
-    const pinnedLocal = local && parts.pin ? hasDigest(local.repoDigests, parts.repo, parts.pin) : true;
-    if (policy === 'Never') {
-      if (!local || !pinnedLocal) throw new WorkloadFailure('ImageNotPresent', `image ${w.spec.image} is not present and imagePullPolicy is Never`);
-      return { id: local.id, digest: parts.pin ?? digestOf(local.repoDigests, parts.repo) };
+  private async loadArchive(w: Workload, parts: ImageRefParts, downloads: [string, DownloadRecord][], note: Note): Promise<Resolved> {
+    const archive = w.spec.archive!;
+    let loaded: Awaited<ReturnType<typeof loadRecorded>>;
+    try {
+      loaded = await loadRecorded(this.o.docker, this.o.archives, { archive }, w.spec.archiveDigest, `workload ${w.metadata.name} (archive ${archive})`, this.o.now);
+    } catch (err) {
+      if (err instanceof ArchiveError) throw new WorkloadFailure(err.reason, err.message);
+      throw err;
     }
-    if (policy === 'IfNotPresent' && !force && local && pinnedLocal) {
-      return { id: local.id, digest: parts.pin ?? digestOf(local.repoDigests, parts.repo) };
-    }
+    downloads.push(...loaded.downloads);
+    const img = await localImage(this.o.docker, localRef(parts));
+    if (!img) throw new WorkloadFailure('ArchiveMismatch', `archive ${archive} loaded ${loaded.refs.join(', ')}, not ${w.spec.image}`);
+    note({ type: 'Normal', reason: 'Loaded', message: `loaded ${w.spec.image} from archive ${archive}` });
+    return { id: img.id, digest: parts.pin };
+  }
 
-    // Always, a raised refreshImage, or absent: resolve the registry's digest first
+  /** Always, a raised refreshImage, or absent: resolve the registry's digest first, pull only when it differs. */
+  private async resolveAndPull(w: Workload, parts: ImageRefParts, policy: PullPolicy, local: LocalImage | null, downloads: [string, DownloadRecord][], note: Note): Promise<Resolved> {
+    const { docker } = this.o;
     let remote: string;
     try {
       remote = await remoteDigest(docker, parts.pullRef);
@@ -134,21 +136,20 @@ export class WorkloadExecutor {
       throw new WorkloadFailure('DigestMismatch', `${parts.tagRef} resolves to ${remote} in the registry, but the workload pins ${parts.pin}; nothing runs`);
     }
     if (local && hasDigest(local.repoDigests, parts.repo, remote)) return { id: local.id, digest: remote };
-
-    const pullRef = parts.pin ? `${parts.repo}@${parts.pin}` : parts.pullRef;
-    let id: string;
+    const pullRef = localRef(parts);
+    let pulled: Pulled;
     try {
-      id = await pullImage(docker, pullRef);
+      pulled = await pullRecorded(docker, pullRef, `workload ${w.metadata.name}`, this.o.now);
     } catch (err) {
       throw new WorkloadFailure('PullFailed', `pull of ${pullRef} failed: ${errorText(err)}; the local copy is not used`);
     }
-    const pulled = await localImage(docker, id);
-    if (!pulled || !hasDigest(pulled.repoDigests, parts.repo, remote)) {
-      throw new WorkloadFailure('DigestMismatch', `the pulled image ${id} does not carry the digest ${remote}; nothing runs`);
+    const img = await localImage(docker, pulled.id);
+    if (!img || !hasDigest(img.repoDigests, parts.repo, remote)) {
+      throw new WorkloadFailure('DigestMismatch', `the pulled image ${pulled.id} does not carry the digest ${remote}; nothing runs`);
     }
-    downloads.push([id, { at: this.o.now(), via }]);
-    note({ type: 'Normal', reason: 'Pulled', message: `pulled ${pullRef} (${remote})${local && local.id !== id ? `, replacing ${local.id.slice(7, 19)}` : ''}` });
-    return { id, digest: remote };
+    downloads.push(pulled.download);
+    note({ type: 'Normal', reason: 'Pulled', message: `pulled ${pullRef} (${remote})${local && local.id !== pulled.id ? `, replacing ${local.id.slice(7, 19)}` : ''}` });
+    return { id: pulled.id, digest: remote };
   }
 
   private async createContainer(w: Workload, imageId: string, hash: string, binds: string[]): Promise<string> {
@@ -172,89 +173,78 @@ export class WorkloadExecutor {
 
   async reconcile(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[]): Promise<WorkloadResult> {
     const nowIso = new Date(this.o.now()).toISOString();
-    const counters = countersOf(w);
-    const r = raised(counters, prev?.observedCounters ?? undefined);
-    const hash = specHash(w);
     const existing = containers.find((c) => c.labels[LABEL_MANAGED] === 'true' && c.labels[LABEL_WORKLOAD] === w.metadata.name);
+    const dec = decideWorkload(w, prev, existing && { specHash: existing.labels[LABEL_SPEC_HASH] }, this.o.defaultPullPolicy);
     const downloads: [string, DownloadRecord][] = [];
     let events = prev?.events ?? [];
-    const note = (e: Omit<WorkloadEvent, 'time'>) => (events = pushEvent(events, e, nowIso));
-    const base: WorkloadStatus = {
+    const note: Note = (e) => (events = pushEvent(events, e, nowIso));
+    const base = (): WorkloadStatus => ({
       phase: 'Pending', reason: '', message: '', image: w.spec.image, imageId: prev?.imageId ?? null, resolvedDigest: prev?.resolvedDigest ?? null,
       containerName: containerNameOf(w), containerId: existing?.id ?? null, observedGeneration: prev?.observedGeneration ?? 0,
       observedCounters: prev?.observedCounters ?? null, conditions: prev?.conditions ?? [], events,
-    };
-    const specChanged = existing !== undefined && existing.labels[LABEL_SPEC_HASH] !== hash;
-    const needCheck = !existing || specChanged || r.refresh || r.purge || prev?.phase !== 'Running';
-    let touched = false;
-    let image: { id: string; digest: string | null };
+    });
+    let image: Resolved;
     try {
-      if (needCheck) {
-        image = await this.ensureImage(w, r.refresh || r.purge, downloads, note);
-        touched = downloads.length > 0;
-      } else {
-        image = { id: existing!.imageId, digest: prev?.resolvedDigest ?? null };
-      }
+      image = dec.needCheck
+        ? await this.ensureImage(w, dec.policy, dec.raised.refresh || dec.raised.purge, downloads, note)
+        : { id: existing!.imageId, digest: prev?.resolvedDigest ?? null };
     } catch (err) {
       const reason = err instanceof WorkloadFailure ? err.reason : 'ImageFailed';
       const message = errorText(err);
       if (prev?.reason !== reason || prev?.message !== message) note({ type: 'Warning', reason, message });
-      return {
-        status: {
-          ...base, phase: 'Failed', reason, message, events,
-          conditions: [condition(base.conditions, 'ImageReady', false, reason, message, nowIso), condition(base.conditions, 'ContainerReady', !!existing && existing.state === 'running', existing ? 'Unchanged' : 'NotCreated', existing ? 'the running container was left as it was' : 'nothing runs until the image is ready', nowIso)],
-        },
-        downloads,
-        touched,
-      };
+      return { status: imageFailed(base(), existing, reason, message, nowIso), downloads, touched: downloads.length > 0 };
     }
-
-    const action = containerAction(existing && { imageId: existing.imageId, state: existing.state, specHash: existing.labels[LABEL_SPEC_HASH] }, image.id, hash, r);
+    const action = containerAction(existing && { imageId: existing.imageId, state: existing.state, specHash: existing.labels[LABEL_SPEC_HASH] }, image.id, dec.hash, dec.raised);
     let containerId = existing?.id ?? null;
     try {
-      switch (action) {
-        case 'create':
-          containerId = await this.createContainer(w, image.id, hash, []);
-          note({ type: 'Normal', reason: 'Created', message: `created container ${containerNameOf(w)} on ${image.id.slice(7, 19)}` });
-          break;
-        case 'recreate':
-        case 'purge': {
-          const binds = action === 'recreate' ? await this.volumesOf(existing!.id) : [];
-          await this.o.docker.removeContainer(existing!.id, { force: true, v: action === 'purge' });
-          containerId = await this.createContainer(w, image.id, hash, binds);
-          note({ type: 'Normal', reason: action === 'purge' ? 'Purged' : 'Recreated', message: `${action === 'purge' ? 'purged and recreated' : 'recreated'} container ${containerNameOf(w)} on ${image.id.slice(7, 19)}${specChanged ? ' (spec changed)' : existing!.imageId !== image.id ? ' (new image)' : ''}` });
-          break;
-        }
-        case 'restart':
-          await this.o.docker.restartContainer(existing!.id, { t: 2 });
-          note({ type: 'Normal', reason: 'Restarted', message: `restarted container ${containerNameOf(w)}` });
-          break;
-        case 'start':
-          await this.o.docker.startContainer(existing!.id);
-          break;
-        case 'none':
-          break;
-      }
+      containerId = await this.act(action, w, existing, image.id, dec, note);
     } catch (err) {
       const message = `container ${action} failed: ${errorText(err)}`;
       note({ type: 'Warning', reason: 'ContainerFailed', message });
-      return {
-        status: { ...base, phase: 'Failed', reason: 'ContainerFailed', message, events, imageId: image.id, resolvedDigest: image.digest, conditions: [condition(base.conditions, 'ImageReady', true, 'Ready', `image ${image.id}`, nowIso), condition(base.conditions, 'ContainerReady', false, 'ContainerFailed', message, nowIso)] },
-        downloads,
-        touched: true,
-      };
+      const conditions = [condition(base().conditions, 'ImageReady', true, 'Ready', `image ${image.id}`, nowIso), condition(base().conditions, 'ContainerReady', false, 'ContainerFailed', message, nowIso)];
+      return { status: { ...base(), phase: 'Failed', reason: 'ContainerFailed', message, imageId: image.id, resolvedDigest: image.digest, conditions }, downloads, touched: true };
     }
-    touched ||= action !== 'none';
+    const b = base();
     return {
       status: {
-        ...base, phase: 'Running', reason: 'Running', message: `container ${containerNameOf(w)} runs ${w.spec.image}`, events,
-        imageId: image.id, resolvedDigest: image.digest, containerId, observedCounters: counters,
-        observedGeneration: (w.metadata as { generation?: number }).generation ?? base.observedGeneration,
-        conditions: [condition(base.conditions, 'ImageReady', true, 'Ready', `image ${image.id}${image.digest ? ` (${image.digest})` : ''}`, nowIso), condition(base.conditions, 'ContainerReady', true, 'Running', `container ${containerNameOf(w)}`, nowIso)],
+        ...b, phase: 'Running', reason: 'Running', message: `container ${containerNameOf(w)} runs ${w.spec.image}`,
+        imageId: image.id, resolvedDigest: image.digest, containerId, observedCounters: dec.counters,
+        observedGeneration: (w.metadata as { generation?: number }).generation ?? b.observedGeneration,
+        conditions: [condition(b.conditions, 'ImageReady', true, 'Ready', `image ${image.id}${image.digest ? ` (${image.digest})` : ''}`, nowIso), condition(b.conditions, 'ContainerReady', true, 'Running', `container ${containerNameOf(w)}`, nowIso)],
       },
       downloads,
-      touched,
+      touched: downloads.length > 0 || action !== 'none',
     };
+  }
+
+  /** Do `action` to the Workload's container; returns the container's ID. */
+  private async act(action: ContainerAction, w: Workload, existing: ObservedContainer | undefined, imageId: string, dec: WorkloadDecision, note: Note): Promise<string | null> {
+    const name = containerNameOf(w);
+    switch (action) {
+      case 'create': {
+        const id = await this.createContainer(w, imageId, dec.hash, []);
+        note({ type: 'Normal', reason: 'Created', message: `created container ${name} on ${imageId.slice(7, 19)}` });
+        return id;
+      }
+      case 'recreate':
+      case 'purge': {
+        const binds = action === 'recreate' ? await this.volumesOf(existing!.id) : [];
+        await this.o.docker.removeContainer(existing!.id, { force: true, v: action === 'purge' });
+        const id = await this.createContainer(w, imageId, dec.hash, binds);
+        const why = dec.specChanged ? ' (spec changed)' : existing!.imageId !== imageId ? ' (new image)' : '';
+        note({ type: 'Normal', reason: action === 'purge' ? 'Purged' : 'Recreated', message: `${action === 'purge' ? 'purged and recreated' : 'recreated'} container ${name} on ${imageId.slice(7, 19)}${why}` });
+        return id;
+      }
+      case 'restart':
+        await this.o.docker.restartContainer(existing!.id, { t: 2 });
+        note({ type: 'Normal', reason: 'Restarted', message: `restarted container ${name}` });
+        return existing!.id;
+      case 'start':
+        await this.o.docker.startContainer(existing!.id);
+        return existing!.id;
+      case 'none':
+        return existing?.id ?? null;
+    }
   }
 
   /** Remove the containers of Workloads that no longer exist. Only labelled containers are touched. */
@@ -267,6 +257,18 @@ export class WorkloadExecutor {
     }
     return removed;
   }
+}
+
+/** The status of a Workload whose image could not be brought in: the running container is left as it was. */
+function imageFailed(base: WorkloadStatus, existing: ObservedContainer | undefined, reason: string, message: string, nowIso: string): WorkloadStatus {
+  const running = !!existing && existing.state === 'running';
+  return {
+    ...base, phase: 'Failed', reason, message,
+    conditions: [
+      condition(base.conditions, 'ImageReady', false, reason, message, nowIso),
+      condition(base.conditions, 'ContainerReady', running, existing ? 'Unchanged' : 'NotCreated', existing ? 'the running container was left as it was' : 'nothing runs until the image is ready', nowIso),
+    ],
+  };
 }
 
 function digestOf(repoDigests: readonly string[], repo: string): string | null {

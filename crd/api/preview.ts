@@ -2,7 +2,7 @@
 export interface WorkloadPreview {
   workload: string;
   /** what would happen to its container */
-  container: 'create' | 'recreate' | 'restart' | 'purge' | 'remove' | 'none';
+  container: 'create' | 'recreate' | 'restart' | 'start' | 'purge' | 'remove' | 'none';
   /** what would happen to its image */
   image: 'pull' | 'resolve' | 'load' | 'none' | 'missing';
   reason: string;

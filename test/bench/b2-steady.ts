@@ -59,8 +59,8 @@ export async function b2(ctx: Ctx, set: SteadySet): Promise<BenchResult> {
     await apiPost(join(dir, 'imagectl.sock'), '/v1/apply', { objects: policies });
     for (let i = 0; i < 3; i++) await rec.runPass('warm-up');
     await sleep(300);
-    const tracked = [...rec.images.values()].filter((p) => p.state !== 'removed').length;
-    const withRule = [...rec.images.values()].filter((p) => p.context.rule).length;
+    const tracked = [...rec.snapshot().images.values()].filter((p) => p.state !== 'removed').length;
+    const withRule = [...rec.snapshot().images.values()].filter((p) => p.context.rule).length;
 
     const pass: number[] = [];
     const rawList: number[] = [];
@@ -80,7 +80,8 @@ export async function b2(ctx: Ctx, set: SteadySet): Promise<BenchResult> {
     // the plan part alone, on the pass's own data
     const plan: number[] = [];
     for (let i = 0; i < PASSES; i++) {
-      const input = { policies: compilePolicies(rec.selectedPolicies()), observed: rec.lastObservation!, persisted: rec.images, downloads: rec.downloads, now: Date.now() };
+      const snap = rec.snapshot();
+      const input = { policies: compilePolicies([...snap.policies]), observed: snap.lastObservation!, persisted: snap.images, downloads: snap.downloads, now: Date.now() };
       const t = performance.now();
       planPass(input);
       plan.push(ms(t));

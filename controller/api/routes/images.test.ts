@@ -34,7 +34,7 @@ describe('GET /v1/audit', () => {
         yield r;
       }
     }) as Store['auditLog'];
-    await served.serve((r) => imageRoutes(r, { store: counting, reconciler: { images: new Map() } } as unknown as ApiDeps));
+    await served.serve((r) => imageRoutes(r, { store: counting, reconciler: { snapshot: () => ({ images: new Map() }) } } as unknown as ApiDeps));
 
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ socketPath: sock, path: '/v1/audit?since=0' }, resolve).on('error', reject));
     expect(res.statusCode).toBe(200);

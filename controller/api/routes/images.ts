@@ -6,33 +6,36 @@ import { HttpError, type Router } from '../http.js';
 import { explainImage, imageItem, oneImage, planView } from '../../service/views.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
-  const rec = d.reconciler;
+  const snap = () => d.reconciler.snapshot();
 
   r.on('GET', '/v1/images', async (_q, _s, _p, url) => {
     const all = url.searchParams.get('all') === 'true';
-    const items = [...rec.images.values()].filter((p) => all || p.state !== 'removed').map(imageItem);
+    const { images, engine } = snap();
+    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map(imageItem);
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
-    return { apiVersion: 'v1', kind: 'ImageList', items, engine: rec.engine };
+    return { apiVersion: 'v1', kind: 'ImageList', items, engine };
   });
 
-  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(rec.images, p.ref!)));
+  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!)));
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
-    const img = oneImage(rec.images, p.ref!);
+    const { images, policies } = snap();
+    const img = oneImage(images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
-    return { image: imageItem(img), ...explainImage(img, rec.selectedPolicies()), events };
+    return { image: imageItem(img), ...explainImage(img, policies), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
-    if (!rec.lastObservation) throw new HttpError(503, `the agent has not observed the engine yet: ${rec.engine.error ?? ''}`);
-    return planView(rec, rec.selectedPolicies());
+    const s = snap();
+    if (!s.lastObservation) throw new HttpError(503, `the agent has not observed the engine yet: ${s.engine.error ?? ''}`);
+    return planView(s, s.policies);
   });
 
   r.on('GET', '/v1/audit', async (req, res, _p, url) => {
     const ref = url.searchParams.get('image');
     const since = url.searchParams.has('since') ? Number(url.searchParams.get('since')) : undefined;
     const follow = url.searchParams.get('follow') === 'true';
-    const id: string | undefined = ref ? oneImage(rec.images, ref).context.id : undefined;
+    const id: string | undefined = ref ? oneImage(snap().images, ref).context.id : undefined;
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
     const write = (a: LogRecord) => res.write(`${JSON.stringify(a)}\n`);
     // the history streams from the store at the reader's pace: wait for 'drain' when the socket's

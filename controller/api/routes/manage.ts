@@ -1,116 +1,73 @@
 /**
- * Managed images, the Zun case: `imagectl pull` and `imagectl pull --archive` bring an image in
- * through the agent (recorded as agentDownloaded), and `imagectl rmi` removes an image the agent
- * manages, with its residual data (a cached archive). Anything else gets a clear refusal.
+ * Managed images, the Zun case: `imagectl pull`, `imagectl pull --archive` and `imagectl rmi`. The
+ * routes check and answer; the pulls, loads and removals go through the reconciler, on the same
+ * executors and commits as its own (controller/reconcile/commands.ts).
  */
-import { loadCached } from '../../effects/archives.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../../engine/docker.js';
-import { applyEvent, type DownloadRecord } from '../../reconcile/plan.js';
-import { localImage, pullImage } from '../../effects/pull.js';
-import { removeImageSafely } from '../../effects/remove.js';
-import { orphanedResidual, removeResidual } from '../../effects/archives.js';
-import { randomUUID } from 'node:crypto';
-import { familiar, normalizeWithDefaultTag, parseReference } from '../../../crd/fields/reference.js';
+import { parseReference } from '../../../crd/fields/reference.js';
+import type { RmiRefusal } from '../../reconcile/reconciler.js';
 import type { ApiDeps } from '../../service/deps.js';
+import { imageItem, oneImage } from '../../service/views.js';
 import { actorOf, HttpError, noteCall, readJson, type Router } from '../http.js';
-import { imageItem } from '../../service/views.js';
-import { oneImage } from '../../service/views.js';
 
-async function recordDownloads(d: ApiDeps, records: [string, DownloadRecord][]): Promise<void> {
-  await d.reconciler.exclusive(async () => {
-    for (const [id, r] of records) d.reconciler.downloads.set(id, r);
-    await d.store.commit({ putDownloads: records });
-  });
-  await d.reconciler.runPass('pull');
+/** The HTTP status of each reason `rmi` did not remove. */
+const RMI_STATUS: Record<RmiRefusal, number> = {
+  'safe-mode': 503, 'already-removed': 404, 'not-managed': 409, 'in-use': 409, 'needed-by-workload': 409,
+  'engine-in-use': 409, 'engine-refused': 409, failed: 500,
+};
+
+async function refOf(req: IncomingMessage): Promise<string> {
+  const body = (await readJson(req)) as { ref?: unknown };
+  if (typeof body?.ref !== 'string') throw new HttpError(400, 'body must be {"ref": "name:tag"}');
+  return body.ref;
+}
+
+/** Streams the pull's progress, one JSON line per engine item, then `done` or `error`. */
+async function pull(d: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const ref = await refOf(req);
+  noteCall(req, { reason: `pull ${ref.slice(0, 300)}` });
+  const parsed = parseReference(ref);
+  if (!parsed.ok) throw new HttpError(400, `invalid image reference ${JSON.stringify(ref)}: ${parsed.error}`);
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  try {
+    const { id, image } = await d.reconciler.pull(ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
+    noteCall(req, { image: id, tags: image?.context.tags ?? [ref], ok: true, reason: `pull ${ref}: ${id}` });
+    res.end(`${JSON.stringify({ done: true, imageId: id, image: image ? imageItem(image) : null })}\n`);
+  } catch (err) {
+    noteCall(req, { ok: false, reason: `pull ${ref} failed: ${errorText(err)}` });
+    res.end(`${JSON.stringify({ error: `pull of ${ref} failed: ${errorText(err)}` })}\n`);
+  }
+}
+
+async function load(d: ApiDeps, req: IncomingMessage, url: URL) {
+  const digest = url.searchParams.get('digest') ?? undefined;
+  if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new HttpError(400, 'digest must be sha256:<64 hex digits>');
+  const name = url.searchParams.get('name') ?? 'stdin';
+  noteCall(req, { reason: `load ${name.slice(0, 300)}` });
+  let loaded: Awaited<ReturnType<ApiDeps['reconciler']['load']>>;
+  try {
+    loaded = await d.reconciler.load(req, digest, name);
+  } catch (err) {
+    throw new HttpError(422, errorText(err));
+  }
+  const { refs, ids } = loaded;
+  noteCall(req, { image: ids.length === 1 ? ids[0]! : null, tags: refs, reason: `load ${name}: ${refs.join(', ')} (${loaded.digest})` });
+  return { loaded: refs, images: ids, archiveDigest: loaded.digest };
+}
+
+async function rmi(d: ApiDeps, req: IncomingMessage) {
+  const ref = await refOf(req);
+  noteCall(req, { reason: `rmi ${ref.slice(0, 300)}` });
+  const img = oneImage(d.reconciler.snapshot().images, ref);
+  noteCall(req, { image: img.context.id, tags: img.context.tags });
+  const r = await d.reconciler.rmi(img.context.id, ref, actorOf(req));
+  if (!r.ok) throw new HttpError(RMI_STATUS[r.refusal], r.message);
+  return { image: r.image, removed: r.removed, residual: r.residual };
 }
 
 export function manageRoutes(r: Router, d: ApiDeps): void {
-  r.on('POST', '/v1/pull', async (req, res) => {
-    const body = (await readJson(req)) as { ref?: unknown };
-    if (typeof body?.ref !== 'string') throw new HttpError(400, 'body must be {"ref": "name:tag"}');
-    noteCall(req, { reason: `pull ${body.ref.slice(0, 300)}` });
-    const parsed = parseReference(body.ref);
-    if (!parsed.ok) throw new HttpError(400, `invalid image reference ${JSON.stringify(body.ref)}: ${parsed.error}`);
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    try {
-      const arriving = normalizeWithDefaultTag(body.ref);
-      d.reconciler.arriving.add(arriving);
-      let id: string;
-      try {
-        id = await pullImage(d.docker, body.ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
-        await recordDownloads(d, [[id, { at: d.reconciler.now(), via: `pull ${familiar(body.ref)}` }]]);
-      } finally {
-        d.reconciler.arriving.delete(arriving);
-      }
-      const img = d.reconciler.images.get(id);
-      noteCall(req, { image: id, tags: img?.context.tags ?? [body.ref], ok: true, reason: `pull ${body.ref}: ${id}` });
-      res.end(`${JSON.stringify({ done: true, imageId: id, image: img ? imageItem(img) : null })}\n`);
-    } catch (err) {
-      noteCall(req, { ok: false, reason: `pull ${body.ref} failed: ${errorText(err)}` });
-      res.end(`${JSON.stringify({ error: `pull of ${body.ref} failed: ${errorText(err)}` })}\n`);
-    }
-  });
-
-  r.on('POST', '/v1/load', async (req, _res, _p, url) => {
-    const digest = url.searchParams.get('digest') ?? undefined;
-    if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new HttpError(400, 'digest must be sha256:<64 hex digits>');
-    const name = url.searchParams.get('name') ?? 'stdin';
-    noteCall(req, { reason: `load ${name.slice(0, 300)}` });
-    let loaded: Awaited<ReturnType<typeof loadCached>>;
-    const ids = new Set<string>();
-    // a load's references are unknown until it ends: defer every new image meanwhile
-    const token = `*${randomUUID()}`;
-    d.reconciler.arriving.add(token);
-    try {
-      try {
-        loaded = await loadCached(d.archives, d.docker, req, digest);
-      } catch (err) {
-        throw new HttpError(422, errorText(err));
-      }
-      for (const ref of loaded.refs) {
-        const img = await localImage(d.docker, ref);
-        if (img) ids.add(img.id);
-      }
-      const at = d.reconciler.now();
-      await recordDownloads(d, [...ids].map((id) => [id, { at, via: `load ${name}`, residual: [loaded.cachePath] }]));
-    } finally {
-      d.reconciler.arriving.delete(token);
-    }
-    noteCall(req, { image: ids.size === 1 ? [...ids][0]! : null, tags: loaded.refs, reason: `load ${name}: ${loaded.refs.join(', ')} (${loaded.digest})` });
-    return { loaded: loaded.refs, images: [...ids], archiveDigest: loaded.digest };
-  });
-
-  r.on('POST', '/v1/rmi', async (req) => {
-    const body = (await readJson(req)) as { ref?: unknown };
-    if (typeof body?.ref !== 'string') throw new HttpError(400, 'body must be {"ref": "name:tag"}');
-    const ref = body.ref;
-    const rec = d.reconciler;
-    noteCall(req, { reason: `rmi ${ref.slice(0, 300)}` });
-    const result = await rec.exclusive(async () => {
-      if (rec.safeMode) throw new HttpError(503, `the agent is in safe mode (${rec.safeMode.reason}); nothing is removed until the store takes writes again`);
-      const img = oneImage(rec.images, ref);
-      const id = img.context.id;
-      noteCall(req, { image: id, tags: img.context.tags });
-      if (img.state === 'removed') throw new HttpError(404, `image ${ref} (${id}) was already removed`);
-      if (!img.context.agentDownloaded) {
-        throw new HttpError(409, `image ${ref} is not managed by imagectl: it was discovered, not pulled or loaded by the agent. It is left alone; remove it with docker rmi, or let an ImagePolicy rule (agentDownloadedOnly: false) remove it`);
-      }
-      if (img.state === 'in-use') throw new HttpError(409, `image ${ref} is in use by ${img.context.usedBy.join(', ') || 'a container'}; remove the container first`);
-      if (img.context.protectedBy?.startsWith('workload ')) throw new HttpError(409, `image ${ref} is needed by ${img.context.protectedBy}; delete the workload first`);
-      const outcome = await removeImageSafely(d.docker, id);
-      if (outcome.kind === 'in-use') throw new HttpError(409, `image ${ref} is in use: ${outcome.error}; nothing was removed`);
-      if (outcome.kind === 'failed') throw new HttpError(500, `removal of ${ref} failed: ${outcome.error}; tags were restored`);
-      const residual = orphanedResidual(rec.downloads, [id]);
-      await removeResidual(d.archives, residual);
-      const out = { images: rec.images, changed: new Map(), audit: [] as never[] };
-      const now = rec.now();
-      const reason = outcome.kind === 'removed' ? `removed by imagectl rmi ${ref}${residual.length ? ` with its residual data (${residual.length} cached archive)` : ''}` : 'found gone before rmi';
-      applyEvent(out, img, { type: 'REMOVED', now, reason }, actorOf(req));
-      rec.downloads.delete(id);
-      await d.store.commit({ putImages: out.changed, audit: out.audit, deleteDownloads: [id] });
-      return { image: id, removed: outcome.kind === 'removed' ? [...outcome.untagged, outcome.deleted] : [], residual };
-    });
-    rec.trigger('rmi');
-    return result;
-  });
+  r.on('POST', '/v1/pull', (req, res) => pull(d, req, res));
+  r.on('POST', '/v1/load', (req, _res, _p, url) => load(d, req, url));
+  r.on('POST', '/v1/rmi', (req) => rmi(d, req));
 }

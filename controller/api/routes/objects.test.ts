@@ -22,11 +22,9 @@ function deps(): ApiDeps {
     },
   };
   const reconciler = {
-    now: () => Date.now(),
-    preview() {
+    snapshot() {
       throw new Error('no plan was asked for');
     },
-    lastObservation: null,
   };
   return { store, reconciler, nodeLabels: {}, validate: validateForServer, stateDir: '/nowhere' } as unknown as ApiDeps;
 }

@@ -33,7 +33,7 @@ describe('POST /v1/workloads/:name/refresh', () => {
     };
     await store.commit({ putObjects: [w] });
     // a pass per refresh, slow enough for the requests to overlap
-    const reconciler = { statuses: new Map(), reloadDesired: async () => {}, runPass: () => new Promise((r) => setTimeout(r, 20)) };
+    const reconciler = { snapshot: () => ({ statuses: new Map() }), desiredChanged: () => new Promise((r) => setTimeout(r, 20)) };
     await served.serve((r) => workloadRoutes(r, { store, reconciler } as unknown as ApiDeps));
 
     const codes = await Promise.all(Array.from({ length: 6 }, () => post(sock, '/v1/workloads/web/refresh')));

@@ -5,7 +5,7 @@ import { HttpError, type Router } from '../http.js';
 import { commitObjects, desiredChanged, serialized } from '../../service/apply.js';
 
 export function workloadItem(o: StoredObject, d: ApiDeps) {
-  return { ...o, status: d.reconciler.statuses.get(`Workload/${o.metadata.name}`) ?? { phase: 'Pending', reason: 'NotReconciled', message: 'the agent has not acted on this workload yet' } };
+  return { ...o, status: d.reconciler.snapshot().statuses.get(`Workload/${o.metadata.name}`) ?? { phase: 'Pending', reason: 'NotReconciled', message: 'the agent has not acted on this workload yet' } };
 }
 
 export function workloadRoutes(r: Router, d: ApiDeps): void {
