@@ -1,4 +1,5 @@
 import { parseConstraint } from '../fields/constraints.js';
+import { isPropertyVersion } from '../fields/versions.js';
 import { checkRange, parseDuration } from '../fields/duration.js';
 import type { ImagePolicy } from './type.js';
 import type { PushProblem } from '../problems.js';
@@ -44,11 +45,12 @@ export function checkImagePolicy(obj: unknown, push: PushProblem): void {
   });
 }
 
-const VALUE_FORMS: Record<string, { re: RegExp; what: string }> = {
-  int: { re: /^[-+]?\d+$/, what: 'an integer' },
-  float: { re: /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, what: 'a number' },
-  boolean: { re: /^(true|false)$/, what: 'true or false' },
-  version: { re: /^\d+(\.\d+){0,2}$/, what: 'a version such as 1.2.3' },
+const VALUE_FORMS: Record<string, { ok: (v: string) => boolean; what: string }> = {
+  int: { ok: (v) => /^[-+]?\d+$/.test(v), what: 'an integer' },
+  float: { ok: (v) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v), what: 'a number' },
+  boolean: { ok: (v) => /^(true|false)$/.test(v), what: 'true or false' },
+  // as anax checks a version property: one to three numbers, no leading zeros
+  version: { ok: isPropertyVersion, what: 'a version such as 1.2.3' },
 };
 
 /** constraints parse, property values fit their types, patterns exclude constraints and properties. */
@@ -57,12 +59,10 @@ function checkOpenHorizonFields(spec: ImagePolicy['spec'], push: PushProblem): v
     const r = parseConstraint(c);
     if (!r.ok) push(['spec', 'constraints', i], r.error);
   });
-  const seen = new Set<string>();
+  // a name may repeat, as in anax: the first property of a name is the one compared
   spec.properties?.forEach((p, i) => {
-    if (seen.has(p.name)) push(['spec', 'properties', i, 'name'], `duplicate property ${JSON.stringify(p.name)}`);
-    seen.add(p.name);
     const form = p.type ? VALUE_FORMS[p.type] : undefined;
-    if (form && !form.re.test(p.value)) push(['spec', 'properties', i, 'value'], `${/^[aeiou]/.test(p.type!) ? 'an' : 'a'} ${p.type} property needs ${form.what}, got ${JSON.stringify(p.value)}`);
+    if (form && !form.ok(p.value)) push(['spec', 'properties', i, 'value'], `${/^[aeiou]/.test(p.type!) ? 'an' : 'a'} ${p.type} property needs ${form.what}, got ${JSON.stringify(p.value)}`);
   });
   if (spec.patterns?.length && (spec.constraints?.length || spec.properties?.length)) {
     push(['spec', 'patterns'], 'patterns are mutually exclusive with constraints and properties (as in Open Horizon)');
