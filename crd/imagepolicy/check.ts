@@ -1,9 +1,10 @@
 import { parseConstraint } from '../fields/constraints.js';
 import { isPropertyVersion } from '../fields/versions.js';
 import { checkRange, parseDuration } from '../fields/duration.js';
-import type { ImagePolicy } from './type.js';
+import type { ImagePolicy, NodeSelector } from './type.js';
 import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
+import { selectorTerms } from './node-selector.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
 export function checkImagePolicy(obj: unknown, push: PushProblem): void {
@@ -33,16 +34,26 @@ export function checkImagePolicy(obj: unknown, push: PushProblem): void {
     if (problem) push(['spec', 'keep', i], problem);
   });
   checkOpenHorizonFields(spec, push);
-  spec.nodeSelector?.matchExpressions?.forEach((req, i) => {
+  if (spec.nodeSelector) checkNodeSelector(spec.nodeSelector, push);
+}
+
+/** What apimachinery's LabelSelectorAsSelector refuses, beyond what the schema says. */
+function checkNodeSelector(sel: NodeSelector, push: PushProblem): void {
+  let found = false;
+  sel.matchExpressions?.forEach((req, i) => {
     const at = ['spec', 'nodeSelector', 'matchExpressions', i];
     const needsValues = req.operator === 'In' || req.operator === 'NotIn';
     if (needsValues && !req.values?.length) {
       push(req.values ? [...at, 'values'] : at, `operator ${req.operator} needs a non-empty values list`);
+      found = true;
     }
     if (!needsValues && req.values?.length) {
       push([...at, 'values'], `operator ${req.operator} must not have values`);
+      found = true;
     }
   });
+  const t = found ? null : selectorTerms(sel);
+  if (t && !t.ok) push(['spec', 'nodeSelector', ...t.path], t.error);
 }
 
 const VALUE_FORMS: Record<string, { ok: (v: string) => boolean; what: string }> = {
