@@ -70,6 +70,8 @@ export const BAD_INPUT: Record<string, Expected[]> = {
   'unknown-kind.yaml': [[2, 1, 'kind', 'unknown kind "Pod" (known kinds: ImagePolicy, Workload)']],
   'uppercase-repo.yaml': [[7, 7, 'spec.removal[0].imageName', 'component "App" must be lowercase']],
   'utf16.yaml': [[1, 1, '', 'binary file, not YAML (it looks like UTF-16']],
+  'workload-hex-image.yaml': [[6, 3, 'spec.image', '64 hexadecimal digits would be taken for an image ID']],
+  'workload-long-path.yaml': [[6, 3, 'spec.image', 'repository name must not be more than 255 characters']],
   'wrong-apiversion.yaml': [[1, 1, 'apiVersion', 'must be "imagectl.dev/v1alpha1", got "v1"']],
   'zero-minutes.yaml': [[8, 7, 'spec.removal[0].deleteAfterMinutes', 'must be greater than 0']],
 };
