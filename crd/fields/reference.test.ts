@@ -35,6 +35,10 @@ describe('normalize', () => {
     expect(parseReference('a'.repeat(63)).ok).toBe(true);
   });
 
+  it('ref-limits: a reference is at most 512 characters', () => {
+    expect(parseReference(`registry.local/${'a/'.repeat(250)}a:1`)).toEqual({ ok: false, error: 'image reference longer than 512 characters' });
+  });
+
   it('normalizes only index.docker.io to docker.io, as distribution/reference does', () => {
     expect(normalize('index.docker.io/nginx:1')).toBe('docker.io/library/nginx:1');
     expect(normalize('registry-1.docker.io/library/nginx:1')).toBe('registry-1.docker.io/library/nginx:1');

@@ -52,8 +52,12 @@ describe('appliesToNode', () => {
     expect(patternListed(['myorg/sall'], 'myorg/sall')).toBe(true);
     expect(patternListed(['sall'], 'myorg/sall')).toBe(true);
     expect(patternListed(['other/sall'], 'myorg/sall')).toBe(false);
-    // oh-node-pattern-org: a node label has no org, so any org of that name matches
+  });
+
+  it('oh-node-pattern-org: a node label has no org (label values have no "/"), so any org of that name matches', () => {
     expect(patternListed(['other/sall'], 'sall')).toBe(true);
+    expect(patternListed(['sall'], 'sall')).toBe(true);
+    expect(patternListed(['other/salt'], 'sall')).toBe(false);
   });
 
   it('keeps a policy with properties (Open Horizon) off nodes that run a pattern, as anax does', () => {

@@ -94,7 +94,7 @@ describe('Open Horizon node management policies', () => {
     expect(errors(parseManifestText(DESIGN, 'Plant_7.json'))[0]).toMatch(/^Plant_7\.json:1:1 the policy is named after its file, and "Plant_7" is not a DNS-1123 label/);
   });
 
-  it('reject an upgrade policy next to an image policy, at the upgrade policy', () => {
+  it('nmp-seed-rules: reject an upgrade policy next to an image policy, at the upgrade policy', () => {
     const both = `{\n  "enabled": true,\n  "agentUpgradePolicy": {"manifest": "m", "allowDowngrade": false},\n  "image_policy": {"removal": [{"image_name": "a:*", "delete_after_minutes": 5}]}\n}\n`;
     expect(errors(parseManifestText(both, 'both.json'))).toEqual([
       'both.json:3:3 agentUpgradePolicy: agentUpgradePolicy and image_policy are mutually exclusive: put the agent upgrade and the image policy in separate node management policies',
@@ -130,7 +130,7 @@ describe('Open Horizon node management policies', () => {
     );
   });
 
-  it('refuse a policy without an image policy, an upgrade-only one (documented), and two forms at once', () => {
+  it('nmp-image-policy-only: refuse a policy without an image policy, an upgrade-only one, and two forms at once', () => {
     expect(convertOpenHorizon({ enabled: true }, 'x')).toEqual({ ok: false, problems: [{ path: [], message: expect.stringContaining('without image_policy, agentImagePolicy or imageRemovalPolicy') }] });
     expect(convertOpenHorizon({ enabled: true, agentUpgradePolicy: { manifest: 'm', allowDowngrade: false } }, 'x')).toEqual({
       ok: false, problems: [{ path: ['agentUpgradePolicy'], message: expect.stringContaining('an agent upgrade policy without an image policy: imagectl imports image policies only') }],
@@ -160,8 +160,7 @@ describe('Open Horizon node management policies', () => {
     const nmp = (m: number) => ({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ imageId: 'a:*', deleteAfterMinutes: m }] } });
     expect(convertOpenHorizon(nmp(1.5), 'x')).toEqual({ ok: false, problems: [{ path: ['agentImagePolicy', 'imageRemovalPolicies', 0, 'deleteAfterMinutes'], message: 'must be a whole number, got 1.5' }] });
     expect(convertOpenHorizon(nmp(90), 'x').ok).toBe(true);
-    // nmp-zero-minutes: 0 is an unsigned integer, but a rule needs a delay
-    expect(convertOpenHorizon(nmp(0), 'x')).toMatchObject({ ok: false, problems: [{ message: 'must be greater than 0, got 0' }] });
+    expect(convertOpenHorizon(nmp(0), 'x')).toMatchObject({ ok: false, problems: [{ message: 'must be greater than 0, got 0' }] }); // nmp-zero-minutes
     // agentImagePolicy's rules are omitempty in anax
     expect(convertOpenHorizon({ enabled: true, agentImagePolicy: {} }, 'x')).toMatchObject({ ok: true, object: { spec: { removal: [] } } });
   });
@@ -189,5 +188,20 @@ describe('Open Horizon node management policies', () => {
     const r = convertOpenHorizon({ enabled: true, patterns: [''], constraints: ['site == plant-7'], agentImagePolicy: {} }, 'x');
     expect(r.ok && r.object.spec).toMatchObject({ constraints: ['site == plant-7'] });
     expect(r.ok && 'patterns' in r.object.spec).toBe(false);
+  });
+
+  it('nmp-zero-minutes: refuse deleteAfterMinutes 0, which anax\'s unsigned integer allows: a rule needs a delay', () => {
+    const r = convertOpenHorizon({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ imageId: 'a:*', deleteAfterMinutes: 0 }] } }, 'x');
+    expect(r).toEqual({ ok: false, problems: [{ path: ['agentImagePolicy', 'imageRemovalPolicies', 0, 'deleteAfterMinutes'], message: 'must be greater than 0, got 0' }] });
+  });
+
+  it('nmp-strict-fields: an unknown field, or a known one spelled in another case, is an error (Go ignores the first and matches the second)', () => {
+    expect(convertOpenHorizon({ enabled: true, agentImagePolicy: {}, colour: 'red' }, 'x')).toMatchObject({ ok: false, problems: [{ path: ['colour'], message: expect.stringContaining('unknown field "colour"') }] });
+    expect(convertOpenHorizon({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ ImageId: 'a:*', deleteAfterMinutes: 5 }] } }, 'x')).toMatchObject({ ok: false });
+  });
+
+  it('nmp-no-constraints-flag: an NMP without constraints or patterns applies everywhere, as hzn exchange nmp add --no-constraints', () => {
+    const r = convertOpenHorizon({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ imageId: 'a:*', deleteAfterMinutes: 5 }] } }, 'x');
+    expect(r.ok && r.object.spec).toEqual({ enabled: true, properties: [], removal: [{ imageName: 'a:*', deleteAfterMinutes: 5 }] });
   });
 });
