@@ -119,12 +119,13 @@ function match(p: Pat, c: Cursor, out: string[]): boolean {
 }
 
 /** Go's strings.TrimSpace: what counts as nothing left. */
-const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$/;
+const GO_SPACE = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/;
 
 /** The token at `start`; EOF once only white space is left, as anax stops there. */
 export function tokenAt(chars: readonly string[], start: number): Token {
-  const rest = chars.slice(start).join('');
-  if (GO_SPACE.test(rest)) return { kind: 'EOF', value: '', text: rest, start, end: chars.length };
+  let i = start;
+  while (i < chars.length && GO_SPACE.test(chars[i]!)) i++;
+  if (i === chars.length) return { kind: 'EOF', value: '', text: chars.slice(start).join(''), start, end: chars.length };
   for (const [kind, pat] of KINDS) {
     const c: Cursor = { chars, pos: start };
     const out: string[] = [];

@@ -69,8 +69,11 @@ class Parser {
     this.chars = Array.from(s);
   }
 
+  private peeked: Token | null = null;
+
   private peek(): Token {
-    return tokenAt(this.chars, this.pos);
+    if (this.peeked?.start !== this.pos) this.peeked = tokenAt(this.chars, this.pos);
+    return this.peeked;
   }
 
   private next(): Token {
@@ -169,10 +172,23 @@ class Parser {
   }
 }
 
+/** A pure function of the text, and every pass evaluates the same constraints: each is parsed once (bounded). */
+const cache = new Map<string, ParseResult>();
+const CACHE_MAX = 10_000;
+
 /** Parse one constraint expression. */
 export function parseConstraint(s: string): ParseResult {
   if (typeof s !== 'string') return { ok: false, error: 'a constraint must be a string' };
   if (s.length > MAX_EXPRESSION_LENGTH) return { ok: false, error: `constraint longer than ${MAX_EXPRESSION_LENGTH} characters` };
+  const hit = cache.get(s);
+  if (hit) return hit;
+  const r = parseUncached(s);
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(s, r);
+  return r;
+}
+
+function parseUncached(s: string): ParseResult {
   if (s.trim() === '') return { ok: false, error: 'empty constraint' };
   try {
     return { ok: true, expr: new Parser(s).parse() };
