@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts'],
+          include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts', 'test/conformance/*.test.ts'],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/fault/**', 'test/layout/**'],
+          exclude: [...configDefaults.exclude, 'test/fault/**', 'test/layout/**', 'test/conformance/**'],
           globalSetup: ['test/stack/global-setup.ts'],
           fileParallelism: false, // all files share one engine and registry
           testTimeout: 60_000,

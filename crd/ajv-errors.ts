@@ -97,6 +97,8 @@ export function translateAjvErrors(errors: ErrorObject[], data: unknown, schema:
         // ajv rejects Infinity and NaN (YAML's .inf and .nan) as numbers
         if (typeof value === 'number' && String(p.type).includes('number')) {
           out.push({ path, message: `must be a finite number, got ${value}` });
+        } else if (p.type === 'integer') {
+          out.push({ path, message: `must be a whole number, got ${typeof value === 'number' ? value : jsonType(value)}` });
         } else out.push({ path, message: `must be ${String(p.type)}, got ${jsonType(value)}` });
         break;
       case 'enum':

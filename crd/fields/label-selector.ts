@@ -1,92 +1,147 @@
 /**
- * kubectl's label selectors (`-l`): `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`,
- * `k>1`, `k<1`, joined by commas, all of which must hold. Pure.
+ * kubectl's label selectors (`-l`), parsed as Kubernetes apimachinery's `labels.Parse` does:
+ * `k=v`, `k==v`, `k!=v`, `k in (a,b)`, `k notin (a,b)`, `k`, `!k`, `k>1`, `k<1`, joined by
+ * commas, all of which must hold. The empty selector selects everything; `k in ()` is `k in ("")`.
+ * Pure.
  */
+import { newRequirement, sortByKey, type Operator, type Requirement } from './label-requirement.js';
 
-export type Requirement =
-  | { key: string; op: 'exists' | 'notexists' }
-  | { key: string; op: 'in' | 'notin'; values: string[] }
-  | { key: string; op: 'gt' | 'lt'; value: number };
+export { matchesSelector, newRequirement, selectorString, type Operator, type Requirement } from './label-requirement.js';
 
 export type SelectorResult = { ok: true; requirements: Requirement[] } | { ok: false; error: string };
 
-const KEY = /^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+type Tok = 'id' | 'in' | 'notin' | '(' | ')' | ',' | '!' | '=' | '==' | '!=' | '>' | '<' | 'end';
+const SYMBOLS = new Set(['(', ')', ',', '!', '=', '==', '!=', '>', '<']);
+const SPECIAL = '=!(),><';
+const WHITE = ' \t\r\n';
 
-/** Split on commas outside parentheses. */
-function terms(s: string): string[] | null {
-  const out: string[] = [];
-  let depth = 0;
-  let cur = '';
-  for (const c of s) {
-    if (c === '(') depth++;
-    if (c === ')' && --depth < 0) return null;
-    if (c === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-    } else cur += c;
-  }
-  if (depth !== 0) return null;
-  out.push(cur);
-  return out;
+interface Item {
+  tok: Tok;
+  lit: string;
 }
 
-function checkKey(key: string): string | null {
-  return KEY.test(key) && key.length <= 317 ? null : `invalid label key ${JSON.stringify(key)}`;
-}
-
-function checkValue(v: string): string | null {
-  return VALUE.test(v) && v.length <= 63 ? null : `invalid label value ${JSON.stringify(v)}`;
-}
-
-function parseTerm(raw: string): Requirement | string {
-  const t = raw.trim();
-  if (t === '') return 'empty requirement';
-  let m = /^!\s*(\S+)$/.exec(t);
-  if (m) return checkKey(m[1]!) ?? { key: m[1]!, op: 'notexists' };
-  m = /^(\S+?)\s+(in|notin)\s*\((.*)\)$/.exec(t);
-  if (m) {
-    const values = m[3]!.split(',').map((v) => v.trim());
-    if (values.length === 1 && values[0] === '') return `${m[2]} needs at least one value: ${t}`;
-    const bad = checkKey(m[1]!) ?? values.map(checkValue).find((p) => p);
-    return bad ?? { key: m[1]!, op: m[2] as 'in' | 'notin', values };
-  }
-  m = /^([^=!<>\s]+)\s*(==|=|!=)\s*(\S*)$/.exec(t);
-  if (m) {
-    const bad = checkKey(m[1]!) ?? checkValue(m[3]!);
-    if (bad) return bad;
-    return { key: m[1]!, op: m[2] === '!=' ? 'notin' : 'in', values: [m[3]!] };
-  }
-  m = /^([^=!<>\s]+)\s*([<>])\s*(-?\d+)$/.exec(t);
-  if (m) return checkKey(m[1]!) ?? { key: m[1]!, op: m[2] === '>' ? 'gt' : 'lt', value: Number(m[3]) };
-  if (/^\S+$/.test(t) && !/[=!<>()]/.test(t)) return checkKey(t) ?? { key: t, op: 'exists' };
-  return `cannot parse requirement ${JSON.stringify(t)}`;
-}
-
-export function parseSelector(s: string): SelectorResult {
-  const parts = terms(s);
-  if (!parts) return { ok: false, error: `unable to parse requirement: unbalanced parentheses in ${JSON.stringify(s)}` };
-  const requirements: Requirement[] = [];
-  for (const p of parts) {
-    const r = parseTerm(p);
-    if (typeof r === 'string') return { ok: false, error: `unable to parse requirement: ${r}` };
-    requirements.push(r);
-  }
-  return { ok: true, requirements };
-}
-
-export function matchesSelector(reqs: readonly Requirement[], labels: Readonly<Record<string, string>> | undefined): boolean {
-  const l = labels ?? {};
-  return reqs.every((r) => {
-    const has = Object.hasOwn(l, r.key);
-    const v = l[r.key];
-    switch (r.op) {
-      case 'exists': return has;
-      case 'notexists': return !has;
-      case 'in': return has && r.values.includes(v!);
-      case 'notin': return !has || !r.values.includes(v!);
-      case 'gt': return has && /^-?\d+$/.test(v!) && Number(v) > r.value;
-      case 'lt': return has && /^-?\d+$/.test(v!) && Number(v) < r.value;
+/** apimachinery's lexer: runs of special characters give their longest known symbol. */
+function lex(s: string): Item[] {
+  const out: Item[] = [];
+  let i = 0;
+  // a NUL byte ends the input there, as in apimachinery
+  const at = (k: number) => (k < s.length && s[k] !== '\0' ? s[k]! : '');
+  for (;;) {
+    while (at(i) !== '' && WHITE.includes(at(i))) i++;
+    const c = at(i);
+    if (c === '') return [...out, { tok: 'end', lit: '' }];
+    if (SPECIAL.includes(c)) {
+      let sym = c;
+      if (SYMBOLS.has(c + at(i + 1)) && at(i + 1) !== '') sym = c + at(i + 1);
+      out.push({ tok: sym as Tok, lit: sym });
+      i += sym.length;
+      continue;
     }
-  });
+    let j = i;
+    while (at(j) !== '' && !SPECIAL.includes(at(j)) && !WHITE.includes(at(j))) j++;
+    const word = s.slice(i, j);
+    out.push({ tok: word === 'in' || word === 'notin' ? word : 'id', lit: word });
+    i = j;
+  }
+}
+
+class ParseError extends Error {}
+
+class Parser {
+  private pos = 0;
+  constructor(private readonly items: Item[]) {}
+
+  /** `in` and `notin` are plain words where a value is expected. */
+  private peek(values: boolean): Tok {
+    const t = this.items[this.pos]!.tok;
+    return values && (t === 'in' || t === 'notin') ? 'id' : t;
+  }
+
+  private take(values: boolean): Item {
+    const item = this.items[this.pos]!;
+    const tok = this.peek(values);
+    this.pos++;
+    return { tok, lit: item.lit };
+  }
+
+  parse(): Requirement[] {
+    const out: Requirement[] = [];
+    for (;;) {
+      const t = this.peek(true);
+      if (t === 'end') return out;
+      if (t !== 'id' && t !== '!') throw new ParseError(`found '${this.items[this.pos]!.lit}', expected: !, identifier, or 'end of string'`);
+      out.push(this.requirement());
+      const sep = this.take(true);
+      if (sep.tok === 'end') return out;
+      if (sep.tok !== ',') throw new ParseError(`found '${sep.lit}', expected: ',' or 'end of string'`);
+      const next = this.peek(true);
+      if (next !== 'id' && next !== '!') throw new ParseError(`found '${this.items[this.pos]!.lit}', expected: identifier after ','`);
+    }
+  }
+
+  private requirement(): Requirement {
+    let negated = false;
+    let key = this.take(true);
+    if (key.tok === '!') {
+      negated = true;
+      key = this.take(true);
+    }
+    if (key.tok !== 'id') throw new ParseError(`found '${key.lit}', expected: identifier`);
+    const after = this.peek(true);
+    let op: Operator;
+    let values: string[] = [];
+    if (negated || after === 'end' || after === ',') op = negated ? '!' : 'exists';
+    else {
+      op = this.operator();
+      values = op === 'in' || op === 'notin' ? this.valueList() : this.exactValue();
+    }
+    const r = newRequirement(key.lit, op, values);
+    if (!r.ok) throw new ParseError(r.error);
+    return r.requirement;
+  }
+
+  private operator(): Operator {
+    const t = this.take(false);
+    const ops: Partial<Record<Tok, Operator>> = { in: 'in', notin: 'notin', '=': '=', '==': '==', '!=': '!=', '>': 'gt', '<': 'lt' };
+    const op = ops[t.tok];
+    if (!op) throw new ParseError(`found '${t.lit}', expected: in, notin, =, ==, !=, gt, lt`);
+    return op;
+  }
+
+  /** `(a,b)`; `()` and empty items are the empty value. */
+  private valueList(): string[] {
+    const open = this.take(true);
+    if (open.tok !== '(') throw new ParseError(`found '${open.lit}' expected: '('`);
+    const values: string[] = [];
+    let expectValue = true;
+    for (;;) {
+      const t = this.take(true);
+      if (t.tok === ')') return values.length === 0 || expectValue ? [...values, ''] : values;
+      if (t.tok === ',') {
+        if (expectValue) values.push('');
+        expectValue = true;
+      } else if (t.tok === 'id' && expectValue) {
+        values.push(t.lit);
+        expectValue = false;
+      } else throw new ParseError(`found '${t.lit}', expected: ',', ')' or identifier`);
+    }
+  }
+
+  private exactValue(): string[] {
+    const t = this.peek(true);
+    if (t === 'end' || t === ',') return [''];
+    const v = this.take(true);
+    if (v.tok !== 'id') throw new ParseError(`found '${v.lit}', expected: identifier`);
+    return [v.lit];
+  }
+}
+
+/** Parse a selector; its requirements come back sorted by key, as apimachinery sorts them. */
+export function parseSelector(s: string): SelectorResult {
+  try {
+    return { ok: true, requirements: sortByKey(new Parser(lex(s)).parse()) };
+  } catch (e) {
+    if (e instanceof ParseError) return { ok: false, error: `unable to parse requirement: ${e.message}` };
+    throw e;
+  }
 }

@@ -5,12 +5,15 @@
  * In order: `enabled: false` switches a policy off; then the Kubernetes `nodeSelector` over the node
  * labels; then Open Horizon `patterns` (the node's `openhorizon.pattern` label); then Open Horizon
  * `constraints`, evaluated against the node labels as properties; last, the other way round, the
- * node's own constraints (`--node-constraint`) evaluated against the policy's `properties`. A
- * policy without `properties` is not subject to node constraints (an Open Horizon import always has
- * them, possibly empty, so it is, as in Open Horizon).
+ * node's own constraints (`--node-constraint`) evaluated against the policy's `properties`.
+ *
+ * A policy with `properties` (an Open Horizon import always has them, possibly empty) follows
+ * anax's rules for node management policies: it is subject to the node's constraints, and a node
+ * that runs a pattern takes only policies that list its pattern. A policy without `properties` is
+ * subject to neither.
  */
 import type { ImagePolicySpec, PolicyProperty } from './type.js';
-import { inferType, labelsAsProperties, satisfies, type Property } from '../fields/constraints.js';
+import { labelsAsProperties, satisfies, typedProperty, type Property } from '../fields/constraints.js';
 import { selectsNode } from './node-selector.js';
 
 /** The node label that names the node's Open Horizon pattern. */
@@ -32,49 +35,68 @@ export interface Applicability {
 }
 
 export function propertiesOf(list: readonly PolicyProperty[]): Property[] {
-  return list.map((p) => ({ name: p.name, value: p.value, type: p.type ?? inferType(p.value) }));
+  return list.map((p) => typedProperty(p.name, p.value, p.type));
 }
 
-/** `org/pattern` or `pattern`: a node pattern matches either form. */
-function patternMatches(listed: string, node: string): boolean {
-  const short = (s: string) => s.slice(s.lastIndexOf('/') + 1);
-  return listed === node || short(listed) === short(node);
+/**
+ * Is the node's pattern listed? As anax: `org/name` or `name` for a node on `org/name`. A node
+ * label carries no org (label values have no `/`): then any listed `org/name` of that name matches.
+ */
+export function patternListed(listed: readonly string[], node: string): boolean {
+  const slash = node.indexOf('/');
+  if (slash >= 0) return listed.includes(node) || listed.includes(node.slice(slash + 1));
+  return listed.some((p) => p === node || p.slice(p.indexOf('/') + 1) === node);
+}
+
+type Step = { no: Applicability } | { why: string; decidedBy: Decider } | null;
+
+function patternStep(spec: ImagePolicySpec, labels: NodeFacts['labels']): Step {
+  const mine = labels[PATTERN_LABEL];
+  const no = (reason: string): Step => ({ no: { matches: false, reason, decidedBy: 'patterns' } });
+  if (spec.patterns?.length) {
+    const listed = spec.patterns.join(', ');
+    if (mine === undefined) return no(`patterns [${listed}]: the node has no pattern (label ${PATTERN_LABEL})`);
+    if (!patternListed(spec.patterns, mine)) return no(`patterns [${listed}]: the node's pattern ${mine} is not listed`);
+    return { why: `the node's pattern ${mine} is listed in patterns`, decidedBy: 'patterns' };
+  }
+  if (spec.properties && mine !== undefined) {
+    return no(`the node runs the pattern ${mine} and the policy lists no patterns (an Open Horizon policy with properties applies to nodes without a pattern)`);
+  }
+  return null;
+}
+
+function constraintSteps(spec: ImagePolicySpec, node: NodeFacts): Step[] {
+  const steps: Step[] = [];
+  if (spec.constraints?.length) {
+    const r = satisfies(spec.constraints, labelsAsProperties(node.labels), { props: 'the node', constraint: 'constraint' });
+    if (!r.ok) return [{ no: { matches: false, reason: r.reason, decidedBy: 'constraints' } }];
+    steps.push({ why: `constraints ${spec.constraints.map((c) => JSON.stringify(c)).join(', ')} hold for the node labels`, decidedBy: 'constraints' });
+  }
+  if (spec.properties && node.constraints?.length) {
+    const r = satisfies(node.constraints, propertiesOf(spec.properties), { props: 'the policy', constraint: 'node constraint' });
+    if (!r.ok) return [{ no: { matches: false, reason: r.reason, decidedBy: 'nodeConstraints' } }];
+    steps.push({ why: 'the node constraints hold for the policy properties', decidedBy: 'nodeConstraints' });
+  }
+  return steps;
 }
 
 export function appliesToNode(spec: ImagePolicySpec, node: NodeFacts): Applicability {
-  const no = (decidedBy: Decider, reason: string): Applicability => ({ matches: false, reason, decidedBy });
-  if (spec.enabled === false) return no('enabled', 'enabled: false (the policy is switched off)');
+  if (spec.enabled === false) return { matches: false, reason: 'enabled: false (the policy is switched off)', decidedBy: 'enabled' };
   const why: string[] = [];
   let decidedBy: Decider = 'none';
 
   const sel = selectsNode(spec.nodeSelector, node.labels);
-  if (!sel.matches) return no('nodeSelector', `nodeSelector ${sel.reason}`);
+  if (!sel.matches) return { matches: false, reason: `nodeSelector ${sel.reason}`, decidedBy: 'nodeSelector' };
   if (spec.nodeSelector && (spec.nodeSelector.matchLabels || spec.nodeSelector.matchExpressions)) {
     why.push(sel.reason);
     decidedBy = 'nodeSelector';
   }
 
-  if (spec.patterns?.length) {
-    const mine = node.labels[PATTERN_LABEL];
-    const listed = spec.patterns.join(', ');
-    if (mine === undefined) return no('patterns', `patterns [${listed}]: the node has no pattern (label ${PATTERN_LABEL})`);
-    if (!spec.patterns.some((p) => patternMatches(p, mine))) return no('patterns', `patterns [${listed}]: the node's pattern ${mine} is not listed`);
-    why.push(`the node's pattern ${mine} is listed in patterns`);
-    decidedBy = 'patterns';
-  }
-
-  if (spec.constraints?.length) {
-    const r = satisfies(spec.constraints, labelsAsProperties(node.labels), { props: 'the node', constraint: 'constraint' });
-    if (!r.ok) return no('constraints', r.reason);
-    why.push(`constraints ${spec.constraints.map((c) => JSON.stringify(c)).join(', ')} hold for the node labels`);
-    decidedBy = 'constraints';
-  }
-
-  if (spec.properties && node.constraints?.length) {
-    const r = satisfies(node.constraints, propertiesOf(spec.properties), { props: 'the policy', constraint: 'node constraint' });
-    if (!r.ok) return no('nodeConstraints', r.reason);
-    why.push('the node constraints hold for the policy properties');
-    decidedBy = 'nodeConstraints';
+  for (const step of [patternStep(spec, node.labels), ...constraintSteps(spec, node)]) {
+    if (!step) continue;
+    if ('no' in step) return step.no;
+    why.push(step.why);
+    decidedBy = step.decidedBy;
   }
 
   if (spec.enabled === true) why.unshift('enabled: true');

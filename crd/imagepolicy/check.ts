@@ -1,9 +1,11 @@
 import { parseConstraint } from '../fields/constraints.js';
+import { isPropertyVersion } from '../fields/versions.js';
 import { checkRange, parseDuration } from '../fields/duration.js';
 import type { Manifest } from '../precompiled/manifest-types.js';
-import type { ImagePolicy } from './type.js';
+import type { ImagePolicy, NodeSelector } from './type.js';
 import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
+import { selectorTerms } from './node-selector.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
 export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
@@ -34,23 +36,34 @@ export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
     if (problem) push(['spec', 'keep', i], problem);
   });
   checkOpenHorizonFields(spec, push);
-  spec.nodeSelector?.matchExpressions?.forEach((req, i) => {
+  if (spec.nodeSelector) checkNodeSelector(spec.nodeSelector, push);
+}
+
+/** What apimachinery's LabelSelectorAsSelector refuses, beyond what the schema says. */
+function checkNodeSelector(sel: NodeSelector, push: PushProblem): void {
+  let found = false;
+  sel.matchExpressions?.forEach((req, i) => {
     const at = ['spec', 'nodeSelector', 'matchExpressions', i];
     const needsValues = req.operator === 'In' || req.operator === 'NotIn';
     if (needsValues && !req.values?.length) {
       push(req.values ? [...at, 'values'] : at, `operator ${req.operator} needs a non-empty values list`);
+      found = true;
     }
     if (!needsValues && req.values?.length) {
       push([...at, 'values'], `operator ${req.operator} must not have values`);
+      found = true;
     }
   });
+  const t = found ? null : selectorTerms(sel);
+  if (t && !t.ok) push(['spec', 'nodeSelector', ...t.path], t.error);
 }
 
-const VALUE_FORMS: Record<string, { re: RegExp; what: string }> = {
-  int: { re: /^[-+]?\d+$/, what: 'an integer' },
-  float: { re: /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, what: 'a number' },
-  boolean: { re: /^(true|false)$/, what: 'true or false' },
-  version: { re: /^\d+(\.\d+){0,2}$/, what: 'a version such as 1.2.3' },
+const VALUE_FORMS: Record<string, { ok: (v: string) => boolean; what: string }> = {
+  int: { ok: (v) => /^[-+]?\d+$/.test(v), what: 'an integer' },
+  float: { ok: (v) => /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(v), what: 'a number' },
+  boolean: { ok: (v) => /^(true|false)$/.test(v), what: 'true or false' },
+  // as anax checks a version property: one to three numbers, no leading zeros
+  version: { ok: isPropertyVersion, what: 'a version such as 1.2.3' },
 };
 
 /** constraints parse, property values fit their types, patterns exclude constraints and properties. */
@@ -59,12 +72,10 @@ function checkOpenHorizonFields(spec: ImagePolicy['spec'], push: PushProblem): v
     const r = parseConstraint(c);
     if (!r.ok) push(['spec', 'constraints', i], r.error);
   });
-  const seen = new Set<string>();
+  // a name may repeat, as in anax: the first property of a name is the one compared
   spec.properties?.forEach((p, i) => {
-    if (seen.has(p.name)) push(['spec', 'properties', i, 'name'], `duplicate property ${JSON.stringify(p.name)}`);
-    seen.add(p.name);
     const form = p.type ? VALUE_FORMS[p.type] : undefined;
-    if (form && !form.re.test(p.value)) push(['spec', 'properties', i, 'value'], `${/^[aeiou]/.test(p.type!) ? 'an' : 'a'} ${p.type} property needs ${form.what}, got ${JSON.stringify(p.value)}`);
+    if (form && !form.ok(p.value)) push(['spec', 'properties', i, 'value'], `${/^[aeiou]/.test(p.type!) ? 'an' : 'a'} ${p.type} property needs ${form.what}, got ${JSON.stringify(p.value)}`);
   });
   if (spec.patterns?.length && (spec.constraints?.length || spec.properties?.length)) {
     push(['spec', 'patterns'], 'patterns are mutually exclusive with constraints and properties (as in Open Horizon)');

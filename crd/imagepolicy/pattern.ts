@@ -1,5 +1,6 @@
 import { makeRe } from 'minimatch';
 import { hasGlob, parseReference, patternTagProblem } from '../fields/reference.js';
+import { GLOB_OPTIONS } from './compile.js';
 
 /** Past this, brace expansion makes minimatch slow (`{1..100000}` takes half a second). */
 export const MAX_BRACE_ALTERNATIVES = 1000;
@@ -25,40 +26,63 @@ const PROBLEM_CACHE_MAX = 10_000;
 function patternProblem(p: string): string | null {
   if (p === '') return 'empty image pattern';
   if (p.length > MAX_PATTERN_LENGTH) return `image pattern longer than ${MAX_PATTERN_LENGTH} characters`;
-  if (p.startsWith('!')) return `negated pattern ${JSON.stringify(p)} is not supported: list the images to match instead`;
   const tag = patternTagProblem(p);
   if (tag) return tag;
   if (!hasGlob(p)) {
     const r = parseReference(p);
     return r.ok ? null : r.error;
   }
-  const glob = globProblem(p);
-  if (glob) return glob;
-  return literalPartsProblem(p);
+  return globDialectProblem(p) ?? literalPartsProblem(p);
+}
+
+/**
+ * Why a glob is outside imagectl's minimatch dialect, whatever it names: a leading `!` (negation;
+ * `!(...)` is an extglob), an
+ * unbalanced bracket or brace (minimatch would match it literally), too many alternatives, or
+ * what minimatch cannot compile.
+ */
+export function globDialectProblem(p: string): string | null {
+  if (p.startsWith('!') && !p.startsWith('!(')) return `negated pattern ${JSON.stringify(p)} is not supported: list the images to match instead`;
+  return globProblem(p);
+}
+
+/**
+ * Where the class opened by the `[` at `i` ends (just past its `]`), or -1 when it is not closed.
+ * As minimatch reads a class: `]` right after `[` or `[!`/`[^` is a member, `\` escapes the next
+ * character, and `[:alpha:]` is one member.
+ */
+function classEnd(p: string, i: number): number {
+  let j = i + 1;
+  if (p[j] === '!' || p[j] === '^') j++;
+  if (p[j] === ']') j++;
+  while (j < p.length) {
+    if (p[j] === '\\') j += 2;
+    else if (p[j] === ']') return j + 1;
+    else if (p.startsWith('[:', j) && /^\[:[a-z]+:\]/.test(p.slice(j))) j = p.indexOf(':]', j + 2) + 2;
+    else j++;
+  }
+  return -1;
 }
 
 /** Unbalanced brackets and braces: minimatch would silently match them literally. */
 export function globProblem(p: string): string | null {
   let braces = 0;
-  let classStart = -1;
   for (let i = 0; i < p.length; i++) {
     const c = p[i];
-    if (classStart >= 0) {
-      // `]` right after `[` or `[!` is a literal member of the class, as in minimatch
-      if (c === ']' && i > classStart + 1 && !(i === classStart + 2 && '!^'.includes(p[classStart + 1]!))) classStart = -1;
-      continue;
-    }
-    if (c === '[') classStart = i;
-    else if (c === ']') return `unbalanced "]" at position ${i + 1} of glob ${JSON.stringify(p)}`;
+    if (c === '\\') i++;
+    else if (c === '[') {
+      const end = classEnd(p, i);
+      if (end < 0) return `unbalanced "[" in glob ${JSON.stringify(p)}`;
+      i = end - 1;
+    } else if (c === ']') return `unbalanced "]" at position ${i + 1} of glob ${JSON.stringify(p)}`;
     else if (c === '{') braces++;
     else if (c === '}' && --braces < 0) return `unbalanced "}" at position ${i + 1} of glob ${JSON.stringify(p)}`;
   }
-  if (classStart >= 0) return `unbalanced "[" in glob ${JSON.stringify(p)}`;
   if (braces > 0) return `unbalanced "{" in glob ${JSON.stringify(p)}`;
   if (braceAlternatives(p) > MAX_BRACE_ALTERNATIVES) {
     return `glob ${JSON.stringify(p)} expands to more than ${MAX_BRACE_ALTERNATIVES} alternatives`;
   }
-  if (!PLAIN_GLOB.test(p) && makeRe(p) === false) return `invalid glob ${JSON.stringify(p)}`;
+  if (!PLAIN_GLOB.test(p) && makeRe(p, GLOB_OPTIONS) === false) return `invalid glob ${JSON.stringify(p)}`;
   return null;
 }
 

@@ -94,7 +94,7 @@ describe('Open Horizon node management policies', () => {
     expect(errors(parseManifestText(DESIGN, 'Plant_7.json'))[0]).toMatch(/^Plant_7\.json:1:1 the policy is named after its file, and "Plant_7" is not a DNS-1123 label/);
   });
 
-  it('reject an upgrade policy next to an image policy, at the upgrade policy', () => {
+  it('nmp-seed-rules: reject an upgrade policy next to an image policy, at the upgrade policy', () => {
     const both = `{\n  "enabled": true,\n  "agentUpgradePolicy": {"manifest": "m", "allowDowngrade": false},\n  "image_policy": {"removal": [{"image_name": "a:*", "delete_after_minutes": 5}]}\n}\n`;
     expect(errors(parseManifestText(both, 'both.json'))).toEqual([
       'both.json:3:3 agentUpgradePolicy: agentUpgradePolicy and image_policy are mutually exclusive: put the agent upgrade and the image policy in separate node management policies',
@@ -105,7 +105,7 @@ describe('Open Horizon node management policies', () => {
 
   it('report partial image names, bad constraints and bad fields at their place in the Open Horizon document', () => {
     const bad = `{
-  "constraints": ["site == plant-7 &&"],
+  "constraints": ["", "site == plant-7 &&"],
   "properties": [{"name": "tier", "value": "high", "type": "int"}],
   "image_policy": {
     "removal": [
@@ -119,17 +119,89 @@ describe('Open Horizon node management policies', () => {
       'bad.json:7:29 image_policy.removal[1].delete_after_minutes: must be greater than 0, got 0',
       'bad.json:7:56 image_policy.removal[1].color: unknown field "color" (known fields: image_name, delete_after_minutes, agent_downloaded_only)',
     ]);
-    const semantic = bad.replace(', "color": "red"', '').replace('"delete_after_minutes": 0', '"delete_after_minutes": 1');
+    const semantic = bad.replace(', "color": "red"', '').replace('"delete_after_minutes": 0', '"delete_after_minutes": 1').replace('"value": "high"', '"value": 3');
+    // the blank constraint is dropped, and the error still points at the second one
     expect(errors(parseManifestText(semantic, 'bad.json'))).toEqual([
-      expect.stringMatching(/^bad\.json:2:19 constraints\[0\]: invalid constraint "site == plant-7 &&": at column \d+: expected a property name/),
-      'bad.json:3:35 properties[0].value: an int property needs an integer, got "high"',
+      expect.stringMatching(/^bad\.json:2:23 constraints\[1\]: invalid constraint "site == plant-7 &&": at column \d+: nothing after &&/),
       'bad.json:6:8 image_policy.removal[0].image_name: partial image name "image1": tag required: write "image1:<tag>" or "image1:*"',
+    ]);
+    expect(errors(parseManifestText(bad.replace(', "color": "red"', '').replace('"delete_after_minutes": 0', '"delete_after_minutes": 1'), 'bad.json'))).toContain(
+      'bad.json:3:35 properties[0].value: an int property needs a number without quotes, got a string',
+    );
+  });
+
+  it('nmp-image-policy-only: refuse a policy without an image policy, an upgrade-only one, and two forms at once', () => {
+    expect(convertOpenHorizon({ enabled: true }, 'x')).toEqual({ ok: false, problems: [{ path: [], message: expect.stringContaining('without image_policy, agentImagePolicy or imageRemovalPolicy') }] });
+    expect(convertOpenHorizon({ enabled: true, agentUpgradePolicy: { manifest: 'm', allowDowngrade: false } }, 'x')).toEqual({
+      ok: false, problems: [{ path: ['agentUpgradePolicy'], message: expect.stringContaining('an agent upgrade policy without an image policy: imagectl imports image policies only') }],
+    });
+    const r = convertOpenHorizon({ image_policy: { removal: [] }, agentImagePolicy: { imageRemovalPolicies: [] } }, 'x');
+    expect(r.ok === false && r.problems).toEqual([{ path: ['agentImagePolicy'], message: expect.stringContaining('use one') }]);
+  });
+
+  it("read enabled as anax does: absent is false (hzn posts the Go zero value; the agent skips a disabled NMP)", () => {
+    const p = ok(parseManifestText('{"image_policy": {"removal": [{"image_name": "a:*", "delete_after_minutes": 5}]}}', 'quiet.json'))[0]!;
+    expect(p.kind === 'ImagePolicy' && p.spec.enabled).toBe(false);
+  });
+
+  it("accept the first draft's imageRemovalPolicy form, with the same validation", () => {
+    const draft = '{"enabled": true, "imageRemovalPolicy": [{"imageName": "dockeruser/image1:*", "deleteAfterHours": 2}, {"imageName": "*", "deleteAfterHours": 4}]}';
+    const p = ok(parseManifestText(draft, 'draft.json'))[0]!;
+    expect(p.kind === 'ImagePolicy' && p.spec.removal).toEqual([{ imageName: 'dockeruser/image1:*', deleteAfter: '2h' }, { imageName: '*', deleteAfter: '4h' }]);
+    expect(errors(parseManifestText(draft.replace('image1:*', 'image1'), 'draft.json'))).toEqual([
+      'draft.json:1:43 imageRemovalPolicy[0].imageName: partial image name "dockeruser/image1": tag required: write "dockeruser/image1:<tag>" or "dockeruser/image1:*"',
+    ]);
+    expect(errors(parseManifestText(draft.replace('"deleteAfterHours": 2', '"deleteAfterHours": 1.5'), 'draft.json'))[0]).toMatch(/imageRemovalPolicy\[0\]\.deleteAfterHours: must be a whole number, got 1\.5$/);
+    expect(errors(parseManifestText(draft.replace('"deleteAfterHours": 2', '"deleteAfterHours": 99999'), 'draft.json'))[0]).toMatch(/imageRemovalPolicy\[0\]\.deleteAfterHours: duration "99999h" is longer than 10 years$/);
+    expect(errors(parseManifestText(draft.replace('{"enabled": true, ', '{"upgrade": {}, '), 'draft.json'))[0]).toMatch(/upgrade: upgrade and imageRemovalPolicy are mutually exclusive/);
+  });
+
+  it('refuse a fractional deleteAfterMinutes: an unsigned integer in anax', () => {
+    const nmp = (m: number) => ({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ imageId: 'a:*', deleteAfterMinutes: m }] } });
+    expect(convertOpenHorizon(nmp(1.5), 'x')).toEqual({ ok: false, problems: [{ path: ['agentImagePolicy', 'imageRemovalPolicies', 0, 'deleteAfterMinutes'], message: 'must be a whole number, got 1.5' }] });
+    expect(convertOpenHorizon(nmp(90), 'x').ok).toBe(true);
+    expect(convertOpenHorizon(nmp(0), 'x')).toMatchObject({ ok: false, problems: [{ message: 'must be greater than 0, got 0' }] }); // nmp-zero-minutes
+    // agentImagePolicy's rules are omitempty in anax
+    expect(convertOpenHorizon({ enabled: true, agentImagePolicy: {} }, 'x')).toMatchObject({ ok: true, object: { spec: { removal: [] } } });
+  });
+
+  it('accept duplicate property names, as anax does, and type properties by their JSON value', () => {
+    const r = convertOpenHorizon({ enabled: true, properties: [{ name: 'p', value: 12, type: 'float' }, { name: 'p', value: -10, type: 'int' }, { name: 'q', value: '3' }, { name: 'r', value: 3 }, { name: 's', value: true, type: '' }], agentImagePolicy: {} }, 'x');
+    expect(r.ok && r.object.spec.properties).toEqual([
+      { name: 'p', value: '12', type: 'float' }, { name: 'p', value: '-10', type: 'int' }, { name: 'q', value: '3', type: 'string' }, { name: 'r', value: '3', type: 'int' }, { name: 's', value: 'true', type: 'boolean' },
     ]);
   });
 
-  it('reject a policy without an image policy, and two forms at once', () => {
-    expect(convertOpenHorizon({ enabled: true }, 'x')).toEqual({ ok: false, problems: [{ path: [], message: expect.stringContaining('without image_policy or agentImagePolicy') }] });
-    const r = convertOpenHorizon({ image_policy: { removal: [] }, agentImagePolicy: { imageRemovalPolicies: [] } }, 'x');
-    expect(r.ok === false && r.problems).toEqual([{ path: ['agentImagePolicy'], message: expect.stringContaining('use one') }]);
+  it('check start and property types as hzn does', () => {
+    const at = (extra: Record<string, unknown>) => convertOpenHorizon({ enabled: true, agentImagePolicy: {}, ...extra }, 'x');
+    expect(at({ start: 'now' }).ok).toBe(true);
+    expect(at({ start: '2026-05-01T08:00:00Z' }).ok).toBe(true);
+    expect(at({ start: '2026-05-01T08:00:00.5+02:00' }).ok).toBe(true);
+    expect(at({ start: '2026-02-30T08:00:00Z' })).toMatchObject({ ok: false, problems: [{ path: ['start'] }] });
+    expect(at({ properties: [{ name: 'v', value: '1.02.3', type: 'version' }] })).toMatchObject({ ok: false, problems: [{ message: expect.stringContaining('is not a version') }] });
+    expect(at({ properties: [{ name: 'b', value: 1, type: 'boolean' }] })).toMatchObject({ ok: false, problems: [{ message: 'a boolean property needs true or false, got a number' }] });
+    expect(at({ properties: [{ name: 'openhorizon.allowPrivileged', value: 'yes' }] })).toMatchObject({ ok: false, problems: [{ message: expect.stringContaining('must have a boolean value') }] });
+    expect(at({ properties: [{ name: 'openhorizon.allowPrivileged', value: 'true' }] })).toMatchObject({ ok: true, object: { spec: { properties: [{ value: 'true', type: 'boolean' }] } } });
+  });
+
+  it("drop blank patterns (hzn's template has [\"\"]): nmp-empty-pattern", () => {
+    const r = convertOpenHorizon({ enabled: true, patterns: [''], constraints: ['site == plant-7'], agentImagePolicy: {} }, 'x');
+    expect(r.ok && r.object.spec).toMatchObject({ constraints: ['site == plant-7'] });
+    expect(r.ok && 'patterns' in r.object.spec).toBe(false);
+  });
+
+  it('nmp-zero-minutes: refuse deleteAfterMinutes 0, which anax\'s unsigned integer allows: a rule needs a delay', () => {
+    const r = convertOpenHorizon({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ imageId: 'a:*', deleteAfterMinutes: 0 }] } }, 'x');
+    expect(r).toEqual({ ok: false, problems: [{ path: ['agentImagePolicy', 'imageRemovalPolicies', 0, 'deleteAfterMinutes'], message: 'must be greater than 0, got 0' }] });
+  });
+
+  it('nmp-strict-fields: an unknown field, or a known one spelled in another case, is an error (Go ignores the first and matches the second)', () => {
+    expect(convertOpenHorizon({ enabled: true, agentImagePolicy: {}, colour: 'red' }, 'x')).toMatchObject({ ok: false, problems: [{ path: ['colour'], message: expect.stringContaining('unknown field "colour"') }] });
+    expect(convertOpenHorizon({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ ImageId: 'a:*', deleteAfterMinutes: 5 }] } }, 'x')).toMatchObject({ ok: false });
+  });
+
+  it('nmp-no-constraints-flag: an NMP without constraints or patterns applies everywhere, as hzn exchange nmp add --no-constraints', () => {
+    const r = convertOpenHorizon({ enabled: true, agentImagePolicy: { imageRemovalPolicies: [{ imageId: 'a:*', deleteAfterMinutes: 5 }] } }, 'x');
+    expect(r.ok && r.object.spec).toEqual({ enabled: true, properties: [], removal: [{ imageName: 'a:*', deleteAfterMinutes: 5 }] });
   });
 });

@@ -1,24 +1,24 @@
 /**
  * Open Horizon node management policies (NMP) with an image policy, imported as ImagePolicies. Pure.
  *
- * Two forms are accepted: the design's `image_policy.removal[]` (`image_name`,
- * `delete_after_minutes`, `agent_downloaded_only`) and the form anax's code carries,
- * `agentImagePolicy.imageRemovalPolicies[]` (`imageId`, `deleteAfterMinutes`,
- * `agentDownloadedOnly`), each with `enabled`, `constraints`, `properties` and `patterns`. An NMP has
- * no name of its own (`hzn exchange nmp add NAME -f FILE` names it), so the policy is named after
- * its file. Every problem is reported with the path in the Open Horizon document.
+ * The image policy may be written in any of the seeds' three forms (forms.ts), each with `enabled`,
+ * `constraints`, `properties` and `patterns`. The rest is read as anax reads an NMP: `enabled`
+ * absent is false, `start` is `now` or RFC 3339, a property's type is its declared type or its
+ * value's JSON type, constraints follow anax's language. An NMP has no name of its own
+ * (`hzn exchange nmp add NAME -f FILE` names it), so the policy is named after its file. Every
+ * problem is reported with the path in the Open Horizon document.
  */
-import { inferType } from '../fields/constraints.js';
-import type { ImagePolicy, PolicyProperty, RemovalRule } from '../imagepolicy/type.js';
+import type { ImagePolicy, PolicyProperty } from '../imagepolicy/type.js';
 import { translateAjvErrors, type Problem } from '../ajv-errors.js';
-import type { PathSegment } from '../kinds.js';
 import schema from './schema.json' with { type: 'json' };
 import { API_VERSION } from '../types.js';
 import { OpenHorizon } from '../precompiled/openhorizon-validator.js';
 import { validateManifest, type SchemaValidator } from '../validate.js';
+import { backPath, formOf, IMAGE_POLICY_KEYS, type Form, type Kept } from './forms.js';
+import { exclusivity, propertyProblems, startProblem } from './nmp-checks.js';
 
 /** Keys that only an Open Horizon NMP has; a document without apiVersion and kind that has one is an NMP. */
-export const OPEN_HORIZON_KEYS = ['image_policy', 'agentImagePolicy', 'agentUpgradePolicy', 'upgrade', 'enabled', 'constraints', 'properties', 'patterns', 'startWindow'];
+export const OPEN_HORIZON_KEYS = [...IMAGE_POLICY_KEYS, 'agentUpgradePolicy', 'upgrade', 'enabled', 'constraints', 'properties', 'patterns', 'startWindow'];
 
 export const SOURCE_ANNOTATION = 'imagectl.dev/source';
 export const LABEL_ANNOTATION = 'imagectl.dev/openhorizon-label';
@@ -44,82 +44,51 @@ export function nameFromFile(file: string): string {
   return base.replace(/\.(json|ya?ml)$/i, '');
 }
 
-interface Form {
-  base: PathSegment[];
-  fields: { imageName: string; deleteAfterMinutes: string; agentDownloadedOnly: string };
-  rules: Record<string, unknown>[];
+interface RawProperty {
+  name: string;
+  value: string | number | boolean;
+  type?: PolicyProperty['type'] | '';
 }
 
-function formOf(doc: Record<string, unknown>): Form | undefined {
-  const design = doc.image_policy as { removal?: Record<string, unknown>[] } | undefined;
-  if (design) {
-    return { base: ['image_policy', 'removal'], fields: { imageName: 'image_name', deleteAfterMinutes: 'delete_after_minutes', agentDownloadedOnly: 'agent_downloaded_only' }, rules: design.removal ?? [] };
-  }
-  const anax = doc.agentImagePolicy as { imageRemovalPolicies?: Record<string, unknown>[] } | undefined;
-  if (anax) {
-    return { base: ['agentImagePolicy', 'imageRemovalPolicies'], fields: { imageName: 'imageId', deleteAfterMinutes: 'deleteAfterMinutes', agentDownloadedOnly: 'agentDownloadedOnly' }, rules: anax.imageRemovalPolicies ?? [] };
-  }
-  return undefined;
+/** The declared type, else the value's JSON type ("3" stays a string, as in anax). */
+function property(p: RawProperty): PolicyProperty {
+  const privileged = p.name === 'openhorizon.allowPrivileged' && (p.value === 'true' || p.value === 'false');
+  const own = typeof p.value === 'boolean' || privileged ? 'boolean' : typeof p.value === 'number' ? (Number.isInteger(p.value) ? 'int' : 'float') : 'string';
+  return { name: p.name, value: String(p.value), type: p.type || own };
 }
 
-/** Rules the NMP itself sets: one image policy, and never next to an upgrade policy. */
-function exclusivity(doc: Record<string, unknown>): Problem[] {
-  const out: Problem[] = [];
-  const image = ['image_policy', 'agentImagePolicy'].filter((k) => k in doc);
-  const upgrade = ['agentUpgradePolicy', 'upgrade'].filter((k) => k in doc);
-  if (image.length === 0) {
-    out.push({ path: [], message: 'an Open Horizon node management policy without image_policy or agentImagePolicy: imagectl imports image policies only' });
-  }
-  if (image.length === 2) out.push({ path: ['agentImagePolicy'], message: 'image_policy and agentImagePolicy are two forms of one image policy: use one' });
-  for (const u of upgrade) {
-    if (image.length > 0) {
-      out.push({ path: [u], message: `${u} and ${image[0]} are mutually exclusive: put the agent upgrade and the image policy in separate node management policies` });
-    }
-  }
-  return out;
-}
-
-function property(p: { name: string; value: string | number | boolean; type?: PolicyProperty['type'] }): PolicyProperty {
-  return { name: p.name, value: String(p.value), type: p.type ?? inferType(p.value) };
+/** Non-blank items, and where each came from: anax reads a blank constraint as no constraint. */
+function kept(list: unknown): [string[], number[]] {
+  const pairs = ((list as string[] | undefined) ?? []).map((s, i) => [s, i] as const).filter(([s]) => s.trim() !== '');
+  return [pairs.map(([s]) => s), pairs.map(([, i]) => i)];
 }
 
 /** The ImagePolicy an NMP stands for; `doc` has passed the shape checks. */
-function toImagePolicy(doc: Record<string, unknown>, name: string, form: Form): ImagePolicy {
-  const removal: RemovalRule[] = form.rules.map((r) => ({
-    imageName: r[form.fields.imageName] as string,
-    deleteAfterMinutes: r[form.fields.deleteAfterMinutes] as number,
-    ...(r[form.fields.agentDownloadedOnly] !== undefined ? { agentDownloadedOnly: r[form.fields.agentDownloadedOnly] as boolean } : {}),
-  }));
-  const nonEmpty = (l: unknown) => ((l as string[] | undefined) ?? []).filter((s) => s.trim() !== '');
+function toImagePolicy(doc: Record<string, unknown>, name: string, form: Form, [constraints, patterns]: [string[], string[]]): ImagePolicy {
   const annotations: Record<string, string> = { [SOURCE_ANNOTATION]: 'openhorizon' };
   if (typeof doc.label === 'string' && doc.label) annotations[LABEL_ANNOTATION] = doc.label;
   if (typeof doc.description === 'string' && doc.description) annotations[DESCRIPTION_ANNOTATION] = doc.description;
-  const constraints = nonEmpty(doc.constraints);
-  const patterns = nonEmpty(doc.patterns);
   return {
     apiVersion: API_VERSION,
     kind: 'ImagePolicy',
     metadata: { name, annotations },
     spec: {
-      enabled: doc.enabled === undefined ? true : (doc.enabled as boolean),
+      // anax's enabled is a plain bool: absent is false, and a disabled NMP applies nowhere
+      enabled: doc.enabled === true,
       ...(constraints.length ? { constraints } : {}),
       // always present: an NMP is subject to the node's constraints, as in Open Horizon
-      properties: ((doc.properties as Parameters<typeof property>[0][] | undefined) ?? []).map(property),
+      properties: ((doc.properties as RawProperty[] | undefined) ?? []).map(property),
       ...(patterns.length ? { patterns } : {}),
-      removal,
+      removal: form.rules.map((r) => form.toRule(r)),
     },
   };
 }
 
-/** Where a problem of the converted ImagePolicy sits in the Open Horizon document. */
-function backPath(path: PathSegment[], form: Form): PathSegment[] {
-  const [top, sub, i, field] = path;
-  if (top !== 'spec') return [];
-  if (sub === 'removal' && typeof i === 'number') {
-    const f = typeof field === 'string' ? form.fields[field as keyof Form['fields']] : undefined;
-    return f ? [...form.base, i, f] : [...form.base, i];
+function nameProblems(name: string | undefined): Problem[] {
+  if (name === undefined) return [{ path: [], message: 'an Open Horizon policy read from stdin needs --name NAME (a file names it after itself)' }];
+  if (!DNS_LABEL.test(name) || name.length > 63) {
+    return [{ path: [], message: `the policy is named after its file, and ${JSON.stringify(name)} is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters): rename the file` }];
   }
-  if (sub === 'constraints' || sub === 'properties' || sub === 'patterns') return path.slice(1);
   return [];
 }
 
@@ -130,17 +99,17 @@ export type ConvertResult = { ok: true; object: ImagePolicy } | { ok: false; pro
  * `name` is undefined for stdin without `--name`.
  */
 export function convertOpenHorizon(doc: Record<string, unknown>, name: string | undefined): ConvertResult {
-  const problems = [...validateShape(doc), ...exclusivity(doc)];
-  if (name === undefined) {
-    problems.push({ path: [], message: 'an Open Horizon policy read from stdin needs --name NAME (a file names it after itself)' });
-  } else if (!DNS_LABEL.test(name) || name.length > 63) {
-    problems.push({ path: [], message: `the policy is named after its file, and ${JSON.stringify(name)} is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters): rename the file` });
-  }
+  const shape = validateShape(doc);
+  const problems = [...shape, ...exclusivity(doc), ...nameProblems(name)];
+  if (shape.length === 0) problems.push(...startProblem(doc.start), ...propertyProblems(doc.properties as RawProperty[] | undefined));
   const form = formOf(doc);
   if (problems.length > 0 || !form || name === undefined) return { ok: false, problems };
-  const object = toImagePolicy(doc, name, form);
+  const [constraints, constraintIndex] = kept(doc.constraints);
+  const [patterns, patternIndex] = kept(doc.patterns);
+  const index: Kept = { constraints: constraintIndex, patterns: patternIndex };
+  const object = toImagePolicy(doc, name, form, [constraints, patterns]);
   const converted = validateManifest(object).map((p) => {
-    const path = backPath(p.path, form);
+    const path = backPath(p.path, form, index);
     let message = p.message;
     if (path.at(-1) === form.fields.imageName && message.startsWith('tag required')) {
       message = `partial image name ${JSON.stringify(object.spec.removal![path.at(-2) as number]!.imageName)}: ${message}`;

@@ -3,7 +3,7 @@
 // ajv 8.20.0 standalone code, options {"strict":true,"allErrors":true,"allowUnionTypes":true}
 /* eslint-disable */
 export const OpenHorizon = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"OpenHorizonNodeManagementPolicy","description":"An Open Horizon node management policy (hzn exchange nmp) with an image policy, as imagectl imports it.","type":"object","additionalProperties":false,"properties":{"label":{"description":"A short description of the policy.","type":"string"},"description":{"description":"A longer description of the policy.","type":"string"},"owner":{"description":"The Exchange user that owns the policy (ignored).","type":"string"},"created":{"description":"Exchange bookkeeping (ignored).","type":"string"},"lastUpdated":{"description":"Exchange bookkeeping (ignored).","type":"string"},"constraints":{"description":"Constraint expressions over the node's properties (imagectl: the node labels).","type":"array","items":{"description":"One constraint expression.","type":"string"}},"properties":{"description":"Policy properties for the node's constraints.","type":"array","items":{"description":"One property.","type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"description":"Property name.","type":"string","minLength":1},"value":{"description":"Property value.","type":["string","number","boolean"]},"type":{"description":"Property type.","type":"string","enum":["string","int","float","boolean","version","list of strings"]}}}},"patterns":{"description":"Patterns the policy applies to.","type":"array","items":{"description":"A pattern, org/name or name.","type":"string"}},"enabled":{"description":"Whether the policy is in force.","type":"boolean"},"start":{"description":"When the policy starts, RFC3339 or now (ignored: an image policy is in force at once).","type":"string"},"startWindow":{"description":"Seconds to randomize the start over (ignored).","type":"integer","minimum":0},"image_policy":{"description":"The design's image policy.","type":"object","additionalProperties":false,"required":["removal"],"properties":{"removal":{"description":"Removal rules.","type":"array","items":{"description":"One removal rule, as in the design.","type":"object","additionalProperties":false,"required":["image_name","delete_after_minutes"],"properties":{"image_name":{"description":"Image name with a tag, \"*\", or a partial wildcard such as image1:*.","type":"string","minLength":1},"delete_after_minutes":{"description":"Minutes unused before removal.","type":"number","exclusiveMinimum":0},"agent_downloaded_only":{"description":"Only images the agent downloaded.","type":"boolean"}}}}}},"agentImagePolicy":{"description":"The image policy as anax's code carries it.","type":"object","additionalProperties":false,"required":["imageRemovalPolicies"],"properties":{"imageRemovalPolicies":{"description":"Removal rules.","type":"array","items":{"description":"One removal rule, as anax's code carries it.","type":"object","additionalProperties":false,"required":["imageId","deleteAfterMinutes"],"properties":{"imageId":{"description":"Image name with a tag, \"*\", or a partial wildcard such as image1:*.","type":"string","minLength":1},"deleteAfterMinutes":{"description":"Minutes unused before removal.","type":"number","exclusiveMinimum":0},"agentDownloadedOnly":{"description":"Only images the agent downloaded.","type":"boolean"}}}}}},"agentUpgradePolicy":{"description":"An agent upgrade job: mutually exclusive with an image policy.","type":"object"},"upgrade":{"description":"An agent upgrade job (the design's name): mutually exclusive with an image policy.","type":"object"}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"OpenHorizonNodeManagementPolicy","description":"An Open Horizon node management policy (hzn exchange nmp) with an image policy, as imagectl imports it: the design's image_policy, anax's agentImagePolicy or the first draft's imageRemovalPolicy.","type":"object","additionalProperties":false,"properties":{"label":{"description":"A short description of the policy.","type":"string"},"description":{"description":"A longer description of the policy.","type":"string"},"owner":{"description":"The Exchange user that owns the policy (ignored).","type":"string"},"created":{"description":"Exchange bookkeeping (ignored).","type":"string"},"lastUpdated":{"description":"Exchange bookkeeping (ignored).","type":"string"},"constraints":{"description":"Constraint expressions over the node's properties (imagectl: the node labels).","type":"array","items":{"description":"One constraint expression.","type":"string"}},"properties":{"description":"Policy properties for the node's constraints.","type":"array","items":{"description":"One property.","type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"description":"Property name.","type":"string","minLength":1},"value":{"description":"Property value.","type":["string","number","boolean"]},"type":{"description":"Property type; \"\" or absent: the value's own JSON type decides.","type":"string","enum":["","string","int","float","boolean","version","list of strings"]}}}},"patterns":{"description":"Patterns the policy applies to.","type":"array","items":{"description":"A pattern, org/name or name.","type":"string"}},"enabled":{"description":"Whether the policy is in force. Absent: false, as Open Horizon reads it (hzn exchange nmp enable switches it on).","type":"boolean"},"start":{"description":"When the policy starts: RFC3339 or now (default now). Checked as hzn checks it, then ignored: an image policy is in force at once.","type":"string"},"startWindow":{"description":"Seconds to randomize the start over (ignored).","type":"integer"},"image_policy":{"description":"The design's image policy.","type":"object","additionalProperties":false,"properties":{"removal":{"description":"Removal rules.","type":"array","items":{"description":"One removal rule, as in the design.","type":"object","additionalProperties":false,"required":["image_name","delete_after_minutes"],"properties":{"image_name":{"description":"Image name with a tag, \"*\", or a partial wildcard such as image1:*.","type":"string","minLength":1},"delete_after_minutes":{"description":"Minutes unused before removal, a whole number.","type":"integer","exclusiveMinimum":0},"agent_downloaded_only":{"description":"Only images the agent downloaded.","type":"boolean"}}}}}},"agentImagePolicy":{"description":"The image policy as anax's code carries it.","type":"object","additionalProperties":false,"properties":{"imageRemovalPolicies":{"description":"Removal rules.","type":"array","items":{"description":"One removal rule, as anax's code carries it.","type":"object","additionalProperties":false,"required":["imageId","deleteAfterMinutes"],"properties":{"imageId":{"description":"Image name with a tag, \"*\", or a partial wildcard such as image1:*.","type":"string","minLength":1},"deleteAfterMinutes":{"description":"Minutes unused before removal: an unsigned integer, as anax carries it (0 is refused: every rule needs a delay).","type":"integer","exclusiveMinimum":0},"agentDownloadedOnly":{"description":"Only images the agent downloaded.","type":"boolean"}}}}}},"imageRemovalPolicy":{"description":"The image policy in the first Open Horizon draft's form.","type":"array","items":{"description":"One removal rule, as the first draft writes it.","type":"object","additionalProperties":false,"required":["imageName","deleteAfterHours"],"properties":{"imageName":{"description":"Image name with a tag, \"*\", or a partial wildcard such as image1:*.","type":"string","minLength":1},"deleteAfterHours":{"description":"Hours unused before removal, a whole number.","type":"integer","exclusiveMinimum":0}}}},"agentUpgradePolicy":{"description":"An agent upgrade job: mutually exclusive with an image policy.","type":"object"},"upgrade":{"description":"An agent upgrade job (the design's name): mutually exclusive with an image policy.","type":"object"}}};
 const func2 = Object.prototype.hasOwnProperty;
 const func3 = runtime_ucs2length;
 
@@ -200,7 +200,7 @@ vErrors.push(err14);
 }
 errors++;
 }
-if(!((((((data11 === "string") || (data11 === "int")) || (data11 === "float")) || (data11 === "boolean")) || (data11 === "version")) || (data11 === "list of strings"))){
+if(!(((((((data11 === "") || (data11 === "string")) || (data11 === "int")) || (data11 === "float")) || (data11 === "boolean")) || (data11 === "version")) || (data11 === "list of strings"))){
 const err15 = {instancePath:instancePath+"/properties/" + i1+"/type",schemaPath:"#/properties/properties/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.properties.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err15];
@@ -299,40 +299,18 @@ vErrors.push(err22);
 }
 errors++;
 }
-if((typeof data16 == "number") && (isFinite(data16))){
-if(data16 < 0 || isNaN(data16)){
-const err23 = {instancePath:instancePath+"/startWindow",schemaPath:"#/properties/startWindow/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.image_policy !== undefined){
+let data17 = data.image_policy;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key2 in data17){
+if(!(key2 === "removal")){
+const err23 = {instancePath:instancePath+"/image_policy",schemaPath:"#/properties/image_policy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err23];
 }
 else {
 vErrors.push(err23);
-}
-errors++;
-}
-}
-}
-if(data.image_policy !== undefined){
-let data17 = data.image_policy;
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-if(data17.removal === undefined){
-const err24 = {instancePath:instancePath+"/image_policy",schemaPath:"#/properties/image_policy/required",keyword:"required",params:{missingProperty: "removal"},message:"must have required property '"+"removal"+"'"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-for(const key2 in data17){
-if(!(key2 === "removal")){
-const err25 = {instancePath:instancePath+"/image_policy",schemaPath:"#/properties/image_policy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
 }
 errors++;
 }
@@ -345,7 +323,28 @@ for(let i3=0; i3<len3; i3++){
 let data19 = data18[i3];
 if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
 if(data19.image_name === undefined){
-const err26 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/required",keyword:"required",params:{missingProperty: "image_name"},message:"must have required property '"+"image_name"+"'"};
+const err24 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/required",keyword:"required",params:{missingProperty: "image_name"},message:"must have required property '"+"image_name"+"'"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(data19.delete_after_minutes === undefined){
+const err25 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/required",keyword:"required",params:{missingProperty: "delete_after_minutes"},message:"must have required property '"+"delete_after_minutes"+"'"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+for(const key3 in data19){
+if(!(((key3 === "image_name") || (key3 === "delete_after_minutes")) || (key3 === "agent_downloaded_only"))){
+const err26 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -354,8 +353,12 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(data19.delete_after_minutes === undefined){
-const err27 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/required",keyword:"required",params:{missingProperty: "delete_after_minutes"},message:"must have required property '"+"delete_after_minutes"+"'"};
+}
+if(data19.image_name !== undefined){
+let data20 = data19.image_name;
+if(typeof data20 === "string"){
+if(func3(data20) < 1){
+const err27 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/image_name",schemaPath:"#/properties/image_policy/properties/removal/items/properties/image_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -364,9 +367,9 @@ vErrors.push(err27);
 }
 errors++;
 }
-for(const key3 in data19){
-if(!(((key3 === "image_name") || (key3 === "delete_after_minutes")) || (key3 === "agent_downloaded_only"))){
-const err28 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3},message:"must NOT have additional properties"};
+}
+else {
+const err28 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/image_name",schemaPath:"#/properties/image_policy/properties/removal/items/properties/image_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -376,11 +379,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data19.image_name !== undefined){
-let data20 = data19.image_name;
-if(typeof data20 === "string"){
-if(func3(data20) < 1){
-const err29 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/image_name",schemaPath:"#/properties/image_policy/properties/removal/items/properties/image_name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data19.delete_after_minutes !== undefined){
+let data21 = data19.delete_after_minutes;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err29 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/delete_after_minutes",schemaPath:"#/properties/image_policy/properties/removal/items/properties/delete_after_minutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -389,9 +391,9 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-else {
-const err30 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/image_name",schemaPath:"#/properties/image_policy/properties/removal/items/properties/image_name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 <= 0 || isNaN(data21)){
+const err30 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/delete_after_minutes",schemaPath:"#/properties/image_policy/properties/removal/items/properties/delete_after_minutes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -401,11 +403,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data19.delete_after_minutes !== undefined){
-let data21 = data19.delete_after_minutes;
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 <= 0 || isNaN(data21)){
-const err31 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/delete_after_minutes",schemaPath:"#/properties/image_policy/properties/removal/items/properties/delete_after_minutes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+if(data19.agent_downloaded_only !== undefined){
+if(typeof data19.agent_downloaded_only !== "boolean"){
+const err31 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/agent_downloaded_only",schemaPath:"#/properties/image_policy/properties/removal/items/properties/agent_downloaded_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -415,8 +416,9 @@ vErrors.push(err31);
 errors++;
 }
 }
+}
 else {
-const err32 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/delete_after_minutes",schemaPath:"#/properties/image_policy/properties/removal/items/properties/delete_after_minutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err32 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -426,9 +428,9 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data19.agent_downloaded_only !== undefined){
-if(typeof data19.agent_downloaded_only !== "boolean"){
-const err33 = {instancePath:instancePath+"/image_policy/removal/" + i3+"/agent_downloaded_only",schemaPath:"#/properties/image_policy/properties/removal/items/properties/agent_downloaded_only/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err33 = {instancePath:instancePath+"/image_policy/removal",schemaPath:"#/properties/image_policy/properties/removal/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -440,7 +442,7 @@ errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/image_policy/removal/" + i3,schemaPath:"#/properties/image_policy/properties/removal/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err34 = {instancePath:instancePath+"/image_policy",schemaPath:"#/properties/image_policy/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -450,51 +452,17 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/image_policy/removal",schemaPath:"#/properties/image_policy/properties/removal/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data.agentImagePolicy !== undefined){
+let data23 = data.agentImagePolicy;
+if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+for(const key4 in data23){
+if(!(key4 === "imageRemovalPolicies")){
+const err35 = {instancePath:instancePath+"/agentImagePolicy",schemaPath:"#/properties/agentImagePolicy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err35];
 }
 else {
 vErrors.push(err35);
-}
-errors++;
-}
-}
-}
-else {
-const err36 = {instancePath:instancePath+"/image_policy",schemaPath:"#/properties/image_policy/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-if(data.agentImagePolicy !== undefined){
-let data23 = data.agentImagePolicy;
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
-if(data23.imageRemovalPolicies === undefined){
-const err37 = {instancePath:instancePath+"/agentImagePolicy",schemaPath:"#/properties/agentImagePolicy/required",keyword:"required",params:{missingProperty: "imageRemovalPolicies"},message:"must have required property '"+"imageRemovalPolicies"+"'"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-for(const key4 in data23){
-if(!(key4 === "imageRemovalPolicies")){
-const err38 = {instancePath:instancePath+"/agentImagePolicy",schemaPath:"#/properties/agentImagePolicy/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key4},message:"must NOT have additional properties"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
 }
 errors++;
 }
@@ -507,33 +475,33 @@ for(let i4=0; i4<len4; i4++){
 let data25 = data24[i4];
 if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
 if(data25.imageId === undefined){
-const err39 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/required",keyword:"required",params:{missingProperty: "imageId"},message:"must have required property '"+"imageId"+"'"};
+const err36 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/required",keyword:"required",params:{missingProperty: "imageId"},message:"must have required property '"+"imageId"+"'"};
 if(vErrors === null){
-vErrors = [err39];
+vErrors = [err36];
 }
 else {
-vErrors.push(err39);
+vErrors.push(err36);
 }
 errors++;
 }
 if(data25.deleteAfterMinutes === undefined){
-const err40 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/required",keyword:"required",params:{missingProperty: "deleteAfterMinutes"},message:"must have required property '"+"deleteAfterMinutes"+"'"};
+const err37 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/required",keyword:"required",params:{missingProperty: "deleteAfterMinutes"},message:"must have required property '"+"deleteAfterMinutes"+"'"};
 if(vErrors === null){
-vErrors = [err40];
+vErrors = [err37];
 }
 else {
-vErrors.push(err40);
+vErrors.push(err37);
 }
 errors++;
 }
 for(const key5 in data25){
 if(!(((key5 === "imageId") || (key5 === "deleteAfterMinutes")) || (key5 === "agentDownloadedOnly"))){
-const err41 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
+const err38 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key5},message:"must NOT have additional properties"};
 if(vErrors === null){
-vErrors = [err41];
+vErrors = [err38];
 }
 else {
-vErrors.push(err41);
+vErrors.push(err38);
 }
 errors++;
 }
@@ -542,7 +510,42 @@ if(data25.imageId !== undefined){
 let data26 = data25.imageId;
 if(typeof data26 === "string"){
 if(func3(data26) < 1){
-const err42 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/imageId",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/imageId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err39 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/imageId",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/imageId/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/imageId",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/imageId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data25.deleteAfterMinutes !== undefined){
+let data27 = data25.deleteAfterMinutes;
+if(!(((typeof data27 == "number") && (!(data27 % 1) && !isNaN(data27))) && (isFinite(data27)))){
+const err41 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/deleteAfterMinutes",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/deleteAfterMinutes/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if((typeof data27 == "number") && (isFinite(data27))){
+if(data27 <= 0 || isNaN(data27)){
+const err42 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/deleteAfterMinutes",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/deleteAfterMinutes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -552,8 +555,10 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/imageId",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/imageId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data25.agentDownloadedOnly !== undefined){
+if(typeof data25.agentDownloadedOnly !== "boolean"){
+const err43 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/agentDownloadedOnly",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/agentDownloadedOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -563,11 +568,9 @@ vErrors.push(err43);
 errors++;
 }
 }
-if(data25.deleteAfterMinutes !== undefined){
-let data27 = data25.deleteAfterMinutes;
-if((typeof data27 == "number") && (isFinite(data27))){
-if(data27 <= 0 || isNaN(data27)){
-const err44 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/deleteAfterMinutes",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/deleteAfterMinutes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+}
+else {
+const err44 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -577,8 +580,9 @@ vErrors.push(err44);
 errors++;
 }
 }
+}
 else {
-const err45 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/deleteAfterMinutes",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/deleteAfterMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const err45 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -588,9 +592,9 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data25.agentDownloadedOnly !== undefined){
-if(typeof data25.agentDownloadedOnly !== "boolean"){
-const err46 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4+"/agentDownloadedOnly",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/properties/agentDownloadedOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err46 = {instancePath:instancePath+"/agentImagePolicy",schemaPath:"#/properties/agentImagePolicy/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -600,9 +604,15 @@ vErrors.push(err46);
 errors++;
 }
 }
-}
-else {
-const err47 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies/" + i4,schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.imageRemovalPolicy !== undefined){
+let data29 = data.imageRemovalPolicy;
+if(Array.isArray(data29)){
+const len5 = data29.length;
+for(let i5=0; i5<len5; i5++){
+let data30 = data29[i5];
+if(data30 && typeof data30 == "object" && !Array.isArray(data30)){
+if(data30.imageName === undefined){
+const err47 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5,schemaPath:"#/properties/imageRemovalPolicy/items/required",keyword:"required",params:{missingProperty: "imageName"},message:"must have required property '"+"imageName"+"'"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -611,10 +621,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-}
-else {
-const err48 = {instancePath:instancePath+"/agentImagePolicy/imageRemovalPolicies",schemaPath:"#/properties/agentImagePolicy/properties/imageRemovalPolicies/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data30.deleteAfterHours === undefined){
+const err48 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5,schemaPath:"#/properties/imageRemovalPolicy/items/required",keyword:"required",params:{missingProperty: "deleteAfterHours"},message:"must have required property '"+"deleteAfterHours"+"'"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -623,10 +631,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-}
-}
-else {
-const err49 = {instancePath:instancePath+"/agentImagePolicy",schemaPath:"#/properties/agentImagePolicy/type",keyword:"type",params:{type: "object"},message:"must be object"};
+for(const key6 in data30){
+if(!((key6 === "imageName") || (key6 === "deleteAfterHours"))){
+const err49 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5,schemaPath:"#/properties/imageRemovalPolicy/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -636,10 +643,11 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.agentUpgradePolicy !== undefined){
-let data29 = data.agentUpgradePolicy;
-if(!(data29 && typeof data29 == "object" && !Array.isArray(data29))){
-const err50 = {instancePath:instancePath+"/agentUpgradePolicy",schemaPath:"#/properties/agentUpgradePolicy/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data30.imageName !== undefined){
+let data31 = data30.imageName;
+if(typeof data31 === "string"){
+if(func3(data31) < 1){
+const err50 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5+"/imageName",schemaPath:"#/properties/imageRemovalPolicy/items/properties/imageName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -649,10 +657,8 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data.upgrade !== undefined){
-let data30 = data.upgrade;
-if(!(data30 && typeof data30 == "object" && !Array.isArray(data30))){
-const err51 = {instancePath:instancePath+"/upgrade",schemaPath:"#/properties/upgrade/type",keyword:"type",params:{type: "object"},message:"must be object"};
+else {
+const err51 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5+"/imageName",schemaPath:"#/properties/imageRemovalPolicy/items/properties/imageName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -662,14 +668,89 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data30.deleteAfterHours !== undefined){
+let data32 = data30.deleteAfterHours;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err52 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5+"/deleteAfterHours",schemaPath:"#/properties/imageRemovalPolicy/items/properties/deleteAfterHours/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err52];
 }
 else {
 vErrors.push(err52);
+}
+errors++;
+}
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 <= 0 || isNaN(data32)){
+const err53 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5+"/deleteAfterHours",schemaPath:"#/properties/imageRemovalPolicy/items/properties/deleteAfterHours/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err54 = {instancePath:instancePath+"/imageRemovalPolicy/" + i5,schemaPath:"#/properties/imageRemovalPolicy/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/imageRemovalPolicy",schemaPath:"#/properties/imageRemovalPolicy/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data.agentUpgradePolicy !== undefined){
+let data33 = data.agentUpgradePolicy;
+if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
+const err56 = {instancePath:instancePath+"/agentUpgradePolicy",schemaPath:"#/properties/agentUpgradePolicy/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+}
+if(data.upgrade !== undefined){
+let data34 = data.upgrade;
+if(!(data34 && typeof data34 == "object" && !Array.isArray(data34))){
+const err57 = {instancePath:instancePath+"/upgrade",schemaPath:"#/properties/upgrade/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+else {
+const err58 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
 }
 errors++;
 }
