@@ -27,11 +27,21 @@ function hintFor(code: string): string {
   return 'check the certificates in DOCKER_CERT_PATH';
 }
 
+/** OpenSSL's own words (`sslv3 alert bad certificate`) rather than its error-queue line. */
+function tlsReason(err: unknown): string {
+  const reason = (err as { reason?: unknown })?.reason;
+  if (typeof reason === 'string' && reason) return reason;
+  const text = errorText(err);
+  return /:SSL routines:[^:]*:([^:]+):/.exec(text)?.[1] ?? text.trim().split('\n')[0]!;
+}
+
 /** The reason `err` at first contact is a configuration error, or null when it is an outage. */
 export function configProblem(client: EngineClient, err: unknown): string | null {
   const { address, transport } = client.target;
-  const code = String((err as { code?: unknown })?.code ?? '');
-  if (TLS_CODE.test(code)) return `the TLS connection to the Docker engine at ${address} failed: ${errorText(err)} (${code}); ${hintFor(code)}`;
+  let code = String((err as { code?: unknown })?.code ?? '');
+  // TLS against a plain port: Node reports EPROTO with OpenSSL's "wrong version number"
+  if (transport === 'tls' && code === 'EPROTO' && /wrong version number/i.test(errorText(err))) code = 'ERR_SSL_WRONG_VERSION_NUMBER';
+  if (TLS_CODE.test(code)) return `the TLS connection to the Docker engine at ${address} failed: ${tlsReason(err)} (${code}); ${hintFor(code)}`;
   if (statusOf(err) === 400 && /HTTP request to an HTTPS server/i.test(errorText(err))) {
     return `the Docker engine at ${address} speaks TLS: set DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem)`;
   }
