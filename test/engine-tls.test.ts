@@ -114,16 +114,21 @@ describe('the agent against a TLS-only engine', () => {
 });
 
 describe('an engine that is not there at start is an outage, not a configuration error', () => {
-  it('a tcp port where nothing listens: the agent starts, serves, and says the engine is unreachable', async () => {
-    const port = await new Promise<number>((resolve) => {
+  const refusedPort = () =>
+    new Promise<number>((resolve) => {
       const srv = net.createServer().listen(0, '127.0.0.1', () => {
         const p = (srv.address() as net.AddressInfo).port;
         srv.close(() => resolve(p)); // closed again: connections to it are refused
       });
     });
+  const cases = [
+    { what: 'a TLS tcp port where nothing listens', host: async () => `tcp://127.0.0.1:${await refusedPort()}`, tls: true, error: /ECONNREFUSED/ },
+    { what: 'a unix socket that is not there (yet)', host: async () => `unix://${join(stack.root, 'not-yet.sock')}`, tls: false, error: /ENOENT/ },
+  ];
+  it.each(cases)('$what: the agent starts, serves, and says the engine is unreachable', async ({ host, tls, error }) => {
     const stateDir = mkdtempSync(join(tmpdir(), 'ictl-tls-'));
     dirs.push(stateDir);
-    const env = { ...process.env, DOCKER_HOST: `tcp://127.0.0.1:${port}`, ...tlsEnv(stack.tls!.certPaths.good), IMAGECTL_STATE_DIR: stateDir };
+    const env = { ...process.env, DOCKER_HOST: await host(), ...(tls ? tlsEnv(stack.tls!.certPaths.good) : {}), IMAGECTL_STATE_DIR: stateDir };
     const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'agent', '--interval', '1s'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (c) => (stderr += c));
@@ -134,7 +139,8 @@ describe('an engine that is not there at start is an outage, not a configuration
         const r = await cli(['version']);
         return r.stdout.includes('Docker Engine:') && r.stdout;
       });
-      expect(version).toMatch(/Docker Engine: unreachable \(.*ECONNREFUSED.*\)/);
+      expect(version).toMatch(/Docker Engine: unreachable \(.+\)/);
+      expect(version).toMatch(error);
       expect((await cli(['get', 'images'])).code).toBe(0);
       expect(child.exitCode).toBeNull();
     } finally {
