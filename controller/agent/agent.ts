@@ -77,10 +77,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
 
   // a DOCKER_HOST or TLS setting that cannot work stops the start; an engine that is down does not
-  const docker = await openEngine(o.dockerHost).catch((err: unknown) => {
-    throw err instanceof EngineConfigError ? new AgentStartError(err.message) : err;
-  });
-
+  const docker = await openEngine(o.dockerHost).catch((err: unknown) => Promise.reject(err instanceof EngineConfigError ? new AgentStartError(err.message) : err));
   let store: Store;
   try {
     store = await Store.open(o.stateDir);

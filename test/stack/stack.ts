@@ -35,7 +35,8 @@ export interface Stack extends StackInfo {
 const execFileP = promisify(execFile);
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
-const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static'];
+// openssl makes the TLS engine's certificates (tls.ts); openssh runs the ssh:// remote (ssh.ts)
+const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static', 'openssl', 'openssh-server', 'openssh-client'];
 
 export function findBin(name: string, dirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']): string | undefined {
   return dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
@@ -62,10 +63,11 @@ export function busyboxPath(): string {
 
 function packagesPresent(): boolean {
   const busybox = findBin('busybox', ['/bin', '/usr/bin']);
-  return !!(findBin('dockerd') && findBin('docker-registry') && busybox && isStaticElf(busybox));
+  const tools = ['dockerd', 'docker', 'docker-registry', 'openssl', 'sshd', 'ssh-keygen', 'ssh-agent', 'ssh-add'];
+  return !!(tools.every((t) => findBin(t)) && busybox && isStaticElf(busybox));
 }
 
-/** Installs docker.io, docker-registry and busybox-static when one of their binaries is missing. */
+/** Installs the PACKAGES when one of their binaries is missing. */
 export async function ensurePackages(): Promise<void> {
   if (packagesPresent()) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -88,7 +90,7 @@ export async function ensurePackages(): Promise<void> {
   } finally {
     if (ownPolicy) await fsp.rm(policy, { force: true });
   }
-  if (!packagesPresent()) throw new Error(`installed ${PACKAGES.join(' ')} but dockerd/docker-registry/static busybox still missing`);
+  if (!packagesPresent()) throw new Error(`installed ${PACKAGES.join(' ')} but one of their binaries (or a static busybox) is still missing`);
 }
 
 export interface Daemon {
