@@ -49,24 +49,26 @@ describe('DOCKER_HOST=ssh://', () => {
   });
 
   it('the agent over ssh: applies a policy, lists the images, removes the unused one when due and keeps the one in use', async () => {
-    const due = await buildFixture(docker, 'ssh/due:1');
-    const used = await buildFixture(docker, 'ssh/used:1');
-    await runContainer(docker, 'ssh/used:1');
     agent = new AgentProcess({ ...stack, dockerHost: remote.dockerHost }, AgentProcess.tempStateDir());
     agent.agentEnv = { SSH_AUTH_SOCK: remote.authSock };
     await agent.start();
     const file = join(root, 'ssh.yaml');
-    writeFileSync(file, 'apiVersion: imagectl.dev/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: ssh\nspec:\n  removal:\n    - imageName: "ssh/*:*"\n      deleteAfter: 3s\n');
+    writeFileSync(file, 'apiVersion: imagectl.dev/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: ssh\nspec:\n  removal:\n    - imageName: "ssh/*:*"\n      deleteAfter: 8s\n');
     expect((await agent.cli(['apply', '-f', file])).stdout).toBe('imagepolicy/ssh created\n');
-    const listed = await agent.cli(['get', 'images']);
-    expect(listed.stdout).toContain('ssh/due:1');
-    expect(listed.stdout).toContain('ssh/used:1');
+    // made after the policy: each countdown starts when the agent first sees the image, over ssh
+    const due = await buildFixture(docker, 'ssh/due:1');
+    const used = await buildFixture(docker, 'ssh/used:1');
+    await runContainer(docker, 'ssh/used:1');
+    await waitFor('get images to list both', async () => {
+      const r = await agent!.cli(['get', 'images']);
+      return r.stdout.includes('ssh/due:1') && /ssh\/used:1 +in-use/.test(r.stdout);
+    }, 7_000);
     await waitFor('the due image to be removed over ssh', async () => docker.getImage(due).inspect().then(() => false, (e: { statusCode?: number }) => e.statusCode === 404), 30_000, 100);
     const audit = (await agent.cli(['audit', '--image', 'ssh/due:1', '-o', 'json'])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { to: string });
     expect(audit.map((r) => r.to)).toContain('removed');
     expect((await docker.getImage(used).inspect()).Id).toBe(used);
-    expect((await agent.cli(['get', 'images'])).stdout).toMatch(/ssh\/used:1.*in-use/);
-  });
+    expect((await agent.cli(['get', 'images'])).stdout).toMatch(/ssh\/used:1 +in-use/);
+  }, 120_000);
 
   it('an ssh-agent whose key the remote does not know: the agent refuses to start, saying so', async () => {
     const stateDir = mkdtempSync(join(root, 'state-'));

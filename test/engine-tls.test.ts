@@ -49,35 +49,35 @@ async function agentRefused(env: Record<string, string>): Promise<CliResult & { 
 
 describe('the agent against a TLS-only engine', () => {
   it('with the right certificates: applies a policy, lists the images, removes the unused one when due and keeps the one in use', async () => {
-    const due = await buildFixture(docker, 'tls/due:1');
-    const used = await buildFixture(docker, 'tls/used:1');
-    await runContainer(docker, 'tls/used:1');
     agent = new AgentProcess(stack, AgentProcess.tempStateDir());
     agent.agentEnv = tlsEnv(stack.tls!.certPaths.good);
     await agent.start();
     expect((await agent.cli(['version'])).stdout).toMatch(/Docker Engine: reachable/);
-
     const manifests = mkdtempSync(join(tmpdir(), 'ictl-tls-m-'));
     dirs.push(manifests);
     const file = join(manifests, 'tls.yaml');
-    writeFileSync(file, 'apiVersion: imagectl.dev/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: tls\nspec:\n  removal:\n    - imageName: "tls/*:*"\n      deleteAfter: 3s\n');
+    writeFileSync(file, 'apiVersion: imagectl.dev/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: tls\nspec:\n  removal:\n    - imageName: "tls/*:*"\n      deleteAfter: 8s\n');
     const apply = await agent.cli(['apply', '-f', file]);
     expect(apply.stdout).toBe('imagepolicy/tls created\n');
+    // made after the policy: each countdown starts when the agent first sees the image, over TLS
+    const due = await buildFixture(docker, 'tls/due:1');
+    const used = await buildFixture(docker, 'tls/used:1');
+    await runContainer(docker, 'tls/used:1');
 
-    const listed = await agent.cli(['get', 'images']);
+    const listed = await waitFor('get images to list both', async () => {
+      const r = await agent!.cli(['get', 'images']);
+      return r.stdout.includes('tls/due:1') && /tls\/used:1 +in-use/.test(r.stdout) && r;
+    }, 7_000);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toContain('tls/due:1');
-    expect(listed.stdout).toContain('tls/used:1');
     const items = (await agent.json<{ items: { metadata: { name: string }; status: { state: string; removeAt: string | null } }[] }>(['get', 'images', '-o', 'json'])).items;
-    expect(items.find((i) => i.metadata.name === due)!.status).toMatchObject({ state: 'idle' });
     expect(items.find((i) => i.metadata.name === due)!.status.removeAt).not.toBeNull();
     expect(items.find((i) => i.metadata.name === used)!.status.state).toBe('in-use');
 
-    await waitFor('the due image to be removed over TLS', async () => docker.getImage(due).inspect().then(() => false, (e: { statusCode?: number }) => e.statusCode === 404), 20_000, 100);
+    await waitFor('the due image to be removed over TLS', async () => docker.getImage(due).inspect().then(() => false, (e: { statusCode?: number }) => e.statusCode === 404), 30_000, 100);
     const audit = (await agent.cli(['audit', '--image', 'tls/due:1', '-o', 'json'])).stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { to: string });
     expect(audit.map((r) => r.to)).toContain('removed');
     expect((await docker.getImage(used).inspect()).Id).toBe(used);
-  });
+  }, 120_000);
 
   it('with a CA that did not sign the engine\'s certificate: refuses to start, saying so', async () => {
     const r = await agentRefused({ DOCKER_HOST: stack.dockerHost, ...tlsEnv(stack.tls!.certPaths.wrongCa) });
