@@ -17,12 +17,12 @@ import https from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import type DockerModem from 'docker-modem';
 
 /** A DOCKER_HOST or TLS setting that cannot work: the agent does not start on it. */
 export class EngineConfigError extends Error {}
 
-export type EngineOptions = Dockerode.DockerOptions & DockerModem.ConstructorOptions;
+/** dockerode's options, and docker-modem's that dockerode hands on to it (its types leave them out) */
+export type EngineOptions = Dockerode.DockerOptions & { agent?: http.Agent; pathPrefix?: string };
 
 export interface EngineTarget {
   /** how the engine is reached, for messages: `unix:///run/docker.sock`, `tcp://h:2376 (TLS)` */
