@@ -146,7 +146,7 @@ describe('engine client on a real engine', () => {
   it('sends one call after another over one kept-alive connection', async () => {
     const id = await buildFixture(docker, 'ec/alive:1');
     const c = dockerFromHost(stack.dockerHost);
-    const connect = vi.spyOn(c.target.options.agent!, 'createConnection');
+    const connect = vi.spyOn(c.agent!, 'createConnection');
     try {
       await observe(c); // two lists at once: they may take two sockets
       const opened = connect.mock.calls.length;

@@ -28,7 +28,10 @@ export interface EngineTarget {
   /** how the engine is reached, for messages: `unix:///run/docker.sock`, `tcp://h:2376 (TLS)` */
   address: string;
   transport: 'unix' | 'tcp' | 'tls' | 'ssh';
+  /** dockerode's options, without `agent` */
   options: EngineOptions;
+  /** a kept-alive connection pool for these options (none for ssh: a connection per request) */
+  newAgent?: () => http.Agent;
 }
 
 export type EngineEnv = Partial<Record<'DOCKER_HOST' | 'DOCKER_TLS_VERIFY' | 'DOCKER_CERT_PATH' | 'SSH_AUTH_SOCK', string>>;
@@ -41,7 +44,7 @@ export const API_VERSION = 'v1.41';
 /** What docker-modem reads from the environment by itself, cleared so that only our options count. */
 const NOTHING_FROM_ENV = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined, username: undefined, timeout: undefined, pathPrefix: '/' };
 
-/** One kept-alive connection pool for the client's life (a pass is two list calls on one socket). */
+/** A kept-alive connection pool for the client's life (a pass is two list calls on one socket). */
 const keptAlive = { keepAlive: true, maxSockets: 4 };
 
 function readCert(dir: string, name: string): Buffer {
@@ -66,7 +69,7 @@ function tcpTarget(u: URL, host: string, env: EngineEnv): EngineTarget {
   const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!env.DOCKER_TLS_VERIFY) {
     const port = Number(u.port || 2375);
-    return { address: `tcp://${u.hostname}:${port}`, transport: 'tcp', options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'http', agent: new http.Agent(keptAlive) } };
+    return { address: `tcp://${u.hostname}:${port}`, transport: 'tcp', options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'http' }, newAgent: () => new http.Agent(keptAlive) };
   }
   const port = Number(u.port || 2376);
   const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
@@ -74,7 +77,8 @@ function tcpTarget(u: URL, host: string, env: EngineEnv): EngineTarget {
   return {
     address: `tcp://${u.hostname}:${port} (TLS, certificates from ${dir})`,
     transport: 'tls',
-    options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'https', ...tls, agent: new https.Agent({ ...keptAlive, ...tls }) },
+    options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'https', ...tls },
+    newAgent: () => new https.Agent({ ...keptAlive, ...tls }),
   };
 }
 
@@ -94,7 +98,7 @@ export function engineTarget(host: string | undefined, env: EngineEnv = process.
   const h = host?.trim() ?? '';
   if (!h || h.startsWith('unix://')) {
     const socketPath = h.slice('unix://'.length) || DEFAULT_SOCKET;
-    return { address: `unix://${socketPath}`, transport: 'unix', options: { ...NOTHING_FROM_ENV, socketPath, protocol: 'http', agent: new http.Agent(keptAlive) } };
+    return { address: `unix://${socketPath}`, transport: 'unix', options: { ...NOTHING_FROM_ENV, socketPath, protocol: 'http' }, newAgent: () => new http.Agent(keptAlive) };
   }
   const u = parseUrl(h.includes('://') ? h : `tcp://${h}`);
   if (u.protocol === 'tcp:') return tcpTarget(u, h, env);
