@@ -10,7 +10,8 @@ import { dirname } from 'node:path';
 import { join } from 'node:path';
 import type { PullPolicy } from '../../crd/workload/type.js';
 import type { ArchiveStore } from '../effects/archives.js';
-import { dockerFromHost } from '../engine/docker.js';
+import { EngineConfigError } from '../engine/host.js';
+import { openEngine } from '../engine/startup.js';
 import { WorkloadExecutor } from '../workloads/executor.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { agentClock, restartFloor, systemMono } from './clock.js';
@@ -64,12 +65,13 @@ export interface RunningAgent {
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const log = await prepare(o);
+  // a DOCKER_HOST or TLS setting that cannot work stops the start; an engine that is down does not
+  const docker = await openEngine(o.dockerHost).catch((err: unknown) => Promise.reject(err instanceof EngineConfigError ? new AgentStartError(err.message) : err));
   const store = await openStore(o.stateDir);
   const bootId = bootIdNow();
   const clock = agentClock(restartFloor(await store.latestTime(), await store.clockAnchor(), { mono: systemMono(), bootId }));
   // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
   await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
-  const docker = dockerFromHost(o.dockerHost);
   const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';

@@ -252,5 +252,10 @@ export function formatRepair(r: RepairReport): string {
 
 /** `imagectl agent --repair`: repair the store against the engine of DOCKER_HOST; the report as text. */
 export async function repairWithEngine(stateDir: string): Promise<string> {
-  return formatRepair(await repairStore(stateDir, dockerFromHost()));
+  const docker = dockerFromHost();
+  try {
+    return formatRepair(await repairStore(stateDir, docker));
+  } finally {
+    docker.close();
+  }
 }
