@@ -49,6 +49,8 @@ export interface ReconcilerOptions {
   log: Logger;
   workloads: WorkloadExecutor;
   archives: ArchiveStore;
+  /** told about every pass when it ends (the metrics: duration, errors) */
+  onPass?: (p: { at: string; durationMs: number; error: string | null }) => void;
 }
 
 export interface EngineStatus {
@@ -75,6 +77,8 @@ export interface PassStats {
   coalesced: number;
   /** engine events received */
   events: number;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors: number;
 }
 
 type Outcomes = Pick<PassPlan, 'images' | 'changed' | 'audit'>;
@@ -94,7 +98,7 @@ export class Reconciler {
   nextDueAt: number | null = null;
   /** non-null while the store takes no writes: nothing is removed */
   safeMode: SafeMode | null = null;
-  stats: PassStats = { running: 0, maxConcurrent: 0, coalesced: 0, events: 0 };
+  stats: PassStats = { running: 0, maxConcurrent: 0, coalesced: 0, events: 0, removalErrors: 0 };
 
   /** the agent clock (monotonic within a run, see lib/clock.ts) */
   readonly now: () => number;
@@ -289,6 +293,7 @@ export class Reconciler {
       await this.passOnce(reason);
     } finally {
       this.stats.running--;
+      if (this.lastPass) this.o.onPass?.(this.lastPass);
     }
   }
 
@@ -451,6 +456,7 @@ export class Reconciler {
         applyEvent(out, current, { type: 'REMOVE_FAILED', now, inUse: true, error: outcome.error, usedBy: outcome.usedBy, restored: outcome.restored }, 'agent');
         return true;
       case 'failed':
+        this.stats.removalErrors++;
         this.o.log.warn({ image: id, error: outcome.error }, 'removal failed; will retry');
         applyEvent(out, current, { type: 'REMOVE_FAILED', now, inUse: false, error: outcome.error }, 'agent');
         return false;

@@ -243,6 +243,8 @@ export class Store extends EventEmitter {
     this.writes.batches++;
     this.writes.ops += ops.length;
     for (const r of audit) this.emit('audit', r);
+    // the change feed (`get -w`) and the metrics read what a commit wrote
+    this.emit('commit', c);
   }
 
   /** The audit log from `since` on, oldest first, streamed: transitions, and with `apiCalls` also API-call records. */

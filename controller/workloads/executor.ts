@@ -11,6 +11,7 @@ import type { ObservedContainer } from '../engine/observation.js';
 import type { DownloadRecord } from '../store/records.js';
 import { localImage, pullImage, remoteDigest } from '../effects/pull.js';
 import { ArchiveError, importArchive, type ArchiveStore } from '../effects/archives.js';
+import { withReady } from './ready.js';
 import { containerAction, countersOf, hasDigest, pullPolicyOf, raised, refParts, specHash, type Counters } from './decide.js';
 
 export const LABEL_MANAGED = 'imagectl.dev/managed';
@@ -18,7 +19,7 @@ export const LABEL_WORKLOAD = 'imagectl.dev/workload';
 export const LABEL_SPEC_HASH = 'imagectl.dev/spec-hash';
 
 export interface Condition {
-  type: 'ImageReady' | 'ContainerReady';
+  type: 'ImageReady' | 'ContainerReady' | 'Ready';
   status: 'True' | 'False';
   reason: string;
   message: string;
@@ -171,6 +172,11 @@ export class WorkloadExecutor {
   }
 
   async reconcile(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[]): Promise<WorkloadResult> {
+    const r = await this.converge(w, prev, containers);
+    return { ...r, status: { ...r.status, conditions: withReady(r.status.conditions, prev?.conditions ?? [], new Date(this.o.now()).toISOString()) } };
+  }
+
+  private async converge(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[]): Promise<WorkloadResult> {
     const nowIso = new Date(this.o.now()).toISOString();
     const counters = countersOf(w);
     const r = raised(counters, prev?.observedCounters ?? undefined);

@@ -3,24 +3,28 @@ import type { LogRecord } from '../../../crd/api/audit.js';
 import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
-import { explainImage, imageItem, oneImage, planView } from '../../service/views.js';
+import { explainImage, imageItem, imageLabels, oneImage, planView } from '../../service/views.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
   const rec = d.reconciler;
 
   r.on('GET', '/v1/images', async (_q, _s, _p, url) => {
     const all = url.searchParams.get('all') === 'true';
-    const items = [...rec.images.values()].filter((p) => all || p.state !== 'removed').map(imageItem);
+    const labels = imageLabels(rec.lastObservation);
+    const items = [...rec.images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, labels.get(p.context.id)));
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
     return { apiVersion: 'v1', kind: 'ImageList', items, engine: rec.engine };
   });
 
-  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(rec.images, p.ref!)));
+  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => {
+    const img = oneImage(rec.images, p.ref!);
+    return imageItem(img, imageLabels(rec.lastObservation).get(img.context.id));
+  });
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
     const img = oneImage(rec.images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
-    return { image: imageItem(img), ...explainImage(img, rec.selectedPolicies()), events };
+    return { image: imageItem(img, imageLabels(rec.lastObservation).get(img.context.id)), ...explainImage(img, rec.selectedPolicies()), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
