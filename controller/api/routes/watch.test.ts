@@ -59,7 +59,7 @@ function watch(sock: string, path: string) {
       }
     },
     pause: () => res?.pause(),
-    close: () => req.destroy(),
+    close: () => void req.destroy(),
   };
 }
 
