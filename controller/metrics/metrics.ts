@@ -67,6 +67,8 @@ export class AgentMetrics {
   constructor(private readonly src: MetricsSource, private readonly store: CommitSource, engine: InfoSource, private readonly startedAt: number) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    // prom-client names these gauges *_total, which Prometheus keeps for counters (promtool says so)
+    for (const n of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(n);
     new Gauge({ name: 'imagectl_build_info', help: 'imagectl version of the agent (always 1)', labelNames: ['version'], registers }).set({ version: VERSION }, 1);
     this.stateGauges();
     const disk = new DataRootUsage(engine);
