@@ -150,8 +150,7 @@ export function toJsonPath(expr: string): { fromRoot: boolean; path: string } {
       const end = bracketEnd(s, i);
       out += convertBracket(s.slice(i + 1, end));
       i = end + 1;
-    } else if (/\s/.test(s[i]!)) i++;
-    else throw fail(`unexpected ${JSON.stringify(s[i])} in ${JSON.stringify(expr)}`);
+    } else throw fail(`unexpected ${JSON.stringify(s[i])} in ${JSON.stringify(expr)}`);
   }
   return { fromRoot, path: out };
 }

@@ -6,7 +6,7 @@ import { parseDuration } from '../../crd/fields/duration.js';
 import { CliError } from '../client.js';
 import { resolvePaths, type GlobalOpts } from '../context.js';
 import { parseNodeConstraints } from '../node-constraints.js';
-import { configHelp, readConfig } from '../agent-config.js';
+import { configHelp, readConfig, type AgentConfigFile } from '../agent-config.js';
 import { probeSocket } from '../../controller/agent/probe.js';
 // The agent's modules (the engine client, level, xstate) load only when the agent runs: every other
 // command starts faster without them.
@@ -72,16 +72,7 @@ export function agentCommand(): Command {
       const cfg = opts.config ? readConfig(opts.config) : {};
       const { stateDir, socket } = resolvePaths({ stateDir: g.stateDir ?? cfg.stateDir, socket: g.socket ?? cfg.socket });
       if (opts.repair) return runRepair(stateDir, socket);
-      const maxBody = opts.maxBodyBytes ?? cfg.maxBodyBytes;
-      const security = {
-        socketGroup: opts.socketGroup ?? cfg.socketGroup,
-        listen: opts.listen ?? cfg.listen,
-        // a global option: the same file the CLI's --server reads
-        tokenFile: g.tokenFile ?? cfg.tokenFile,
-        maxBodyBytes: maxBody === undefined ? undefined : parseBytes(maxBody),
-        metricsListen: opts.metricsListen ?? cfg.metricsListen,
-        metricsTokenFile: opts.metricsTokenFile ?? cfg.metricsTokenFile,
-      };
+      const security = listeners(opts, cfg, g);
       const labelArgs = typeof opts.nodeLabel === 'string' ? [opts.nodeLabel] : (opts.nodeLabel ?? []);
       const nodeLabels = { ...(cfg.nodeLabels ?? {}), ...parseLabels(labelArgs) };
       const interval = parseDuration(opts.interval ?? cfg.interval ?? '30s');
@@ -101,14 +92,33 @@ export function agentCommand(): Command {
         if (err instanceof (await agentModule()).AgentStartError) throw new CliError((err as Error).message);
         throw err;
       }
-      await new Promise<void>((resolve) => {
-        const onSignal = () => {
-          process.off('SIGINT', onSignal);
-          process.off('SIGTERM', onSignal);
-          void agent.stop().then(resolve);
-        };
-        process.on('SIGINT', onSignal);
-        process.on('SIGTERM', onSignal);
-      });
+      await untilSignal(agent);
     });
+}
+
+/** The socket, TCP and metrics listeners, from flags over the config file. */
+function listeners(opts: AgentFlags, cfg: AgentConfigFile, g: GlobalOpts) {
+  const maxBody = opts.maxBodyBytes ?? cfg.maxBodyBytes;
+  return {
+    socketGroup: opts.socketGroup ?? cfg.socketGroup,
+    listen: opts.listen ?? cfg.listen,
+    // a global option: the same file the CLI's --server reads
+    tokenFile: g.tokenFile ?? cfg.tokenFile,
+    maxBodyBytes: maxBody === undefined ? undefined : parseBytes(maxBody),
+    metricsListen: opts.metricsListen ?? cfg.metricsListen,
+    metricsTokenFile: opts.metricsTokenFile ?? cfg.metricsTokenFile,
+  };
+}
+
+/** Run until SIGINT or SIGTERM, then stop the agent. */
+function untilSignal(agent: { stop(): Promise<void> }): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const onSignal = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      void agent.stop().then(resolve);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }

@@ -21,8 +21,7 @@ import { callRecord } from '../api/audit-calls.js';
 import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
 import { ManifestWatch } from '../manifests/watch.js';
 import { AgentMetrics } from '../metrics/metrics.js';
-import { metricsHandler } from '../metrics/serve.js';
-import { listenMetrics } from './metrics-listener.js';
+import { MetricsEndpoints } from './metrics-listener.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -104,9 +103,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const workloads = new WorkloadExecutor({ docker, defaultPullPolicy: o.defaultPullPolicy ?? 'Always', archives, now: clock.now });
-  let metrics: AgentMetrics | undefined;
-  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now, onPass: (p) => metrics?.onPass(p) });
-  metrics = new AgentMetrics(reconciler, store, docker, clock.now());
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now, onPass: (p) => metricsAt.metrics.onPass(p) });
   const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
   const deps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, watch };
   const api = buildApi(deps, {
@@ -118,12 +115,11 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await store.commit({ audit: [r] });
     },
   });
-  api.on('GET', '/metrics', metricsHandler(metrics));
+  const metricsAt = new MetricsEndpoints(new AgentMetrics(reconciler, store, docker, clock.now()), api, o, log);
   let socketActor = 'unknown';
   const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
   server.keepAliveTimeout = 5_000;
   let tcp: http.Server | undefined;
-  let metricsPort: http.Server | null = null;
   const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
     s.close(() => resolve());
     s.closeAllConnections();
@@ -134,8 +130,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     await reconciler.stop();
     await closeServer(server);
     if (tcp) await closeServer(tcp);
-    if (metricsPort) await closeServer(metricsPort);
-    metrics.close();
+    await metricsAt.close();
     await store.close();
     try {
       unlinkSync(o.socket);
@@ -150,7 +145,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       tcp = t.server;
       log.warn({ address: t.address }, 'the API also listens on TCP; every request needs the bearer token');
     }
-    metricsPort = await listenMetrics(metrics, o, log);
+    await metricsAt.listen();
     log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
     await reconciler.start();
   } catch (err) {

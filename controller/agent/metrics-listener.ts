@@ -4,16 +4,46 @@
  * makes every request need `Authorization: Bearer <token>`. The API socket serves `/metrics` too.
  */
 import type http from 'node:http';
+import type { Router } from '../api/http.js';
 import type { Logger } from '../reconcile/reconciler.js';
 import type { AgentMetrics } from '../metrics/metrics.js';
-import { metricsServer } from '../metrics/serve.js';
+import { metricsHandler, metricsServer } from '../metrics/serve.js';
 import { bearerCheck, parseListen, readTokenFile } from './auth.js';
 import { ListenError } from './listeners.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
+export interface MetricsOptions {
+  metricsListen?: string;
+  metricsTokenFile?: string;
+}
+
+/** Where the agent's metrics are served: `/metrics` on the API, and the metrics port when asked. */
+export class MetricsEndpoints {
+  private port: http.Server | null = null;
+
+  constructor(readonly metrics: AgentMetrics, api: Router, private readonly o: MetricsOptions, private readonly log: Logger) {
+    api.on('GET', '/metrics', metricsHandler(metrics));
+  }
+
+  async listen(): Promise<void> {
+    this.port = await listenMetrics(this.metrics, this.o, this.log);
+  }
+
+  async close(): Promise<void> {
+    const port = this.port;
+    if (port) {
+      await new Promise<void>((resolve) => {
+        port.close(() => resolve());
+        port.closeAllConnections();
+      });
+    }
+    this.metrics.close();
+  }
+}
+
 /** Listen on the metrics port when asked; returns its server, or null. */
-export async function listenMetrics(metrics: AgentMetrics, o: { metricsListen?: string; metricsTokenFile?: string }, log: Logger): Promise<http.Server | null> {
+export async function listenMetrics(metrics: AgentMetrics, o: MetricsOptions, log: Logger): Promise<http.Server | null> {
   if (!o.metricsListen) {
     if (o.metricsTokenFile) throw new ListenError('--metrics-token-file needs --metrics-listen HOST:PORT');
     return null;
