@@ -44,9 +44,8 @@ export function customRows(cols: readonly CustomColumn[], items: readonly unknow
 }
 
 /** Rows aligned as kubectl's tables are (3 spaces between columns), `widths` at least. */
-export function alignRows(rows: readonly string[][], widths: number[] = []): string {
-  const w = [...widths];
-  for (const r of rows) r.forEach((c, i) => (w[i] = Math.max(w[i] ?? 0, c.length)));
+export function alignRows(rows: readonly string[][], widths: readonly number[] = []): string {
+  const w = widthsOf([widths.map((n) => ' '.repeat(n)), ...rows]);
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('   ').trimEnd() + '\n').join('');
 }
 

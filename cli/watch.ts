@@ -92,6 +92,8 @@ export class WatchPrinter {
         this.widths = widthsOf(this.o.noHeaders ? lines : [head, ...lines]);
         if (!this.o.noHeaders) out += alignRows([head], this.widths);
       }
+      // a wider value widens its column from then on (the rows before it stay as they were printed)
+      this.widths = widthsOf([this.widths.map((n) => ' '.repeat(n)), ...lines]);
       return out + alignRows(lines, this.widths);
     }
     let out = '';
