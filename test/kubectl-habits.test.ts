@@ -246,13 +246,19 @@ describe('one NotFound style', () => {
   });
 });
 
+/** A directory with `imagectl` in it, for PATH: the completion scripts run the command the user typed. */
+function binDir(): string {
+  const bin = mkdtempSync(join(dir, 'bin-'));
+  const exe = join(bin, 'imagectl');
+  writeFileSync(exe, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${NODE_FLAGS.join(' ')} ${JSON.stringify(BIN)} "$@"\n`);
+  chmodSync(exe, 0o755);
+  return bin;
+}
+
 describe('bash completion', () => {
   /** Source `imagectl completion bash` into bash and press TAB at the end of `line`. */
   function tab(line: string, env: Record<string, string> = agent.env): string[] {
-    const bin = mkdtempSync(join(dir, 'bin-'));
-    const exe = join(bin, 'imagectl');
-    writeFileSync(exe, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${NODE_FLAGS.join(' ')} ${JSON.stringify(BIN)} "$@"\n`);
-    chmodSync(exe, 0o755);
+    const bin = binDir();
     const script = [
       'source <(imagectl completion bash)',
       'complete -p imagectl >&2',
@@ -284,6 +290,25 @@ describe('bash completion', () => {
     const nobody = AgentProcess.tempStateDir();
     expect(tab('imagectl describe policy ', { IMAGECTL_STATE_DIR: nobody })).toEqual([]);
     expect(tab('imagectl get w', { IMAGECTL_STATE_DIR: nobody })).toEqual(['workloads']);
+  });
+});
+
+describe('zsh completion', () => {
+  it('the zsh script offers the same candidates (compadd and _files stand in for the line editor)', async () => {
+    await cli('apply', '-f', policy('comp-one'), '-f', policy('comp-two'));
+    const bin = binDir();
+    const script = [
+      'source <(imagectl completion zsh)',
+      // outside the line editor, stand-ins that print what would be offered
+      'compadd() { shift 2; print -l -- "$@"; }',
+      '_files() { print "(files)"; }',
+      'words=(imagectl get pol); CURRENT=3; _imagectl; print -r -- ---',
+      'words=(imagectl describe policy comp-); CURRENT=4; _imagectl',
+    ].join('\n');
+    const r = spawnSync('zsh', ['-f', '-c', `compdef() { :; }\n${script}`], { env: { ...process.env, ...agent.env, PATH: `${bin}:${process.env.PATH}` }, encoding: 'utf8', timeout: 20_000 });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('policies\n---\ncomp-one\ncomp-two\n');
+    expect(spawnSync('zsh', ['-n', '-c', (await runCli(['completion', 'zsh'])).stdout]).status).toBe(0);
   });
 });
 

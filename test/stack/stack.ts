@@ -30,8 +30,8 @@ export interface Stack extends StackInfo {
 const execFileP = promisify(execFile);
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
-// prometheus: its promtool checks the metrics output and the example alert rules
-const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static', 'prometheus'];
+// prometheus: its promtool checks the metrics output and the example alert rules; zsh: for the completion test
+const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static', 'prometheus', 'zsh'];
 
 function findBin(name: string, dirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']): string | undefined {
   return dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
@@ -58,10 +58,10 @@ export function busyboxPath(): string {
 
 function packagesPresent(): boolean {
   const busybox = findBin('busybox', ['/bin', '/usr/bin']);
-  return !!(findBin('dockerd') && findBin('docker-registry') && findBin('promtool') && busybox && isStaticElf(busybox));
+  return !!(findBin('dockerd') && findBin('docker-registry') && findBin('promtool') && findBin('zsh') && busybox && isStaticElf(busybox));
 }
 
-/** Installs docker.io, docker-registry, busybox-static and prometheus when one of their binaries is missing. */
+/** Installs docker.io, docker-registry, busybox-static, prometheus and zsh when one of their binaries is missing. */
 export async function ensurePackages(): Promise<void> {
   if (packagesPresent()) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -84,7 +84,7 @@ export async function ensurePackages(): Promise<void> {
   } finally {
     if (ownPolicy) await fsp.rm(policy, { force: true });
   }
-  if (!packagesPresent()) throw new Error(`installed ${PACKAGES.join(' ')} but dockerd/docker-registry/promtool/static busybox still missing`);
+  if (!packagesPresent()) throw new Error(`installed ${PACKAGES.join(' ')} but dockerd/docker-registry/promtool/zsh/static busybox still missing`);
 }
 
 interface Daemon {
