@@ -7,9 +7,6 @@ import type { Command, Option } from 'commander';
 import { FORMATS } from './printer.js';
 import { findResource, RESOURCES, type Resource } from './resources.js';
 
-/** The program options that take a value (their value is not a word of the command). */
-const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket', '--server', '--token-file'];
-
 export interface CompletionContext {
   /** the whole CLI */
   program: Command;
@@ -53,7 +50,7 @@ function parse(program: Command, words: readonly string[]): { cmd?: Command; pos
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     if (w.startsWith('-')) {
-      const o = findOption(cmd, program, w) ?? (GLOBAL_VALUE_OPTIONS.includes(w) ? ({ required: true } as Option) : undefined);
+      const o = findOption(cmd, program, w);
       if (o && takesValue(o) && !w.includes('=')) i++;
       continue;
     }

@@ -60,8 +60,8 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   });
 }
 
-/** Resolves when the response can take more data, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
+/** Resolves when the response can take more data, or is gone (the audit and the change feed wait on it). */
+export function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

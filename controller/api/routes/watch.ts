@@ -15,6 +15,7 @@ import type { ApiDeps } from '../../service/deps.js';
 import { view } from '../../service/apply.js';
 import { imageItem, imageLabels } from '../../service/views.js';
 import { HttpError, type Router } from '../http.js';
+import { drained } from './images.js';
 import { workloadItem } from './workloads.js';
 
 /** Unread bytes a follower may hold once it is live; past this it is dropped. */
@@ -112,19 +113,6 @@ class Follower {
   checkPending(): void {
     if (this.res.writableLength > MAX_PENDING_BYTES) this.res.destroy();
   }
-}
-
-/** Resolves when the response can take more data, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 async function follow(d: ApiDeps, feed: Feed, res: ServerResponse): Promise<void> {
