@@ -131,15 +131,20 @@ describe('metrics of a real agent', () => {
     expect([check.status, check.stdout, check.stderr]).toEqual([0, '', '']);
   });
 
-  it('count workloads by phase', async () => {
-    await buildFixture(docker, 'fixture/m-wl:1');
+  it('count workloads by phase, and the pulls workloads make', async () => {
+    const remote = `${stack.registry}/fixture/m-wl:1`;
+    await buildFixture(docker, remote);
+    await pushFixture(docker, remote);
+    await docker.getImage(remote).remove();
+    const pullsBefore = value((await scrape()).body, 'imagectl_pulls_total{result="success"}');
     const file = join(dir, 'wl.yaml');
-    writeFileSync(file, 'apiVersion: imagectl.dev/v1alpha1\nkind: Workload\nmetadata: {name: m-run}\nspec: {image: "fixture/m-wl:1", imagePullPolicy: Never, command: ["/bin/busybox", "sleep", "3600"]}\n---\napiVersion: imagectl.dev/v1alpha1\nkind: Workload\nmetadata: {name: m-fail}\nspec: {image: "fixture/m-none:1", imagePullPolicy: Never}\n');
+    writeFileSync(file, `apiVersion: imagectl.dev/v1alpha1\nkind: Workload\nmetadata: {name: m-run}\nspec: {image: "${remote}", imagePullPolicy: IfNotPresent, command: ["/bin/busybox", "sleep", "3600"]}\n---\napiVersion: imagectl.dev/v1alpha1\nkind: Workload\nmetadata: {name: m-fail}\nspec: {image: "fixture/m-none:1", imagePullPolicy: Never}\n`);
     expect((await agent.cli(['apply', '-f', file])).code).toBe(0);
     expect((await agent.cli(['wait', '--for=condition=Ready', 'workload/m-run', '--timeout', '60s'])).code).toBe(0);
     expect((await agent.cli(['wait', '--for=jsonpath={.status.phase}=Failed', 'workload/m-fail', '--timeout', '60s'])).code).toBe(0);
     const t = (await scrape()).body;
     expect([value(t, 'imagectl_workloads{phase="Running"}'), value(t, 'imagectl_workloads{phase="Failed"}'), value(t, 'imagectl_workloads{phase="Pending"}')]).toEqual([1, 1, 0]);
+    expect(value(t, 'imagectl_pulls_total{result="success"}')).toBe(pullsBefore + 1);
   });
 
   it('the metrics port serves only /metrics, only with its token; the API socket serves /metrics too', async () => {
