@@ -59,6 +59,7 @@ export class AgentMetrics {
   private readonly passDuration: Histogram;
   private readonly passErrors: Counter<'kind'>;
   private readonly lastSuccess: Gauge;
+  private readonly lostCommits: Counter;
   private removalErrorsSeen = 0;
   /** per workload, the newest status event already counted (pulls) */
   private readonly countedEvents = new Map<string, number>();
@@ -92,6 +93,7 @@ export class AgentMetrics {
     this.passErrors = new Counter({ name: 'imagectl_reconcile_errors_total', help: 'Reconcile passes that ended in an error, by kind: engine (unreachable), store (the store took no write: safe mode), other', labelNames: ['kind'], registers });
     for (const kind of ['engine', 'store', 'other']) this.passErrors.inc({ kind }, 0);
     this.lastSuccess = new Gauge({ name: 'imagectl_reconcile_last_success_timestamp_seconds', help: 'When the last reconcile pass without an error ended (Unix time)', registers });
+    this.lostCommits = new Counter({ name: 'imagectl_metrics_unread_commits_total', help: 'Store commits the metrics could not read (their counters missed them)', registers });
     store.on('commit', this.onCommit);
   }
 
@@ -142,9 +144,13 @@ export class AgentMetrics {
   }
 
   private fromCommit(c: Commit): void {
-    const images = new Map(c.putImages ?? []);
-    for (const r of c.audit ?? []) this.fromRecord(r, r.image ? images.get(r.image) : undefined);
-    for (const [key, status] of c.putStatuses ?? []) this.fromStatus(key, status as { events?: { time: string; reason: string }[] });
+    try {
+      const images = new Map(c.putImages ?? []);
+      for (const r of c.audit ?? []) this.fromRecord(r, r.image ? images.get(r.image) : undefined);
+      for (const [key, status] of c.putStatuses ?? []) this.fromStatus(key, status as { events?: { time: string; reason: string }[] });
+    } catch {
+      this.lostCommits.inc(); // a record of an unexpected shape: counted, never in the way of the commit
+    }
   }
 
   private fromRecord(r: LogRecord, image: PersistedImage | undefined): void {

@@ -125,8 +125,12 @@ async function follow(d: ApiDeps, feed: Feed, res: ServerResponse): Promise<void
       if (queue.length > MAX_QUEUED_COMMITS) res.destroy();
       return;
     }
-    for (const ch of feed.changes(c, (k) => f.last(k))) f.send(ch);
-    f.checkPending();
+    try {
+      for (const ch of feed.changes(c, (k) => f.last(k))) f.send(ch);
+      f.checkPending();
+    } catch {
+      res.destroy(); // this follower cannot be served correctly any more: it watches again
+    }
   };
   d.store.on('commit', onCommit);
   const closed = new Promise<void>((resolve) => res.on('close', resolve));
