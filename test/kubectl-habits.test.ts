@@ -223,6 +223,19 @@ describe('wait', () => {
     expect(notReady.stdout).toBe('ImageNotPresent');
   });
 
+  it('-l waits until every object that matches meets the condition', async () => {
+    await cli('apply', '-f', policy('wl-a', { labels: { grp: 'w' } }), '-f', policy('wl-b', { labels: { grp: 'w' } }));
+    const w = follow(['wait', '--for=jsonpath={.spec.removal[0].deleteAfter}=9h', 'policies', '-l', 'grp=w', '--timeout', '60s']);
+    expect((await cli('apply', '-f', policy('wl-a', { after: '9h', labels: { grp: 'w' } }))).code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(w.out).toBe('');
+    expect((await cli('apply', '-f', policy('wl-b', { after: '9h', labels: { grp: 'w' } }))).code).toBe(0);
+    expect(await w.exited).toBe(0);
+    expect(w.out).toBe('imagepolicy/wl-a condition met\nimagepolicy/wl-b condition met\n');
+    const none = await cli('wait', '--for=delete', 'policies', '-l', 'grp=nothing');
+    expect([none.code, none.stderr]).toEqual([1, 'error: no matching resources found\n']);
+  });
+
   it('--for=delete on an image that a policy removes', async () => {
     await buildFixture(docker, 'fixture/wait-rm:1');
     await waitFor('the agent to see it', async () => (await cli('get', 'images', 'fixture/wait-rm:1')).code === 0);
