@@ -115,7 +115,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
       await store.commit({ audit: [r] });
     },
   });
-  const metricsAt = new MetricsEndpoints(new AgentMetrics(reconciler, store, docker, clock.now()), api, o, log);
+  const metricsAt = new MetricsEndpoints(new AgentMetrics(() => reconciler.snapshot(), store, docker, clock.now()), api, o, log);
   let socketActor = 'unknown';
   const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
   server.keepAliveTimeout = 5_000;

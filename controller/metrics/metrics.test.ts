@@ -26,10 +26,10 @@ function setup() {
     statuses: new Map([['Workload/w', { phase: 'Running' }]]),
     engine: { reachable: true },
     safeMode: null as object | null,
-    stats: { removalErrors: 0 },
+    passStats: { removalErrors: 0 },
   };
   const engine = { call: async <T>() => ({ DockerRootDir: '/' }) as T };
-  const m = new AgentMetrics(src, store, engine, Date.parse('2026-01-01T00:00:00.000Z'));
+  const m = new AgentMetrics(() => src, store, engine, Date.parse('2026-01-01T00:00:00.000Z'));
   cleanup.push(() => m.close());
   const commit = (c: Commit) => store.emit('commit', c);
   const value = async (series: string) => {
@@ -54,18 +54,20 @@ describe('AgentMetrics', () => {
     commit({ putImages: [removed('sha256:a', 1000, Date.parse('2026-01-01T00:00:03.000Z'), 5000)], audit: [record({})] });
     commit({ audit: [record({ image: 'sha256:b', actor: 'uid:0', reason: 'removed by imagectl rmi b:1', freedBytes: 700 } as Partial<LogRecord>)] });
     commit({ audit: [record({ image: 'sha256:c', from: 'removable', to: 'in-use', event: 'remove_failed', reason: 'removal refused' })] });
+    commit({ audit: [record({ image: 'sha256:d', from: 'removable', to: 'idle', event: 'remove_failed', reason: 'removal refused by the engine (409) with no container using it' })] });
     commit({ audit: [record({ image: null, from: null, to: 'succeeded', event: 'api.pull', reason: 'pull a:1' }), record({ image: null, from: null, to: 'failed', event: 'api.pull', reason: 'pull z:1 failed' })] });
     // a workload's status events: pulls after the agent started count, once each
     const events = [{ time: '2025-12-31T00:00:00.000Z', reason: 'Pulled' }, { time: '2026-01-01T00:00:05.000Z', reason: 'Pulled' }, { time: '2026-01-01T00:00:05.000Z', reason: 'Created' }];
     commit({ putStatuses: [['Workload/w', { phase: 'Running', events }]] });
     commit({ putStatuses: [['Workload/w', { phase: 'Failed', events: [...events, { time: '2026-01-01T00:00:07.000Z', reason: 'PullFailed' }] }]] });
-    src.stats.removalErrors = 2;
+    src.passStats.removalErrors = 2;
     expect(await value('imagectl_removals_total{reason="age"}')).toBe(1);
     expect(await value('imagectl_removals_total{reason="manual"}')).toBe(1);
     expect(await value('imagectl_reclaimed_bytes_total')).toBe(1700);
     expect(await value('imagectl_removal_lateness_seconds_count')).toBe(1);
     expect(await value('imagectl_removal_lateness_seconds_sum')).toBe(2); // due at 8 s, removed at 10 s
     expect(await value('imagectl_removal_failures_total{reason="in_use"}')).toBe(1);
+    expect(await value('imagectl_removal_failures_total{reason="refused"}')).toBe(1);
     expect(await value('imagectl_removal_failures_total{reason="error"}')).toBe(2);
     expect(await value('imagectl_pulls_total{result="success"}')).toBe(2);
     expect(await value('imagectl_pulls_total{result="failure"}')).toBe(2);

@@ -16,14 +16,15 @@ import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { Commit } from '../store/store.js';
 import { DataRootUsage, type InfoSource } from './disk.js';
 
-/** What the metrics read from the agent when scraped; the reconciler has all of it. */
+/** What the metrics read from the agent when scraped: a part of the reconciler's snapshot. */
 export interface MetricsSource {
   images: ReadonlyMap<string, PersistedImage>;
   workloads: readonly { metadata: { name: string } }[];
-  statuses: ReadonlyMap<string, { phase: string; events?: readonly { time: string; reason: string }[] }>;
+  statuses: ReadonlyMap<string, { phase: string }>;
   engine: { reachable: boolean };
   safeMode: object | null;
-  stats: { removalErrors: number };
+  /** `removalErrors`: removals that failed and are retried, counted by the reconciler */
+  passStats: { removalErrors?: number };
 }
 
 /** What a pass reports when it ends. */
@@ -65,7 +66,7 @@ export class AgentMetrics {
   private readonly countedEvents = new Map<string, number>();
   private readonly onCommit = (c: Commit) => this.fromCommit(c);
 
-  constructor(private readonly src: MetricsSource, private readonly store: CommitSource, engine: InfoSource, private readonly startedAt: number) {
+  constructor(private readonly src: () => MetricsSource, private readonly store: CommitSource, engine: InfoSource, private readonly startedAt: number) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     // prom-client names these gauges *_total, which Prometheus keeps for counters (promtool says so)
@@ -85,8 +86,8 @@ export class AgentMetrics {
     for (const reason of ['age', 'disk', 'manual']) this.removals.inc({ reason }, 0);
     this.reclaimed = new Counter({ name: 'imagectl_reclaimed_bytes_total', help: 'Bytes of the images imagectl removed', registers });
     this.lateness = new Histogram({ name: 'imagectl_removal_lateness_seconds', help: 'How long after its due time an image was removed (age removals)', buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600], registers });
-    this.failures = new Counter({ name: 'imagectl_removal_failures_total', help: 'Removals that did not happen: in_use (the engine refused, a container uses the image), error (any other engine failure, retried)', labelNames: ['reason'], registers, collect: () => this.collectRemovalErrors() });
-    for (const reason of ['in_use', 'error']) this.failures.inc({ reason }, 0);
+    this.failures = new Counter({ name: 'imagectl_removal_failures_total', help: 'Removals that did not happen: in_use (the engine refused, a container uses the image), refused (the engine refused with no container using it; not retried until something changes), error (any other engine failure, retried)', labelNames: ['reason'], registers, collect: () => this.collectRemovalErrors() });
+    for (const reason of ['in_use', 'refused', 'error']) this.failures.inc({ reason }, 0);
     this.pulls = new Counter({ name: 'imagectl_pulls_total', help: 'Image pulls through imagectl pull and by workloads, by result', labelNames: ['result'], registers });
     for (const result of ['success', 'failure']) this.pulls.inc({ result }, 0);
     this.passDuration = new Histogram({ name: 'imagectl_reconcile_duration_seconds', help: 'Duration of reconcile passes', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers });
@@ -105,7 +106,7 @@ export class AgentMetrics {
       name: 'imagectl_images', help: 'Images the agent tracks in the engine, by lifecycle state', labelNames: ['state'], registers,
       collect() {
         const n = Object.fromEntries(LIVE_STATES.map((s) => [s, 0]));
-        for (const p of src.images.values()) if (p.state in n) n[p.state]!++;
+        for (const p of src().images.values()) if (p.state in n) n[p.state]!++;
         for (const s of LIVE_STATES) this.set({ state: s }, n[s]!);
       },
     });
@@ -113,7 +114,7 @@ export class AgentMetrics {
       name: 'imagectl_image_bytes', help: 'Size of the tracked images, by lifecycle state (shared layers counted in each image)', labelNames: ['state'], registers,
       collect() {
         const n = Object.fromEntries(LIVE_STATES.map((s) => [s, 0]));
-        for (const p of src.images.values()) if (p.state in n) n[p.state]! += p.context.sizeBytes;
+        for (const p of src().images.values()) if (p.state in n) n[p.state]! += p.context.sizeBytes;
         for (const s of LIVE_STATES) this.set({ state: s }, n[s]!);
       },
     });
@@ -121,17 +122,18 @@ export class AgentMetrics {
       name: 'imagectl_workloads', help: 'Workloads by phase', labelNames: ['phase'], registers,
       collect() {
         const n = Object.fromEntries(PHASES.map((s) => [s, 0]));
-        for (const w of src.workloads) n[src.statuses.get(`Workload/${w.metadata.name}`)?.phase ?? 'Pending']! += 1;
+        const { workloads, statuses } = src();
+        for (const w of workloads) n[statuses.get(`Workload/${w.metadata.name}`)?.phase ?? 'Pending']! += 1;
         for (const s of PHASES) this.set({ phase: s }, n[s] ?? 0);
       },
     });
-    new Gauge({ name: 'imagectl_engine_up', help: '1 when the agent reaches the Docker engine', registers, collect() { this.set(src.engine.reachable ? 1 : 0); } });
-    new Gauge({ name: 'imagectl_safe_mode', help: '1 while the store takes no writes (safe mode: nothing is removed)', registers, collect() { this.set(src.safeMode ? 1 : 0); } });
+    new Gauge({ name: 'imagectl_engine_up', help: '1 when the agent reaches the Docker engine', registers, collect() { this.set(src().engine.reachable ? 1 : 0); } });
+    new Gauge({ name: 'imagectl_safe_mode', help: '1 while the store takes no writes (safe mode: nothing is removed)', registers, collect() { this.set(src().safeMode ? 1 : 0); } });
   }
 
   /** Removal errors are counted by the reconciler; the counter follows its count. */
   private collectRemovalErrors(): void {
-    const n = this.src.stats.removalErrors;
+    const n = this.src().passStats.removalErrors ?? 0;
     if (n > this.removalErrorsSeen) this.failures.inc({ reason: 'error' }, n - this.removalErrorsSeen);
     this.removalErrorsSeen = n;
   }
@@ -140,7 +142,10 @@ export class AgentMetrics {
   onPass(p: PassReport): void {
     this.passDuration.observe(p.durationMs / 1000);
     if (p.error === null) this.lastSuccess.set((Date.parse(p.at) + p.durationMs) / 1000);
-    else this.passErrors.inc({ kind: this.src.safeMode ? 'store' : this.src.engine.reachable ? 'other' : 'engine' });
+    else {
+      const s = this.src();
+      this.passErrors.inc({ kind: s.safeMode ? 'store' : s.engine.reachable ? 'other' : 'engine' });
+    }
   }
 
   private fromCommit(c: Commit): void {
@@ -155,7 +160,8 @@ export class AgentMetrics {
 
   private fromRecord(r: LogRecord, image: PersistedImage | undefined): void {
     if (r.event === 'api.pull') this.pulls.inc({ result: r.to === 'succeeded' ? 'success' : 'failure' });
-    if (r.event === 'remove_failed') this.failures.inc({ reason: 'in_use' });
+    // a refusal that moved the image back to in-use is a container's; any other is the engine's for good
+    if (r.event === 'remove_failed') this.failures.inc({ reason: r.to === 'in-use' ? 'in_use' : 'refused' });
     const reason = removalReason(r);
     if (!reason) return;
     this.removals.inc({ reason });

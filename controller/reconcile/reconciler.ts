@@ -144,6 +144,12 @@ export class Reconciler {
     await this.running;
   }
 
+  /** What the metrics and the change feed read: the reconciler's state at this moment, as a plain object. */
+  snapshot() {
+    const { images, statuses, lastObservation, engine, safeMode, workloads, lastPass } = this;
+    return { images, statuses, lastObservation, engine, safeMode, workloads, lastPass, passStats: { ...this.stats } };
+  }
+
   /** The policies that select this node. */
   selectedPolicies(): ImagePolicy[] {
     return this.policies.filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);

@@ -75,7 +75,7 @@ function image(n: number, state: PersistedImage['state'] = 'idle', reason = 'no 
 async function served(reconciler: object) {
   const s = await serveRoutes('imagectl-watch-');
   cleanup.push(() => s.close());
-  await s.serve((r, store) => watchRoutes(r, { store, reconciler, nodeLabels: {} } as unknown as ApiDeps));
+  await s.serve((r, store) => watchRoutes(r, { store, reconciler: { ...reconciler, snapshot: () => reconciler }, nodeLabels: {} } as unknown as ApiDeps));
   return s;
 }
 

@@ -57,14 +57,14 @@ function objectFeed(d: ApiDeps, kind: string, item: (o: StoredObject) => unknown
 }
 
 function imageFeed(d: ApiDeps, all: boolean): Feed {
-  const rec = d.reconciler;
   return {
     list: async () => {
-      const labels = imageLabels(rec.lastObservation);
-      return [...rec.images.values()].filter((p) => all || p.state !== 'removed').map((p) => ({ key: p.context.id, object: imageItem(p, labels.get(p.context.id)) }));
+      const { images, lastObservation } = d.reconciler.snapshot();
+      const labels = imageLabels(lastObservation);
+      return [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => ({ key: p.context.id, object: imageItem(p, labels.get(p.context.id)) }));
     },
     changes(c) {
-      const labels = imageLabels(rec.lastObservation);
+      const labels = imageLabels(d.reconciler.snapshot().lastObservation);
       return [...(c.putImages ?? [])].map(([id, p]) => ({ key: id, object: imageItem(p, labels.get(id)), deleted: !all && p.state === 'removed' }));
     },
   };
