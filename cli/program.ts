@@ -13,6 +13,8 @@ export interface CommandEntry {
   aliases?: readonly string[];
   /** the command sets its own exit handling (diff: usage errors exit 2, since 1 means "differences") */
   ownExit?: boolean;
+  /** left out of the help (the completion scripts' helper) */
+  hidden?: boolean;
   load(): Promise<Command>;
 }
 
@@ -33,6 +35,9 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'diff', ownExit: true, load: async () => (await import('./commands/diff.js')).diffCommand() },
   { name: 'explain', ownExit: true, load: async () => (await import('./commands/explain.js')).explainCommand() },
   { name: 'crds', ownExit: true, load: async () => (await import('./commands/crds.js')).crdsCommand() },
+  { name: 'wait', load: async () => (await import('./commands/wait.js')).waitCommand() },
+  { name: 'completion', load: async () => (await import('./commands/completion.js')).completionCommand() },
+  { name: '__complete', hidden: true, load: async () => (await import('./commands/completion.js')).completeCommand(buildProgram) },
 ];
 
 /** The program's own options; each takes a value (as `--opt VALUE` or `--opt=VALUE`). */
@@ -51,7 +56,7 @@ function baseProgram(): Command {
 }
 
 function addCommand(program: Command, entry: CommandEntry, cmd: Command): void {
-  program.addCommand(entry.ownExit ? cmd : cmd.exitOverride().showHelpAfterError());
+  program.addCommand(entry.ownExit ? cmd : cmd.exitOverride().showHelpAfterError(), { hidden: entry.hidden });
 }
 
 /** The whole CLI, every command loaded. */

@@ -22,6 +22,8 @@ import { buildApi } from '../api/api.js';
 import { callRecord } from '../api/audit-calls.js';
 import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
 import { ManifestWatch } from '../manifests/watch.js';
+import { AgentMetrics } from '../metrics/metrics.js';
+import { MetricsEndpoints } from './metrics-listener.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -46,6 +48,10 @@ export interface AgentOptions {
   nodeConstraints?: string[];
   /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
   manifestsDir?: string;
+  /** `HOST:PORT`: serve Prometheus metrics there (only /metrics); off by default */
+  metricsListen?: string;
+  /** a bearer token for the metrics port (mode 0600, at least 16 characters) */
+  metricsTokenFile?: string;
 }
 
 export class AgentStartError extends Error {}
@@ -76,10 +82,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';
   const workloads = new WorkloadExecutor({ docker, defaultPullPolicy, archives, now: clock.now });
-  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now });
+  // the metrics read the reconciler's snapshot, and the reconciler tells them about every pass
+  let metrics: AgentMetrics | undefined;
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now, onPass: (p) => metrics?.onPass(p) });
+  metrics = new AgentMetrics(() => reconciler.snapshot(), store, docker, clock.now());
   const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
   const deps: ApiDeps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, defaultPullPolicy, watch };
-  const servers = await serve(o, deps, log, clock.now);
+  const servers = await serve(o, deps, log, clock.now, metrics);
   try {
     log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
     await reconciler.start();
@@ -143,7 +152,7 @@ const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
  * Serve the API on the unix socket (and TCP when asked). `close` stops the loop, closes the
  * listeners and the store and removes the socket (a start that failed, or stop).
  */
-async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number): Promise<{ close(): Promise<void> }> {
+async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number, metrics: AgentMetrics): Promise<{ close(): Promise<void> }> {
   const api = buildApi(deps, {
     maxBodyBytes: o.maxBodyBytes,
     now,
@@ -153,6 +162,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
       await deps.store.commit({ audit: [r] });
     },
   });
+  const endpoints = new MetricsEndpoints(metrics, api, o, log);
   let socketActor = 'unknown';
   const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
   server.keepAliveTimeout = 5_000;
@@ -161,6 +171,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
     await deps.reconciler.stop();
     await closeServer(server);
     if (tcp) await closeServer(tcp);
+    await endpoints.close();
     await deps.store.close();
     try {
       unlinkSync(o.socket);
@@ -175,6 +186,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
       tcp = t.server;
       log.warn({ address: t.address }, 'the API also listens on TCP; every request needs the bearer token');
     }
+    await endpoints.listen();
   } catch (err) {
     await close();
     if (err instanceof ListenError || err instanceof AgentStartError) throw new AgentStartError(err.message);

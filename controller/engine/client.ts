@@ -110,6 +110,11 @@ export class EngineClient {
   }
 
   /** The registry's descriptor of `ref`, without pulling. */
+  /** The engine's system information (`GET /info`: DockerRootDir among it). */
+  info(): Promise<{ DockerRootDir?: string }> {
+    return this.negotiated(() => this.docker.info() as Promise<{ DockerRootDir?: string }>);
+  }
+
   distribution(ref: string): Promise<DistributionInspect> {
     return this.negotiated(() => this.docker.getImage(ref).distribution({ authconfig: NO_AUTH }) as Promise<DistributionInspect>);
   }

@@ -26,6 +26,8 @@ export interface ReconcilerOptions {
   log: Logger;
   workloads: WorkloadExecutor;
   archives: ArchiveStore;
+  /** told about every pass when it ends (the metrics: duration, errors) */
+  onPass?: (p: { at: string; durationMs: number; error: string | null }) => void;
 }
 
 /** The options with the clock resolved: what a pass and the commands work with. */

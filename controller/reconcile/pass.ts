@@ -32,6 +32,7 @@ export async function runPass(d: PassDeps, s: LoopState, reason: string): Promis
   const started = d.now();
   const finish = (error: string | null) => {
     s.lastPass = { at: new Date(started).toISOString(), durationMs: d.now() - started, error };
+    d.onPass?.(s.lastPass);
   };
   checkSkew(d, s);
   await probeStore(d, s);

@@ -92,6 +92,7 @@ function recordRemoval(d: PassDeps, s: LoopState, out: Outcomes, id: string, out
     }
     case 'failed':
       d.log.warn({ image: id, error: outcome.error }, 'removal failed; will retry');
+      s.removalErrors++;
       applyEvent(out, current, { type: 'REMOVE_FAILED', now, inUse: false, error: outcome.error }, actor);
       return false;
   }

@@ -26,6 +26,8 @@ export interface SafeMode {
 export interface PassStats extends LoopStats {
   /** engine events received */
   events: number;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors: number;
 }
 
 export interface LastPass {
@@ -60,6 +62,8 @@ export class LoopState {
   /** non-null while the store takes no writes: nothing is removed */
   safeMode: SafeMode | null = null;
   events = 0;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors = 0;
   /** terminal removal refusals, by image ID (kept in memory: an agent restart retries them) */
   refused: ReadonlyMap<string, Refusal> = new Map();
   /** results acted on in the engine but not yet written (safe mode, or an API pull awaiting its pass) */
@@ -96,7 +100,7 @@ export function snapshotOf(s: LoopState, stats: LoopStats, now: number): LoopSna
     lastPass: s.lastPass && { ...s.lastPass },
     nextDueAt: s.nextDueAt,
     safeMode: s.safeMode && { ...s.safeMode },
-    passStats: { ...stats, events: s.events },
+    passStats: { ...stats, events: s.events, removalErrors: s.removalErrors },
     images: s.images,
     downloads: s.downloads,
     statuses: s.statuses,

@@ -247,6 +247,15 @@ export class Store extends EventEmitter {
     this.writes.batches++;
     this.writes.ops += ops.length;
     for (const r of audit) this.emit('audit', r);
+    // the change feed (`get -w`) and the metrics read what a commit wrote; a reader that throws
+    // does not make a written commit look failed (that would be taken for a store refusing writes)
+    for (const read of this.listeners('commit') as ((c: Commit) => void)[]) {
+      try {
+        read(c);
+      } catch {
+        // each reader guards itself; this is the last line
+      }
+    }
   }
 
   /** The audit log from `since` on, oldest first, streamed: transitions, and with `apiCalls` also API-call records. */
