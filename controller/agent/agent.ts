@@ -20,6 +20,7 @@ import { buildApi } from '../api/api.js';
 import { callRecord } from '../api/audit-calls.js';
 import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
 import { ManifestWatch } from '../manifests/watch.js';
+import type { FleetAuth } from '../fleet/connect.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -44,6 +45,8 @@ export interface AgentOptions {
   nodeConstraints?: string[];
   /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
   manifestsDir?: string;
+  /** `--fleet URL --node-name NAME`: follow the fleet's hub as this node (controller/fleet/device.ts) */
+  fleet?: { auth: FleetAuth; node: string };
 }
 
 export class AgentStartError extends Error {}
@@ -145,12 +148,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
   }
   await watch?.start(deps);
+  // the fleet client loads only on a device of a fleet; the agent never waits for the hub
+  const device = o.fleet ? await (await import('../fleet/start.js')).startDevice(o.fleet, deps, log, o.socket) : undefined;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({}, 'agent stopping');
       await watch?.stop();
+      await device?.stop();
       await teardown();
     })());
   return { stop, reconciler };

@@ -258,6 +258,20 @@ export class Store extends EventEmitter {
     }
   }
 
+  /** Audit records after the key `after` (all with null), oldest first, with their keys: the fleet's outbox reads from its cursor. */
+  async auditAfter(after: string | null, limit: number): Promise<[string, LogRecord][]> {
+    return (await this.audit.iterator({ ...(after === null ? {} : { gt: after }), limit }).all()) as [string, LogRecord][];
+  }
+
+  /** A small record of the agent's own (the fleet's applied revision and audit cursor), or undefined. */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return (await this.meta.get(key)) as T | undefined;
+  }
+
+  async putMeta(key: string, value: unknown): Promise<void> {
+    await this.meta.put(key, value);
+  }
+
   /** One image's history (transitions and API calls on it) through the index, without scanning the log. */
   async auditForImage(id: string, opts: { since?: number } = {}): Promise<AuditRecord[]> {
     const gte = opts.since !== undefined ? `${id}!${pad(Math.max(0, opts.since), 15)}.` : `${id}!`;
