@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { CliError } from '../client.js';
 import type { ImageItem } from '../../crd/api/image.js';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import type { AuditRecord } from '../../crd/api/audit.js';
@@ -130,10 +131,15 @@ function describeWorkload(w: WorkloadDescribe): string {
 export function describeCommand(): Command {
   return new Command('describe')
     .description('show details of an image, a policy or a workload: matching rules, why protected, recent transitions')
-    .argument('<resource>', 'image | policy | workload')
-    .argument('<name>', 'image ID, tag or digest; or policy or workload name')
+    .argument('<resource>', 'image | policy | workload (with --fleet also: node)')
+    .argument('<name>', 'image ID, tag or digest; or policy, workload or node name')
     .action(async (resource: string, name: string, _o: unknown, cmd: Command) => {
-      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      if (/^(nodes?|no)$/i.test(resource)) {
+        if (g.fleet === undefined) throw new CliError('error: nodes are the fleet\'s: give --fleet URL');
+        return (await import('./fleet-get.js')).describeNode(g, name);
+      }
+      const client = clientFor(g);
       const kind = resourceOf(resource);
       if (kind === 'workloads') {
         process.stdout.write(describeWorkload(await client.request<WorkloadDescribe>('GET', `/v1/workloads/${encodeURIComponent(name)}`)));

@@ -71,7 +71,7 @@ export class FleetClient extends Client {
 
   private async answer(hub: Hub, method: string, path: string, body: unknown): Promise<unknown> {
     const { findKind } = await import('../../crd/kinds.js');
-    const m = /^\/v1\/objects\/([^/?]+)(?:\/([^/?]+))?$/.exec(path);
+    const m = /^\/v1\/objects\/([^/?]+)(?:\/([^/?]+))?(\/describe)?$/.exec(path);
     if (method === 'POST' && path === '/v1/apply') return hub.apply(body as never);
     if (m) {
       const kind = findKind(decodeURIComponent(m[1]!))?.kind;
@@ -85,7 +85,7 @@ export class FleetClient extends Client {
         const items = (await hub.live()).objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
         if (name === undefined) return { apiVersion: 'v1', kind: `${kind}List`, items: items.map(hubView) };
         if (items.length === 0) throw Object.assign(new CliError(`${kind.toLowerCase()} ${JSON.stringify(name)} not found in the fleet's set`), { status: 404 });
-        return hubView(items[0]!);
+        return m[3] ? { object: hubView(items[0]!), events: [] } : hubView(items[0]!);
       }
     }
     throw new CliError(`error: ${method} ${path.split('?')[0]} is not available with --fleet`);

@@ -105,13 +105,22 @@ export function getCommand(): Command {
     .option('-o, --output <format>', 'wide|json|yaml|name')
     .option('-A, --all', 'images: include removed ones (their history stays in the audit log)', false)
     .option('-l, --selector <selector>', "label selector: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k (comma: and)")
-    .action(async (resource: string, name: string | undefined, opts: { output?: string; all: boolean; selector?: string }, cmd: Command) => {
+    .option('--node <name>', 'with --fleet: one device')
+    .option('--node-selector <selector>', 'with --fleet: the devices whose node labels match')
+    .action(async (resource: string, name: string | undefined, opts: { output?: string; all: boolean; selector?: string; node?: string; nodeSelector?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const fleetOnly = /^(nodes?|no)$/i.test(resource) || opts.node !== undefined || opts.nodeSelector !== undefined;
+      if (fleetOnly && g.fleet === undefined) throw new CliError('error: nodes, --node and --node-selector are the fleet\'s: give --fleet URL');
+      if (g.fleet !== undefined && (fleetOnly || resourceOf(resource) === 'images')) {
+        const f = await import('./fleet-get.js');
+        return /^(nodes?|no)$/i.test(resource) ? f.getNodes(g, name, opts) : f.getImages(g, name, opts);
+      }
       const kind = resourceOf(resource);
       const format = parseOutput(opts.output);
       const selector = opts.selector === undefined ? undefined : parseSelector(opts.selector);
       if (selector && !selector.ok) throw new CliError(`error: ${selector.error}`);
       if (selector && name) throw new CliError('error: a name and a label selector (-l) cannot be used together');
-      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
+      const client = clientFor(g);
       const path = pathOf(kind, name, opts.all);
       const res = await client.request<{ items?: unknown[]; engine?: { reachable: boolean; error: string | null }; manifests?: { dir: string; error: string | null } }>('GET', path);
       const selected = (res.items ?? []).filter((i) => !selector?.ok || matchesSelector(selector.requirements, (i as { metadata?: { labels?: Record<string, string> } }).metadata?.labels));

@@ -37,6 +37,7 @@ function readStream(stream: string): string[] {
     `${api}.CONSUMER.CREATE.${stream}.>`,
     `${api}.CONSUMER.INFO.${stream}.>`,
     `${api}.CONSUMER.DELETE.${stream}.>`,
+    `${api}.CONSUMER.MSG.NEXT.${stream}.>`,
     `${api}.DIRECT.GET.${stream}`,
     `${api}.DIRECT.GET.${stream}.>`,
     `${api}.STREAM.MSG.GET.${stream}`,
