@@ -59,7 +59,9 @@ function baseProgram(): Command {
     .addOption(new Option('--fleet-key <file>', 'with a tls:// --fleet: the client certificate\'s key'))
     .hook('preAction', (program, action) => {
       const g = program.opts<{ fleet?: string }>();
-      if (g.fleet !== undefined && !FLEET_COMMANDS.has(action.name())) throw new CliError(`error: ${action.name()} is not available with --fleet (with --fleet: ${[...FLEET_COMMANDS].filter((c) => c !== 'agent' && c !== 'fleet').join(', ')})`);
+      let top = action;
+      while (top.parent && top.parent !== program) top = top.parent;
+      if (g.fleet !== undefined && !FLEET_COMMANDS.has(top.name())) throw new CliError(`error: ${top.name()} is not available with --fleet (with --fleet: ${[...FLEET_COMMANDS].filter((c) => c !== 'agent' && c !== 'fleet').join(', ')})`);
     })
     .showHelpAfterError()
     .exitOverride();
