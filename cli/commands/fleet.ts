@@ -5,7 +5,7 @@
  * node, and their passwords (0600).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseDuration } from '../../crd/fields/duration.js';
@@ -79,7 +79,11 @@ function natsConfigCommand(): Command {
       const dir = resolve(opts.passwordDir);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
       const passwords = new Map([...publishers, ...nodes].map((n) => [n, randomBytes(24).toString('base64url')]));
-      for (const [n, pw] of passwords) writeFileSync(join(dir, `${n}.password`), `${pw}\n`, { mode: 0o600 });
+      for (const [n, pw] of passwords) {
+        const file = join(dir, `${n}.password`);
+        writeFileSync(file, `${pw}\n`, { mode: 0o600 });
+        chmodSync(file, 0o600); // a file that was there keeps its mode otherwise
+      }
       process.stdout.write(authorizationBlock({ publishers, nodes, passwords }));
       process.stderr.write(`wrote ${passwords.size} password file(s) to ${dir} (mode 0600)\n`);
     });
