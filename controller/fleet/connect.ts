@@ -88,7 +88,11 @@ export function connectError(a: FleetAuth, err: unknown): FleetError {
   const msg = String(e.message ?? e);
   if (/authorization|authentication|AUTHORIZATION|auth/i.test(msg)) return new FleetError(`the fleet hub at ${where} refused the credentials (${msg})`);
   if (/ECONNREFUSED|CONNECTION_REFUSED|connection refused/i.test(msg + (e.code ?? ''))) return new FleetError(`cannot reach the fleet hub at ${where}: nobody is listening (is nats-server running with -js?)`);
-  return new FleetError(`cannot reach the fleet hub at ${where}: ${msg}`);
+  const tls = /(^|,)\s*tls:\/\//.test(a.url);
+  const hint = tls && /certificate|self.signed|verify/i.test(msg) && !a.caFile ? ' (give the CA that signed the hub\'s certificate with --fleet-ca)'
+    : tls && /timeout|closed|reset/i.test(msg) && !a.certFile ? ' (does the hub ask for a client certificate? give --fleet-cert and --fleet-key)'
+      : '';
+  return new FleetError(`cannot reach the fleet hub at ${where}: ${msg}${hint}`);
 }
 
 /** Connect once, failing fast (a CLI command). */
