@@ -42,6 +42,8 @@ export interface FleetDeviceOptions {
   checkMs?: number;
   /** the audit outbox's batch (records in flight at once) */
   auditBatch?: number;
+  /** how often the latest `_commit` is read besides the watch (a watch whose consumer was lost with a server goes quiet), ms */
+  resyncMs?: number;
 }
 
 /** What the device applied last, kept in its store across restarts. */
@@ -53,6 +55,8 @@ export interface FleetApplied {
 }
 
 const APPLIED_META = 'fleetApplied';
+/** one direct get of `_commit` this often: the bound on convergence when a watch went quiet */
+const RESYNC_MS = 10_000;
 
 export class FleetDevice {
   applied: FleetApplied = { revision: null, objects: [], error: null };
@@ -65,6 +69,8 @@ export class FleetDevice {
   readonly status: StatusReporter;
   readonly outbox: AuditOutbox;
   private watching: Promise<void> | null = null;
+  private watcher: { stop(): void } | null = null;
+  private safety: NodeJS.Timeout | null = null;
 
   constructor(readonly o: FleetDeviceOptions) {
     const problem = nodeNameProblem(o.node);
@@ -83,6 +89,8 @@ export class FleetDevice {
   async stop(): Promise<void> {
     this.stopped = true;
     this.o.deps.store.off('audit', this.onAudit);
+    if (this.safety) clearInterval(this.safety);
+    this.watcher?.stop();
     this.status.stop();
     this.outbox.stop();
     await this.chain;
@@ -107,6 +115,9 @@ export class FleetDevice {
     this.outbox.attach(places.js);
     if (this.o.socket) listenForCommands(nc, this.o.node, this.o.socket, this.o.log);
     this.o.log.info({ node: this.o.node, server: nc.getServer() }, 'fleet: connected to the hub');
+    // a watch that went quiet without an error (its server gone, its consumer lost) is caught up by this
+    this.safety = setInterval(() => this.enqueue(() => this.catchUp()), this.o.resyncMs ?? RESYNC_MS);
+    this.safety.unref();
     await this.watch(places.manifests);
   }
 
@@ -132,16 +143,26 @@ export class FleetDevice {
       if (s.type === 'reconnect') {
         this.connected = true;
         this.o.log.info({ server: nc.getServer() }, 'fleet: reconnected');
-        this.enqueue(() => this.catchUp());
+        // the watch's consumer may have lived on the server that went away: watch anew
+        this.watcher?.stop();
+        this.enqueue(() => this.catchUp(true));
       }
     }
   }
 
-  private async catchUp(): Promise<void> {
+  /** The latest `_commit`, applied when it is not what the device has; `retry`: until the hub answers (a cluster electing a leader). */
+  private async catchUp(retry = false): Promise<void> {
     const m = this.manifests;
     if (!m) return;
-    const c = await m.get(COMMIT_KEY).catch(() => null);
-    if (c && c.operation === 'PUT' && c.revision !== this.applied.revision) await this.applyCommit(c);
+    for (let wait = 250; !this.stopped; wait = Math.min(wait * 2, 5_000)) {
+      const c = await m.get(COMMIT_KEY).then((e) => ({ e }), () => null);
+      if (c) {
+        if (c.e && c.e.operation === 'PUT' && c.e.revision !== this.applied.revision) await this.applyCommit(c.e, true);
+        break;
+      }
+      if (!retry) break;
+      await new Promise((r) => setTimeout(r, wait));
+    }
     this.outbox.kick();
     this.status.changed();
   }
@@ -150,6 +171,7 @@ export class FleetDevice {
     while (!this.stopped) {
       try {
         const it = await kv.watch();
+        this.watcher = it;
         for await (const e of it) {
           if (this.stopped) break;
           this.cache.set(e.key, e);
@@ -173,8 +195,9 @@ export class FleetDevice {
     return (await this.manifests!.get(key, { revision: rev }).catch(() => null)) ?? null;
   }
 
-  private async applyCommit(e: KvEntry): Promise<void> {
+  private async applyCommit(e: KvEntry, fromHub = false): Promise<void> {
     if (this.stopped) return;
+    if (fromHub && e.revision > (this.cache.get(COMMIT_KEY)?.revision ?? 0)) this.cache.set(COMMIT_KEY, e);
     const latest = this.cache.get(COMMIT_KEY);
     if (latest && latest.revision > e.revision) return; // a newer commit is queued
     if (e.revision === this.applied.revision && !this.applied.error) return;
