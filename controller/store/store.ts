@@ -135,6 +135,18 @@ export class Store extends EventEmitter {
   }
 
   /**
+   * A store inside one sublevel of a LevelDB opened by the caller: many agents in one process, each
+   * with its own store (the benchmarks' hollow agents). The product's agent uses `open`.
+   */
+  static async within(parent: Db, name: string): Promise<Store> {
+    const db = parent.sublevel<string, unknown>(name, { valueEncoding: 'json' }) as unknown as Db;
+    const sub = (n: string): Sub => db.sublevel<string, unknown>(n, { valueEncoding: 'json' }) as Sub;
+    const store = new Store(`${parent.location}#${name}`, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
+    await store.checkSchema();
+    return store;
+  }
+
+  /**
    * Read every entry of every sublevel once (values decoded), so that a store whose files are
    * damaged is refused at start instead of being half-read. Returns the entry counts.
    */

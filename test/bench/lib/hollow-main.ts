@@ -1,0 +1,45 @@
+/**
+ * The child process of hollowFleet(): `hollow-main.ts URL COUNT IMAGES DIR`. Starts the hollow
+ * agents on one LevelDB in DIR, prints {"ready": true} once each applied the hub's `_commit` and
+ * wrote its status, and on SIGTERM stops them and prints what they sent.
+ */
+import { Level } from 'level';
+import { startHollowAgent, type HollowAgent } from './hollow-fleet.js';
+
+const [url, countArg, imagesArg, dir] = process.argv.slice(2);
+const count = Number(countArg);
+const images = Number(imagesArg);
+const db = new Level<string, unknown>(dir!, { valueEncoding: 'json' });
+await db.open();
+const agents: HollowAgent[] = [];
+const BATCH = 50;
+for (let i = 0; i < count; i += BATCH) {
+  agents.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => startHollowAgent(db, url!, i + j, images)))));
+}
+const deadline = Date.now() + 300_000;
+while (!agents.every((a) => a.device.applied.revision !== null && a.device.status.sent.writes > 0)) {
+  if (Date.now() > deadline) {
+    process.stdout.write(`${JSON.stringify({ ready: false, pending: agents.filter((a) => a.device.applied.revision === null).length })}\n`);
+    process.exit(1);
+  }
+  await new Promise((r) => setTimeout(r, 200));
+}
+process.stdout.write(`${JSON.stringify({ ready: true, count: agents.length })}\n`);
+
+process.once('SIGTERM', () => {
+  void (async () => {
+    const report = {
+      statusWrites: agents.reduce((n, a) => n + a.device.status.sent.writes, 0),
+      statusBytes: agents.reduce((n, a) => n + a.device.status.sent.bytes, 0),
+      auditRecords: agents.reduce((n, a) => n + a.device.outbox.sent.records, 0),
+    };
+    await Promise.all(agents.map(async (a) => {
+      await a.device.stop();
+      await a.reconciler.stop();
+      a.engine.close();
+    }));
+    await db.close();
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    process.exit(0);
+  })();
+});
