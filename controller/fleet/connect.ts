@@ -105,11 +105,11 @@ export async function connectOnce(a: FleetAuth, name: string): Promise<NatsConne
   }
 }
 
-/** Connect and keep reconnecting for ever (a device); the first connection may wait for the hub. */
+/** One attempt at a connection that, once made, reconnects for ever (a device; its caller retries the first). */
 export async function connectForever(a: FleetAuth, name: string): Promise<NatsConnection> {
   const o = connectOptions(a, name);
   try {
-    return await connect({ ...o, waitOnFirstConnect: true });
+    return await connect({ ...o, timeout: 10_000 });
   } catch (err) {
     throw connectError(a, err);
   }

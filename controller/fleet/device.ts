@@ -65,6 +65,9 @@ export class FleetDevice {
   private manifests: KV | null = null;
   private readonly cache = new Map<string, KvEntry>();
   private stopped = false;
+  get stopping(): boolean {
+    return this.stopped;
+  }
   private chain: Promise<void> = Promise.resolve();
   readonly status: StatusReporter;
   readonly outbox: AuditOutbox;
@@ -94,7 +97,9 @@ export class FleetDevice {
     this.status.stop();
     this.outbox.stop();
     await this.chain;
-    await this.nc?.close().catch(() => undefined);
+    // not connected yet: the connecting loop sees `stopping` and gives up on its own
+    if (!this.nc) return;
+    await this.nc.close().catch(() => undefined);
     await this.watching;
   }
 
@@ -104,8 +109,8 @@ export class FleetDevice {
   };
 
   private async run(nc: NatsConnection): Promise<void> {
+    if (this.stopped) return void (await nc.close().catch(() => undefined));
     this.nc = nc;
-    if (this.stopped) return;
     this.connected = true;
     void this.followStatus(nc);
     const places = await this.bind(nc);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, dockerFor, pushFixture } from '../stack/fixtures.js';
 import { stackInfo } from '../stack/context.js';
-import { startNats, type Hub } from '../stack/nats.js';
+import { freePort, startNats, type Hub } from '../stack/nats.js';
 import { spawn } from 'node:child_process';
 import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor } from '../helpers/agent.js';
 import { converged, device, fleetCli, hubKv, policy, policyNames } from './helpers.js';
@@ -97,6 +97,35 @@ describe('a device cut off from the hub', () => {
     const seen = new Set<string>();
     const doubled = again.filter((r) => (seen.has(key(r)) ? true : (seen.add(key(r)), false)));
     expect(doubled).toEqual([]);
+  });
+});
+
+describe('a device started before its hub', () => {
+  it('runs without the hub, joins when it comes up, and stops at once while it is away', async () => {
+    const port = await freePort();
+    const url = `nats://127.0.0.1:${port}`;
+    const early = device(stackInfo(), url, 'early', { site: 'z' });
+    try {
+      await early.start(); // the agent serves with no hub at all
+      expect((await early.cli(['version'])).stdout).toMatch(/Docker Engine: reachable/);
+      const late = await startNats({ port });
+      try {
+        writeFileSync(join(dir, 'late.yaml'), policy('late', 'z'));
+        expect((await fleetCli(url, ['apply', '-f', join(dir, 'late.yaml')])).code).toBe(0);
+        await waitFor('the early device to apply the set', async () => (await policyNames(early)).includes('late'), 60_000, 250);
+        const k = await hubKv(url);
+        const rev = await k.commitRevision();
+        await k.nc.close();
+        await converged(url, ['early'], rev);
+        await late.servers[0]!.stop();
+        await early.stop(); // SIGTERM while the hub is gone: the process ends (nothing keeps it reconnecting)
+        expect(early.child).toBeNull();
+      } finally {
+        await late.stop();
+      }
+    } finally {
+      await early.dispose();
+    }
   });
 });
 

@@ -68,6 +68,8 @@ export interface NatsOptions {
   config?: string;
   tls?: TlsFiles & { verify?: boolean };
   root?: string;
+  /** listen here (a hub that devices were pointed at before it started) */
+  port?: number;
 }
 
 export class NatsServer {
@@ -145,7 +147,7 @@ export interface Hub {
 /** One nats-server with JetStream, in its own temp dir. */
 export async function startNats(o: NatsOptions = {}): Promise<Hub> {
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ictl-nats-'));
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const s = new NatsServer(root, port, 'hub', serverConf({ name: 'hub', port, storeDir: path.join(root, 'js'), extra: o.config, tls: o.tls }));
   await s.start();
   const scheme = o.tls ? 'tls' : 'nats';
