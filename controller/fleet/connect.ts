@@ -65,7 +65,8 @@ export function connectOptions(a: FleetAuth, name: string): NodeConnectionOption
     if (!user) throw new FleetError('--fleet-password-file needs the user in the URL (nats://USER@HOST:PORT)');
     pass = readSecret(a.passwordFile, '--fleet-password-file');
   }
-  const o: NodeConnectionOptions = { servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 };
+  // noAsyncTraces: no stack captured at every request (a device makes thousands; the errors say enough)
+  const o: NodeConnectionOptions = { servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true };
   if (a.credsFile) {
     if (user) throw new FleetError('--fleet-creds cannot be combined with a user in the URL');
     o.authenticator = credsAuthenticator(new TextEncoder().encode(readSecret(a.credsFile, '--fleet-creds')));

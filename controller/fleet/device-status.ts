@@ -30,9 +30,22 @@ function body(s: NodeStatus): string {
   return JSON.stringify({ ...s, lastSeen: null });
 }
 
+/**
+ * What the periodic check compares, cheap to make: the engine, safe mode, the workloads and the
+ * number of images. An image's own changes come with its audit records (`changed()`); anything
+ * else is sent with the next heartbeat at the latest.
+ */
+function glance(d: ApiDeps): string {
+  const rec = d.reconciler;
+  const w = [...rec.statuses.values()].map((s) => `${s.phase}/${s.reason}/${s.resolvedDigest}`).join(',');
+  return `${rec.engine.reachable}|${rec.engine.error}|${rec.safeMode?.reason}|${rec.images.size}|${w}`;
+}
+
 export class StatusReporter {
   private kv: KV | null = null;
   private last: string | null = null;
+  private lastGlance: string | null = null;
+  private dirty = true;
   private lastWriteAt = 0;
   private timer: NodeJS.Timeout | null = null;
   private soon: NodeJS.Timeout | null = null;
@@ -63,6 +76,7 @@ export class StatusReporter {
 
   /** Something changed: write soon (`now`: at once, e.g. a set applied). */
   changed(now = false): void {
+    this.dirty = true;
     if (!this.kv) return;
     if (now) {
       void this.write(false);
@@ -114,29 +128,37 @@ export class StatusReporter {
     return this.disk;
   }
 
-  /** Write when the status changed or the heartbeat is due (`force`: always). */
+  /** Write when the status changed or the heartbeat is due (`force`: always); one write at a time. */
   write(force: boolean): Promise<void> {
     if (this.writing) return this.writing.then(() => this.write(force));
-    this.writing = (async () => {
-      try {
-        const kv = this.kv;
-        if (!kv) return;
-        const s = await this.build();
-        const b = body(s);
-        const due = Date.now() - this.lastWriteAt >= this.heartbeat;
-        if (!force && !due && b === this.last) return;
-        const payload = JSON.stringify(s);
-        await kv.put(this.o.node, payload);
-        this.last = b;
-        this.lastWriteAt = Date.now();
-        this.sent.writes++;
-        this.sent.bytes += payload.length;
-      } catch (err) {
-        this.o.log.warn({ error: (err as Error).message }, 'fleet: the status was not written (the hub is away?); it is written when it is back');
-      } finally {
-        this.writing = null;
-      }
-    })();
-    return this.writing;
+    const run = this.writeOnce(force).finally(() => {
+      if (this.writing === run) this.writing = null;
+    });
+    this.writing = run;
+    return run;
+  }
+
+  private async writeOnce(force: boolean): Promise<void> {
+    const kv = this.kv;
+    if (!kv) return;
+    try {
+      const due = Date.now() - this.lastWriteAt >= this.heartbeat;
+      const g = glance(this.o.deps);
+      if (!force && !due && !this.dirty && g === this.lastGlance) return;
+      this.dirty = false;
+      this.lastGlance = g;
+      const s = await this.build();
+      const b = body(s);
+      if (!force && !due && b === this.last) return;
+      const payload = JSON.stringify(s);
+      await kv.put(this.o.node, payload);
+      this.last = b;
+      this.lastWriteAt = Date.now();
+      this.sent.writes++;
+      this.sent.bytes += payload.length;
+    } catch (err) {
+      this.dirty = true; // written at the next check
+      this.o.log.warn({ error: (err as Error).message }, 'fleet: the status was not written (the hub is away?); it is written when it is back');
+    }
   }
 }

@@ -101,7 +101,13 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
     ctx.log('B13: idle window');
     const quiet = await idle(nats, monitor, N, ctx.quick ? 35_000 : 95_000);
     ctx.log('B11: rollout');
+    if (process.env.HOLLOW_PROFILE) fleet.child.kill('SIGUSR2');
     const r = await rollout(hub, N);
+    if (process.env.HOLLOW_PROFILE) {
+      fleet.child.kill('SIGUSR1');
+      await sleep(3000);
+      ctx.log(`B11: the hollow agents' CPU profile of the rollout is in ${process.env.HOLLOW_PROFILE}`);
+    }
     if (r.unselectedChanged.length) throw new Error(`B11: ${r.unselectedChanged.length} unselected node(s) changed more than their revision, e.g. ${r.unselectedChanged.slice(0, 3).join(', ')}`);
     if (r.selectedMissing.length) throw new Error(`B11: ${r.selectedMissing.length} selected node(s) did not apply the change, e.g. ${r.selectedMissing.slice(0, 3).join(', ')}`);
     ctx.log('B12: get images over the fleet');

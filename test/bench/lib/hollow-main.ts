@@ -12,6 +12,7 @@ const images = Number(imagesArg);
 const db = new Level<string, unknown>(dir!, { valueEncoding: 'json' });
 await db.open();
 const agents: HollowAgent[] = [];
+if (process.env.HOLLOW_MEM) setInterval(() => process.stderr.write(`hollow: ${agents.length} agents, heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`), 5000).unref();
 const BATCH = 50;
 for (let i = 0; i < count; i += BATCH) {
   agents.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => startHollowAgent(db, url!, i + j, images)))));
@@ -25,6 +26,20 @@ while (!agents.every((a) => a.device.applied.revision !== null && a.device.statu
   await new Promise((r) => setTimeout(r, 200));
 }
 process.stdout.write(`${JSON.stringify({ ready: true, count: agents.length })}\n`);
+
+// SIGUSR2 starts a CPU profile of the agents, SIGUSR1 writes it to $HOLLOW_PROFILE (the bench's --profile-fleet)
+if (process.env.HOLLOW_PROFILE) {
+  const { Session } = await import('node:inspector/promises');
+  const { writeFileSync } = await import('node:fs');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  process.on('SIGUSR2', () => void session.post('Profiler.start'));
+  process.on('SIGUSR1', () => void session.post('Profiler.stop').then(({ profile }) => {
+    writeFileSync(process.env.HOLLOW_PROFILE!, JSON.stringify(profile));
+    process.stdout.write(`${JSON.stringify({ profiled: process.env.HOLLOW_PROFILE })}\n`);
+  }));
+}
 
 process.once('SIGTERM', () => {
   void (async () => {
