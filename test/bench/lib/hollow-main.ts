@@ -1,12 +1,13 @@
 /**
- * The child process of hollowFleet(): `hollow-main.ts URL COUNT IMAGES DIR`. Starts the hollow
+ * The child process of hollowFleet(): `hollow-main.ts URL FIRST COUNT IMAGES DIR` (agents FIRST..FIRST+COUNT-1). Starts the hollow
  * agents on one LevelDB in DIR, prints {"ready": true} once each applied the hub's `_commit` and
  * wrote its status, and on SIGTERM stops them and prints what they sent.
  */
 import { Level } from 'level';
 import { startHollowAgent, type HollowAgent } from './hollow-fleet.js';
 
-const [url, countArg, imagesArg, dir] = process.argv.slice(2);
+const [url, firstArg, countArg, imagesArg, dir] = process.argv.slice(2);
+const first = Number(firstArg);
 const count = Number(countArg);
 const images = Number(imagesArg);
 const db = new Level<string, unknown>(dir!, { valueEncoding: 'json' });
@@ -15,7 +16,7 @@ const agents: HollowAgent[] = [];
 if (process.env.HOLLOW_MEM) setInterval(() => process.stderr.write(`hollow: ${agents.length} agents, heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`), 5000).unref();
 const BATCH = 50;
 for (let i = 0; i < count; i += BATCH) {
-  agents.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => startHollowAgent(db, url!, i + j, images)))));
+  agents.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => startHollowAgent(db, url!, first + i + j, images)))));
 }
 const deadline = Date.now() + 300_000;
 while (!agents.every((a) => a.device.applied.revision !== null && a.device.status.sent.writes > 0)) {
