@@ -16,6 +16,7 @@ import { decodeCommit } from '../../crd/fleet/commit.js';
 import { COMMIT_KEY, nodeNameProblem } from '../../crd/fleet/names.js';
 import { asManifest, FLEET_APPLYSET, selectsDevice, type PublishedObject } from '../../crd/fleet/select.js';
 import type { ApiDeps } from '../service/deps.js';
+import type { Logger } from '../reconcile/reconciler.js';
 import { applyObjects } from '../service/apply.js';
 import { HttpError } from '../service/errors.js';
 import { openPlaces } from './buckets.js';
@@ -23,11 +24,7 @@ import { AuditOutbox } from './audit-outbox.js';
 import { StatusReporter } from './device-status.js';
 import { listenForCommands } from './device-commands.js';
 
-export interface DeviceLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type DeviceLog = Logger;
 
 export interface FleetDeviceOptions {
   node: string;
