@@ -25,9 +25,10 @@ export interface StatusReporterOptions {
   log: { warn(obj: object, msg?: string): void };
 }
 
-/** The status without its time: what "changed" compares. */
-function body(s: NodeStatus): string {
-  return JSON.stringify({ ...s, lastSeen: null });
+/** The status without its time (what "changed" compares), and with it (what is written): one serialization. */
+function serialize(s: NodeStatus): { body: string; payload: string } {
+  const body = JSON.stringify({ ...s, lastSeen: null });
+  return { body, payload: body.replace('"lastSeen":null', `"lastSeen":${JSON.stringify(s.lastSeen)}`) };
 }
 
 /**
@@ -86,7 +87,7 @@ export class StatusReporter {
     this.soon = setTimeout(() => {
       this.soon = null;
       void this.write(false);
-    }, 250);
+    }, 1_000);
   }
 
   /** The status as it is now. */
@@ -147,10 +148,8 @@ export class StatusReporter {
       if (!force && !due && !this.dirty && g === this.lastGlance) return;
       this.dirty = false;
       this.lastGlance = g;
-      const s = await this.build();
-      const b = body(s);
+      const { body: b, payload } = serialize(await this.build());
       if (!force && !due && b === this.last) return;
-      const payload = JSON.stringify(s);
       await kv.put(this.o.node, payload);
       this.last = b;
       this.lastWriteAt = Date.now();
