@@ -11,6 +11,7 @@ import type { NodeDisk, NodeStatus } from '../../crd/fleet/node-status.js';
 import type { ApiDeps } from '../service/deps.js';
 import { imageItem } from '../service/views.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
+import { agentState, engineDataRoot } from './agent-state.js';
 
 export interface StatusSource {
   applied: { revision: number | null; objects: string[]; error: string | null };
@@ -37,7 +38,7 @@ function serialize(s: NodeStatus): { body: string; payload: string } {
  * else is sent with the next heartbeat at the latest.
  */
 function glance(d: ApiDeps): string {
-  const rec = d.reconciler;
+  const rec = agentState(d.reconciler);
   const w = [...rec.statuses.values()].map((s) => `${s.phase}/${s.reason}/${s.resolvedDigest}`).join(',');
   return `${rec.engine.reachable}|${rec.engine.error}|${rec.safeMode?.reason}|${rec.images.size}|${w}`;
 }
@@ -93,7 +94,7 @@ export class StatusReporter {
   /** The status as it is now. */
   async build(): Promise<NodeStatus> {
     const d = this.o.deps;
-    const rec = d.reconciler;
+    const rec = agentState(d.reconciler);
     const a = this.o.device.applied;
     const workloads = [...rec.statuses.entries()].map(([k, s]: [string, WorkloadStatus]) => ({
       name: k.replace(/^Workload\//, ''), phase: s.phase, reason: s.reason, resolvedDigest: s.resolvedDigest, imageId: s.imageId,
@@ -105,7 +106,7 @@ export class StatusReporter {
     const ready = a.error === null && rec.engine.reachable && !rec.safeMode;
     const reason = a.error ?? (!rec.engine.reachable ? `the Docker engine is unreachable: ${rec.engine.error}` : rec.safeMode ? `safe mode: ${rec.safeMode.reason}` : a.revision === null ? 'no fleet set applied yet' : 'Applied');
     return {
-      node: this.o.node, labels: d.nodeLabels, lastSeen: new Date(rec.now()).toISOString(),
+      node: this.o.node, labels: d.nodeLabels, lastSeen: new Date(rec.now).toISOString(),
       appliedRevision: a.revision, ready, reason, objects: a.objects,
       disk: await this.diskUsage(), workloads, images, engine: { reachable: rec.engine.reachable, error: rec.engine.error },
     };
@@ -116,8 +117,7 @@ export class StatusReporter {
     if (Date.now() - this.diskAt < this.heartbeat) return this.disk;
     this.diskAt = Date.now();
     try {
-      const info = await this.o.deps.docker.call<{ DockerRootDir?: string }>('GET', '/info');
-      const path = info.DockerRootDir ?? null;
+      const path = await engineDataRoot(this.o.deps.docker);
       if (!path) return (this.disk = null);
       const s = await statfs(path);
       const total = s.blocks * s.bsize;
