@@ -5,7 +5,7 @@
  * batch.
  */
 import { EventEmitter } from 'node:events';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { AuditRecord, LogRecord } from '../../crd/api/audit.js';
@@ -14,6 +14,9 @@ import { isKind, type KindName, type StoredObject, type StoredOf } from '../../c
 export type { StoredObject } from '../../crd/api/object.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { DownloadRecord } from './records.js';
+import { copyLogs, recoveryDrops } from './recovery.js';
+
+export { recoveryDrops } from './recovery.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -28,31 +31,6 @@ export class StoreDamagedError extends Error {
   constructor(readonly dir: string, readonly detail: string) {
     super(`the store in ${dir} is damaged and was not used (${detail}); nothing was removed. Run \`imagectl agent --repair --state-dir ${dir}\` to rebuild what can be rebuilt from Docker; it reports what was lost`);
   }
-}
-
-/** Copy the `*.log` files of a LevelDB directory into `to`; returns `to`, or null when there were none or copying failed. */
-function copyLogs(dir: string, to: string): string | null {
-  try {
-    const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f));
-    if (logs.length === 0) return null;
-    mkdirSync(to, { recursive: true, mode: 0o700 });
-    for (const f of logs) copyFileSync(join(dir, f), join(to, f));
-    return to;
-  } catch {
-    return null; // best effort (a full or read-only file system): the open itself will tell
-  }
-}
-
-/** The first line of LevelDB's info LOG that reports records dropped at recovery, or null. */
-export function recoveryDrops(dir: string): string | null {
-  let log: string;
-  try {
-    log = readFileSync(join(dir, 'LOG'), 'utf8');
-  } catch {
-    return null;
-  }
-  const line = log.split('\n').find((l) => /dropping \d+ bytes|Corruption:/.test(l));
-  return line ? line.replace(/^\S+ \S+ /, '').slice(0, 300) : null;
 }
 
 /** The sublevels of the store, in the order `verify` reads them. */
@@ -131,6 +109,18 @@ export class Store extends EventEmitter {
       if (err instanceof Error && /newer than this agent/.test(err.message)) throw err;
       throw new StoreDamagedError(dir, `cannot read the schema version: ${(err as Error).message}`);
     }
+    return store;
+  }
+
+  /**
+   * A store inside one sublevel of a LevelDB opened by the caller: many agents in one process, each
+   * with its own store (the benchmarks' hollow agents). The product's agent uses `open`.
+   */
+  static async within(parent: Db, name: string): Promise<Store> {
+    const db = parent.sublevel<string, unknown>(name, { valueEncoding: 'json' }) as unknown as Db;
+    const sub = (n: string): Sub => db.sublevel<string, unknown>(n, { valueEncoding: 'json' }) as Sub;
+    const store = new Store(`${parent.location}#${name}`, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
+    await store.checkSchema();
     return store;
   }
 
@@ -269,6 +259,20 @@ export class Store extends EventEmitter {
       yield v as LogRecord;
       if (opts.limit !== undefined && ++n >= opts.limit) return;
     }
+  }
+
+  /** Audit records after the key `after` (all with null), oldest first, with their keys: the fleet's outbox reads from its cursor. */
+  async auditAfter(after: string | null, limit: number): Promise<[string, LogRecord][]> {
+    return (await this.audit.iterator({ ...(after === null ? {} : { gt: after }), limit }).all()) as [string, LogRecord][];
+  }
+
+  /** A small record of the agent's own (the fleet's applied revision and audit cursor), or undefined. */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return (await this.meta.get(key)) as T | undefined;
+  }
+
+  async putMeta(key: string, value: unknown): Promise<void> {
+    await this.meta.put(key, value);
   }
 
   /** One image's history (transitions and API calls on it) through the index, without scanning the log. */
