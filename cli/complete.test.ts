@@ -34,6 +34,16 @@ describe('completion candidates', () => {
     expect(asked).toEqual([]);
   });
 
+  it('with --fleet (on the line, or IMAGECTL_FLEET): nodes and their live names', async () => {
+    expect(await at('imagectl --fleet nats://127.0.0.1:4222 get n')).toEqual(['nodes']);
+    expect(await at('imagectl --fleet=nats://127.0.0.1:4222 describe n')).toEqual(['node']);
+    expect(await at('imagectl get n')).toEqual(expect.not.arrayContaining(['nodes']));
+    expect(await complete('imagectl get no', { ...(await ctx()), fleet: true })).toEqual(['nodes']);
+    asked.length = 0;
+    await at('imagectl --fleet nats://127.0.0.1:4222 get node/');
+    expect(asked).toEqual(['nodes']);
+  });
+
   it('flags of the command and the program, and the values of -o, --for and choices', async () => {
     expect(await at('imagectl get --wa')).toEqual(['--watch', '--watch-only']);
     expect(await at('imagectl get --sta')).toEqual(['--state-dir']);

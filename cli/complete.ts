@@ -5,13 +5,15 @@
  */
 import type { Command, Option } from 'commander';
 import { FORMATS } from './printer.js';
-import { findResource, RESOURCES, type Resource } from './resources.js';
+import { findResource, resourcesFor, type Resource } from './resources.js';
 
 export interface CompletionContext {
   /** the whole CLI */
   program: Command;
   /** the names of the live objects of a type ([] when the agent cannot say) */
   names(resource: Resource): Promise<string[]>;
+  /** the hub is asked (IMAGECTL_FLEET); `--fleet` on the line says so too */
+  fleet?: boolean;
 }
 
 /** Split a command line as a shell would (quotes, backslashes); the last word is the one being typed ('' after a space). */
@@ -61,11 +63,12 @@ function parse(program: Command, words: readonly string[]): { cmd?: Command; pos
   return { cmd, positionals };
 }
 
-/** Resource type names to offer: the README's words first; every alias when none of them fits. */
-function kinds(plural: boolean, typed: string): string[] {
-  const main = RESOURCES.map((r) => (plural ? r.name : r.name === 'policies' ? 'policy' : r.singular));
+/** Resource type names to offer: the README's words first; every alias when none of them fits. With --fleet: nodes too. */
+function kinds(plural: boolean, typed: string, fleet: boolean): string[] {
+  const all = resourcesFor(fleet);
+  const main = all.map((r) => (plural ? r.name : r.name === 'policies' ? 'policy' : r.singular));
   const fit = main.filter((k) => k.startsWith(typed));
-  return fit.length ? fit : RESOURCES.flatMap((r) => r.aliases);
+  return fit.length ? fit : all.flatMap((r) => r.aliases);
 }
 
 /** What may follow an option that takes a value. */
@@ -79,13 +82,14 @@ const OBJECT_COMMANDS: Record<string, boolean> = { get: true, describe: false, d
 
 async function positional(ctx: CompletionContext, cmd: Command, positionals: readonly string[], current: string): Promise<string[]> {
   const name = cmd.name();
+  const fleet = ctx.fleet ?? false;
   if (name in OBJECT_COMMANDS) {
     const slash = current.indexOf('/');
-    const typed = slash > 0 ? findResource(current.slice(0, slash)) : undefined;
+    const typed = slash > 0 ? findResource(current.slice(0, slash), fleet) : undefined;
     if (typed) return (await ctx.names(typed)).map((n) => `${current.slice(0, slash)}/${n}`);
-    if (positionals.length === 0) return kinds(OBJECT_COMMANDS[name]!, current);
+    if (positionals.length === 0) return kinds(OBJECT_COMMANDS[name]!, current, fleet);
     const first = positionals[0]!;
-    const r = first.includes('/') || first.includes(',') ? undefined : findResource(first);
+    const r = first.includes('/') || first.includes(',') ? undefined : findResource(first, fleet);
     return r ? ctx.names(r) : [];
   }
   if (name === 'refresh') return positionals.length === 0 ? ['workload'] : ctx.names(findResource('workloads')!);
@@ -101,11 +105,13 @@ function flagsOf(cmd: Command | undefined, program: Command): string[] {
 }
 
 /** The candidates for the last word of `line` (a command line, the program's name first). */
-export async function complete(line: string, ctx: CompletionContext): Promise<string[]> {
+export async function complete(line: string, context: CompletionContext): Promise<string[]> {
+  let ctx = context;
   const words = splitLine(line).slice(1);
   const current = words.pop() ?? '';
   const { program } = ctx;
   const { cmd, positionals } = parse(program, words);
+  if (words.some((w) => w === '--fleet' || w.startsWith('--fleet='))) ctx = { ...ctx, fleet: true };
   const prev = words.at(-1);
   const prevOpt = prev?.startsWith('-') && !prev.includes('=') ? findOption(cmd, program, prev) : undefined;
   let out: string[];

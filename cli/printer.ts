@@ -71,7 +71,7 @@ function tables(groups: readonly Group[], wide: boolean, noHeaders: boolean): st
   const shown = groups.filter((g) => g.items.length > 0);
   return shown
     .map((g) => {
-      const { headers, rows } = columnsOf(g.resource.name, g.items, wide);
+      const { headers, rows } = columnsOf(g.resource, g.items, wide);
       if (shown.length > 1) for (const r of rows) r[0] = `${g.resource.singular}/${r[0]}`;
       return noHeaders ? alignRows(rows) : table(headers, rows);
     })

@@ -45,8 +45,9 @@ export const COMMANDS: readonly CommandEntry[] = [
 /** The program's own options; each takes a value (as `--opt VALUE` or `--opt=VALUE`). */
 const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket', '--server', '--token-file', '--fleet', '--fleet-password-file', '--fleet-creds', '--fleet-ca', '--fleet-cert', '--fleet-key'];
 
-/** The commands that work against the fleet's hub (SPEC §10); `agent --fleet` is the device, `fleet` the hub's own tools. */
-const FLEET_COMMANDS = new Set(['apply', 'diff', 'delete', 'get', 'describe', 'audit', 'pull', 'rmi', 'agent', 'fleet']);
+/** The commands that work against the fleet's hub (SPEC §10); `agent --fleet` is the device, `fleet` the hub's own tools; completion offers the hub's names. */
+const FLEET_COMMANDS = new Set(['apply', 'diff', 'delete', 'get', 'describe', 'audit', 'pull', 'rmi', 'agent', 'fleet', 'completion', '__complete']);
+const HUB_COMMANDS = ['apply', 'diff', 'delete', 'get', 'describe', 'audit', 'pull', 'rmi'];
 
 function baseProgram(): Command {
   return new Command('imagectl')
@@ -66,7 +67,7 @@ function baseProgram(): Command {
       const g = program.opts<{ fleet?: string }>();
       let top = action;
       while (top.parent && top.parent !== program) top = top.parent;
-      if (g.fleet !== undefined && !FLEET_COMMANDS.has(top.name())) throw new CliError(`error: ${top.name()} is not available with --fleet (with --fleet: ${[...FLEET_COMMANDS].filter((c) => c !== 'agent' && c !== 'fleet').join(', ')})`);
+      if (g.fleet !== undefined && !FLEET_COMMANDS.has(top.name())) throw new CliError(`error: ${top.name()} is not available with --fleet (with --fleet: ${HUB_COMMANDS.join(', ')})`);
     })
     .showHelpAfterError()
     .exitOverride();

@@ -29,4 +29,18 @@ describe('kubectl argument forms', () => {
     const away = new Error('cannot reach the imagectl agent');
     expect(fromServer(away, resourceOf('img'), 'a')).toBe(away);
   });
+
+  it('with --fleet: nodes, the images across devices (a name finds a row per node) and the published set', () => {
+    const fleet = (args: string[]) => parseTargets(args, true);
+    expect(fleet(['nodes']).resources.map((r) => r.name)).toEqual(['nodes']);
+    expect(fleet(['node/dev-a', 'no/dev-b']).names.map((t) => `${t.resource.singular}/${t.name}`)).toEqual(['node/dev-a', 'node/dev-b']);
+    const images = fleet(['image/sha256:0f']).names[0]!.resource;
+    expect(images.fleet).toBe(true);
+    expect(images.onePath('app:1.2', { node: 'dev-a' })).toBe('/v1/images/app%3A1.2?node=dev-a');
+    expect(images.listPath(true, { nodeSelector: 'site=a' })).toBe('/v1/images?all=true&nodeSelector=site%3Da');
+    expect(fleet(['policies']).resources[0]!.listPath(false)).toBe('/v1/objects/imagepolicy');
+    expect(() => parseTargets(['nodes'])).toThrow(/nodes are the fleet's, give --fleet URL/);
+    expect(() => parseTargets(['node/dev-a'])).toThrow(/resource type "node"/);
+  });
 });
+

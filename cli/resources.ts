@@ -1,11 +1,18 @@
 /**
  * The resource types the CLI lists, gets, watches, waits for and deletes: their names (kubectl
  * style: plural, singular, short names), where the API serves them, and the one NotFound message.
- * A new type (a fleet's nodes) is one more entry of RESOURCES.
+ * A new type is one more entry of RESOURCES (an agent's) or FLEET_RESOURCES (with `--fleet`: the
+ * nodes, the images across devices, and the published policies and workloads).
  */
 import { CliError } from './client.js';
 
-export type ResourceName = 'images' | 'policies' | 'workloads';
+export type ResourceName = 'images' | 'policies' | 'workloads' | 'nodes';
+
+/** `--node` and `--node-selector`: the devices a fleet read covers. */
+export interface DevicePick {
+  node?: string;
+  nodeSelector?: string;
+}
 
 export interface Resource {
   name: ResourceName;
@@ -21,8 +28,10 @@ export interface Resource {
   kind: string;
   /** `kind=` of the change feed (`/v1/watch`) */
   watch: string;
-  listPath(all: boolean): string;
-  onePath(name: string): string;
+  /** the fleet's images: a row per node and image, so a name finds a list (one item per node holding it) */
+  fleet?: boolean;
+  listPath(all: boolean, pick?: DevicePick): string;
+  onePath(name: string, pick?: DevicePick): string;
 }
 
 const seg = encodeURIComponent;
@@ -42,15 +51,38 @@ export const RESOURCES: readonly Resource[] = [
   },
 ];
 
-export function findResource(s: string): Resource | undefined {
+const query = (all: boolean, p: DevicePick = {}) => {
+  const q = new URLSearchParams({ ...(all ? { all: 'true' } : {}), ...(p.node !== undefined ? { node: p.node } : {}), ...(p.nodeSelector !== undefined ? { nodeSelector: p.nodeSelector } : {}) }).toString();
+  return q ? `?${q}` : '';
+};
+
+/** With `--fleet` (the hub answers, cli/commands/fleet-client.ts): the policies and workloads are the published set's. */
+export const FLEET_RESOURCES: readonly Resource[] = [
+  {
+    name: 'nodes', plural: 'nodes', singular: 'node', aliases: ['node', 'nodes', 'no'], listKind: 'NodeList', kind: 'Node', watch: 'nodes',
+    listPath: () => '/v1/nodes', onePath: (n) => `/v1/nodes/${seg(n)}`,
+  },
+  {
+    ...RESOURCES[0]!, fleet: true,
+    listPath: (all, p) => `/v1/images${query(all, p)}`, onePath: (n, p) => `/v1/images/${seg(n)}${query(false, p)}`,
+  },
+  RESOURCES[1]!,
+  RESOURCES[2]!,
+];
+
+/** The resource types of the agent, or of the fleet's hub. */
+export const resourcesFor = (fleet: boolean): readonly Resource[] => (fleet ? FLEET_RESOURCES : RESOURCES);
+
+export function findResource(s: string, fleet = false): Resource | undefined {
   const n = s.toLowerCase();
-  return RESOURCES.find((r) => r.aliases.includes(n));
+  return resourcesFor(fleet).find((r) => r.aliases.includes(n));
 }
 
-export function resourceOf(s: string): Resource {
-  const r = findResource(s);
-  if (!r) throw new CliError(`error: the server doesn't have a resource type "${s}" (known: ${RESOURCES.map((x) => x.name).join(', ')})`);
-  return r;
+export function resourceOf(s: string, fleet = false): Resource {
+  const r = findResource(s, fleet);
+  if (r) return r;
+  const nodes = !fleet && findResource(s, true)?.name === 'nodes' ? ': nodes are the fleet\'s, give --fleet URL' : '';
+  throw new CliError(`error: the server doesn't have a resource type "${s}" (known: ${resourcesFor(fleet).map((x) => x.name).join(', ')})${nodes}`);
 }
 
 /** kubectl's NotFound, the same for get, describe, delete and wait. */
@@ -76,19 +108,19 @@ export interface Target {
  * kubectl's argument forms: `TYPE[,TYPE...] [NAME...]` or `TYPE/NAME...` (what `-o name` prints).
  * A name may hold `/` itself (an image tag: `image/localhost:5000/app:1`).
  */
-export function parseTargets(args: readonly string[]): { resources: Resource[]; names: Target[] } {
-  if (args.length === 0) throw new CliError(`error: you must specify the type of resource to get (${RESOURCES.map((x) => x.name).join(', ')})`);
+export function parseTargets(args: readonly string[], fleet = false): { resources: Resource[]; names: Target[] } {
+  if (args.length === 0) throw new CliError(`error: you must specify the type of resource to get (${resourcesFor(fleet).map((x) => x.name).join(', ')})`);
   if (args[0]!.includes('/') && !args[0]!.includes(',')) {
     const names = args.map((a) => {
       const i = a.indexOf('/');
       if (i <= 0 || i === a.length - 1) throw new CliError(`error: arguments in resource/name form must have a single resource and name: ${JSON.stringify(a)}`);
-      return { resource: resourceOf(a.slice(0, i)), name: a.slice(i + 1) };
+      return { resource: resourceOf(a.slice(0, i), fleet), name: a.slice(i + 1) };
     });
     return { resources: [...new Set(names.map((n) => n.resource))], names };
   }
-  const resources = [...new Set(args[0]!.split(',').filter(Boolean).map(resourceOf))];
+  const resources = [...new Set(args[0]!.split(',').filter(Boolean).map((a) => resourceOf(a, fleet)))];
   const rest = args.slice(1);
-  if (rest.some((a) => a.includes('/') && findResource(a.slice(0, a.indexOf('/'))))) {
+  if (rest.some((a) => a.includes('/') && findResource(a.slice(0, a.indexOf('/')), fleet))) {
     throw new CliError('error: there is no need to specify a resource type as a separate argument when passing arguments in resource/name form');
   }
   if (rest.length > 0 && resources.length > 1) throw new CliError('error: names with several resource types: use TYPE/NAME arguments');

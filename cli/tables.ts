@@ -17,6 +17,8 @@ export interface Columns {
   rows: string[][];
 }
 
+const labelText = (l: Record<string, string> | undefined) => Object.entries(l ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>';
+
 const age = (t: string | undefined) => (t ? shortDuration(Date.now() - Date.parse(t)) : '<unknown>');
 
 function workloadColumns(items: WorkloadItem[], wide: boolean): Columns {
@@ -33,11 +35,13 @@ function workloadColumns(items: WorkloadItem[], wide: boolean): Columns {
   return { headers, rows };
 }
 
-function imageColumns(items: ImageItem[], wide: boolean): Columns {
-  const headers = ['IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
+/** `fleet`: the images across devices, a NODE column first (SPEC §10) */
+function imageColumns(items: ImageItem[], wide: boolean, fleet: boolean): Columns {
+  const headers = [...(fleet ? ['NODE'] : []), 'IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
   const rows = items.map((i) => {
     const s = i.status;
     return [
+      ...(fleet ? [(s as { node?: string }).node ?? '<none>'] : []),
       shortId(i.metadata.name),
       s.tags.join(',') || '<none>',
       s.state,
@@ -59,14 +63,35 @@ function policyColumns(items: PolicyItem[], wide: boolean): Columns {
     String(p.spec.keep?.length ?? 0),
     p.status.appliesToNode ? 'yes' : 'no',
     age(p.metadata.creationTimestamp),
-    ...(wide ? [p.status.reason, Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
+    ...(wide ? [p.status.reason, labelText(p.metadata.labels)] : []),
   ]);
   return { headers, rows };
 }
 
-/** The table of `items` of one resource. */
-export function columnsOf(resource: ResourceName, items: unknown[], wide: boolean): Columns {
-  if (resource === 'images') return imageColumns(items as ImageItem[], wide);
-  if (resource === 'workloads') return workloadColumns(items as WorkloadItem[], wide);
+/** A fleet's node, as `--fleet get nodes -o json` lists it (crd/fleet/node-status.ts NodeItem). */
+export interface NodeRow {
+  metadata: { name: string; labels: Record<string, string> };
+  status: { ready: boolean; reason: string; lastSeen: string; appliedRevision: number | null; images: { status: { state: string } }[]; workloads: unknown[]; disk: { usedRatio: number } | null };
+}
+
+function nodeColumns(items: NodeRow[], wide: boolean): Columns {
+  const headers = ['NAME', 'STATUS', 'REVISION', 'IMAGES', 'WORKLOADS', 'LAST SEEN', ...(wide ? ['DISK', 'REASON', 'LABELS'] : [])];
+  const rows = items.map((n) => [
+    n.metadata.name,
+    n.status.ready ? 'Ready' : 'NotReady',
+    n.status.appliedRevision === null ? '<none>' : String(n.status.appliedRevision),
+    String(n.status.images.filter((i) => i.status.state !== 'removed').length),
+    String(n.status.workloads.length),
+    ago(n.status.lastSeen),
+    ...(wide ? [n.status.disk ? `${Math.round(n.status.disk.usedRatio * 100)}%` : '<none>', n.status.reason, labelText(n.metadata.labels)] : []),
+  ]);
+  return { headers, rows };
+}
+
+/** The table of `items` of one resource (`fleet`: the images across a fleet's devices). */
+export function columnsOf(resource: { name: ResourceName; fleet?: boolean }, items: unknown[], wide: boolean): Columns {
+  if (resource.name === 'images') return imageColumns(items as ImageItem[], wide, resource.fleet ?? false);
+  if (resource.name === 'workloads') return workloadColumns(items as WorkloadItem[], wide);
+  if (resource.name === 'nodes') return nodeColumns(items as NodeRow[], wide);
   return policyColumns(items as PolicyItem[], wide);
 }

@@ -8,7 +8,7 @@ import { CliError } from './client.js';
 import { alignRows, customRows, widthsOf } from './columns.js';
 import { nameOf, type Format } from './printer.js';
 import { toJson } from './output.js';
-import type { Resource } from './resources.js';
+import type { DevicePick, Resource } from './resources.js';
 import { columnsOf } from './tables.js';
 
 export interface WatchEvent {
@@ -20,13 +20,14 @@ export interface WatchEvent {
  * Follow the feed of `resource`; `onEvent` returns true to stop. Resolves when stopped; rejects
  * when the agent ends the watch (it stopped, or dropped this reader for not keeping up).
  */
-export async function follow(client: Client, resource: Resource, o: { all?: boolean; signal?: AbortSignal }, onEvent: (e: WatchEvent) => boolean | void): Promise<void> {
+export async function follow(client: Client, resource: Resource, o: { all?: boolean; pick?: DevicePick; signal?: AbortSignal }, onEvent: (e: WatchEvent) => boolean | void): Promise<void> {
   const stop = new AbortController();
   // `o.signal` gives up from outside (wait's --timeout): the follow rejects with its reason
   const giveUp = () => stop.abort();
   o.signal?.addEventListener('abort', giveUp);
   if (o.signal?.aborted) throw o.signal.reason;
-  const q = new URLSearchParams({ kind: resource.watch, ...(o.all ? { all: 'true' } : {}) });
+  const p = o.pick ?? {};
+  const q = new URLSearchParams({ kind: resource.watch, ...(o.all ? { all: 'true' } : {}), ...(p.node !== undefined ? { node: p.node } : {}), ...(p.nodeSelector !== undefined ? { nodeSelector: p.nodeSelector } : {}) });
   let stopped = false;
   let failed: unknown = null;
   try {
@@ -76,7 +77,7 @@ export class WatchPrinter {
   private rowsOf(items: unknown[]): { headers: string[]; rows: string[][] } {
     const f = this.o.format;
     if (f.kind === 'custom-columns') return { headers: f.columns.map((c) => c.header), rows: customRows(f.columns, items) };
-    return columnsOf(this.resource.name, items, f.kind === 'wide');
+    return columnsOf(this.resource, items, f.kind === 'wide');
   }
 
   /** Output for a batch of events (the initial list is one batch). */

@@ -48,7 +48,10 @@ export function completionCommand(): Command {
 /** The global options typed on the line being completed (they say which agent to ask). */
 function globalsOf(words: readonly string[], env: GlobalOpts): GlobalOpts {
   const o = { ...env };
-  const keys: Record<string, keyof GlobalOpts> = { '--state-dir': 'stateDir', '--socket': 'socket', '--server': 'server', '--token-file': 'tokenFile' };
+  const keys: Record<string, keyof GlobalOpts> = {
+    '--state-dir': 'stateDir', '--socket': 'socket', '--server': 'server', '--token-file': 'tokenFile',
+    '--fleet': 'fleet', '--fleet-password-file': 'fleetPasswordFile', '--fleet-creds': 'fleetCreds', '--fleet-ca': 'fleetCa', '--fleet-cert': 'fleetCert', '--fleet-key': 'fleetKey',
+  };
   words.forEach((w, i) => {
     const [flag, inline] = w.split(/=(.*)/s, 2) as [string, string | undefined];
     const key = keys[flag];
@@ -57,11 +60,14 @@ function globalsOf(words: readonly string[], env: GlobalOpts): GlobalOpts {
   return o;
 }
 
-/** Live names, asked of the agent within a second; none when it does not answer. */
+/** Live names, asked of the agent (or the fleet's hub) within 1.5 s; none when it does not answer. */
 async function liveNames(g: GlobalOpts, r: Resource): Promise<string[]> {
   const stop = AbortSignal.timeout(1500);
+  // the hub's client takes no signal: a hub that does not answer is given up on here
+  const late = new Promise<never>((_, reject) => stop.addEventListener('abort', () => reject(stop.reason)));
+  late.catch(() => undefined);
   try {
-    const list = await clientFor(g).request<{ items?: { metadata: { name: string }; status?: { tags?: string[] } }[] }>('GET', r.listPath(false), undefined, stop);
+    const list = await Promise.race([clientFor(g).request<{ items?: { metadata: { name: string }; status?: { tags?: string[] } }[] }>('GET', r.listPath(false), undefined, stop), late]);
     return (list.items ?? []).flatMap((i) => (r.name === 'images' ? (i.status?.tags ?? []) : [i.metadata.name]));
   } catch {
     return [];
@@ -76,7 +82,7 @@ export function completeCommand(program: () => Promise<Command>): Command {
     .action(async (line: string, _o: unknown, cmd: Command) => {
       const words = splitLine(line);
       const g = globalsOf(words, cmd.optsWithGlobals<GlobalOpts>());
-      const candidates = await complete(line, { program: await program(), names: (r) => liveNames(g, r) });
+      const candidates = await complete(line, { program: await program(), names: (r) => liveNames(g, r), fleet: g.fleet !== undefined });
       const out = forBash(candidates, words.at(-1) ?? '', process.env.IMAGECTL_COMP_WORDBREAKS ?? '');
       process.stdout.write(out.map((c) => `${c}\n`).join(''));
     });

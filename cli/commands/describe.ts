@@ -144,13 +144,12 @@ export function describeCommand(): Command {
     .argument('[names...]', 'image ID, tag or digest; or policy or workload name (none: every object of the type)')
     .action(async (resource: string, rest: string[], _o: unknown, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
-      if (/^(nodes?|no)$/i.test(resource)) {
-        if (g.fleet === undefined) throw new CliError('error: nodes are the fleet\'s: give --fleet URL');
-        if (rest.length !== 1) throw new CliError('error: describe node needs one node name');
-        return (await import('./fleet-get.js')).describeNode(g, rest[0]!);
+      const { resources, names } = parseTargets([resource, ...rest], g.fleet !== undefined);
+      if (resources.some((r) => r.name === 'nodes')) {
+        if (resources.length !== 1 || names.length !== 1) throw new CliError('error: describe node needs one node name');
+        return (await import('./fleet-get.js')).describeNode(g, names[0]!.name);
       }
       const client = clientFor(g);
-      const { resources, names } = parseTargets([resource, ...rest]);
       const targets = names.length ? names : await everyObject(client, resources);
       let failed = false;
       const texts: string[] = [];

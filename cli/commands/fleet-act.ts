@@ -9,7 +9,8 @@ import { commandNode, nodeStatuses, readAudit } from '../../controller/fleet/hub
 import { CliError } from '../client.js';
 import type { GlobalOpts } from '../context.js';
 import { parseOutput, shortId } from '../output.js';
-import { fleetClient, pickNodes } from './fleet-get.js';
+import { fleetClient } from './fleet-get.js';
+import { pickNodes } from './fleet-read.js';
 
 const COMMAND_TIMEOUT_MS = 120_000;
 

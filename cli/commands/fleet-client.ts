@@ -65,11 +65,22 @@ export class FleetClient extends Client {
     }
   }
 
-  override stream(path: string): Promise<void> {
-    return Promise.reject(new CliError(`error: ${path.split('?')[0]} is not available with --fleet`));
+  /** `get -w` and `wait` with --fleet: the hub's change feed (cli/commands/fleet-watch.ts), from KV watches. */
+  override async stream(path: string, onItem: (item: unknown) => void, _method = 'GET', _body?: unknown, signal?: AbortSignal): Promise<void> {
+    if (!path.startsWith('/v1/watch?')) throw new CliError(`error: ${path.split('?')[0]} is not available with --fleet`);
+    const hub = await this.hub();
+    const { fleetFeed } = await import('./fleet-watch.js');
+    try {
+      await fleetFeed(hub, new URLSearchParams(path.slice(path.indexOf('?') + 1)), signal ?? new AbortController().signal, onItem);
+    } catch (err) {
+      throw asCliError(err);
+    }
   }
 
   private async answer(hub: Hub, method: string, path: string, body: unknown): Promise<unknown> {
+    const { fleetRead, publishedView } = await import('./fleet-read.js');
+    const read = method === 'GET' ? await fleetRead(hub, path) : undefined;
+    if (read !== undefined) return read;
     const { findKind } = await import('../../crd/kinds.js');
     const m = /^\/v1\/objects\/([^/?]+)(?:\/([^/?]+))?(\/describe)?$/.exec(path);
     if (method === 'POST' && path === '/v1/apply') return hub.apply(body as never);
@@ -85,24 +96,12 @@ export class FleetClient extends Client {
         const items = (await hub.live()).objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
         if (name === undefined && items.length === 0) return { apiVersion: 'v1', kind: `${kind}List`, items };
         if (items.length === 0) throw Object.assign(new CliError(`${kind.toLowerCase()} ${JSON.stringify(name)} not found in the fleet's set`), { status: 404 });
-        const view = hubView((await import('../../controller/fleet/hub-queries.js')).nodeStatuses(hub));
-        const views = await Promise.all(items.map(view));
+        const statuses = await (await import('../../controller/fleet/hub-queries.js')).nodeStatuses(hub);
+        const views = items.map((o) => publishedView(o, statuses));
         if (name === undefined) return { apiVersion: 'v1', kind: `${kind}List`, items: views };
         return m[3] ? { object: views[0], events: [] } : views[0];
       }
     }
     throw new CliError(`error: ${method} ${path.split('?')[0]} is not available with --fleet`);
   }
-}
-
-/** An object of the fleet's set, with the nodes that applied it: whether it applies is each device's decision. */
-function hubView(statuses: Promise<{ node: string; objects: string[] }[]>) {
-  return async (o: { kind: string; metadata: { name: string } }): Promise<unknown> => {
-    const ref = `${o.kind.toLowerCase()}/${o.metadata.name}`;
-    const all = await statuses;
-    const on = all.filter((n) => n.objects.includes(ref)).map((n) => n.node);
-    const status = { appliesToNode: on.length > 0, reason: `applied on ${on.length} of ${all.length} node(s)${on.length && on.length <= 5 ? `: ${on.join(', ')}` : ''}`, decidedBy: 'none', nodes: on };
-    // a Workload's phase is each node's (describe node): here it is where it was applied
-    return { ...o, status: o.kind === 'ImagePolicy' ? status : { phase: 'Published', reason: status.reason, message: '', nodes: on } };
-  };
 }

@@ -3,7 +3,7 @@ import { CliError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { matchesSelector, parseSelector } from '../../crd/fields/label-selector.js';
 import { nameOf, parseFormat, render, type Format, type Group } from '../printer.js';
-import { fromServer, parseTargets, RESOURCES, type Resource, type Target } from '../resources.js';
+import { fromServer, parseTargets, RESOURCES, type DevicePick, type Resource, type Target } from '../resources.js';
 import { follow, WatchPrinter, type WatchEvent } from '../watch.js';
 
 interface GetOpts {
@@ -43,8 +43,8 @@ function warn(res: ListAnswer): void {
   if (res.engine && !res.engine.reachable) process.stderr.write(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state\n`);
 }
 
-async function listed(client: Client, resources: readonly Resource[], all: boolean, select: Selector): Promise<Group[]> {
-  const answers = await Promise.all(resources.map((r) => client.request<ListAnswer>('GET', r.listPath(all))));
+async function listed(client: Client, resources: readonly Resource[], all: boolean, select: Selector, pick: DevicePick): Promise<Group[]> {
+  const answers = await Promise.all(resources.map((r) => client.request<ListAnswer>('GET', r.listPath(all, pick))));
   const warned = new Set<string>();
   for (const a of answers) {
     const key = JSON.stringify([a.manifests?.error, a.engine?.reachable]);
@@ -55,13 +55,13 @@ async function listed(client: Client, resources: readonly Resource[], all: boole
 }
 
 /** Objects asked for by name; the missing ones are reported kubectl's way. Returns the groups and whether any was missing. */
-async function named(client: Client, targets: readonly Target[], ignoreNotFound: boolean): Promise<{ groups: Group[]; missing: boolean }> {
+async function named(client: Client, targets: readonly Target[], ignoreNotFound: boolean, pick: DevicePick = {}): Promise<{ groups: Group[]; missing: boolean }> {
   const groups = new Map<Resource, unknown[]>();
   let missing = false;
   for (const t of targets) {
     try {
-      const item = await client.request('GET', t.resource.onePath(t.name));
-      groups.set(t.resource, [...(groups.get(t.resource) ?? []), item]);
+      const item = await client.request('GET', t.resource.onePath(t.name, pick));
+      groups.set(t.resource, [...(groups.get(t.resource) ?? []), ...(t.resource.fleet ? fleetRows(item, t.name, groups.get(t.resource)) : [item])]);
     } catch (err) {
       const e = fromServer(err, t.resource, t.name);
       if ((err as { status?: number }).status === 404 && ignoreNotFound) continue;
@@ -73,11 +73,21 @@ async function named(client: Client, targets: readonly Target[], ignoreNotFound:
   return { groups: [...groups].map(([resource, items]) => ({ resource, items })), missing };
 }
 
+/** A name of the fleet's images finds a row per node holding it; none is an answer ("no node holds it"), not an error. */
+function fleetRows(list: unknown, name: string, had: readonly unknown[] = []): unknown[] {
+  const key = (i: unknown) => `${(i as { status: { node: string } }).status.node}/${nameOf(i)}`;
+  const seen = new Set(had.map(key));
+  const items = ((list as ListAnswer).items ?? []).filter((i) => !seen.has(key(i)));
+  if (items.length === 0 && seen.size === 0) process.stderr.write(`No node holds ${name}\n`);
+  return items;
+}
+
 async function watchGet(client: Client, resource: Resource, names: readonly Target[], opts: GetOpts, format: Format, select: Selector): Promise<void> {
   // names resolve to the objects' own names first (an image tag to its ID)
   let wanted: Set<string> | null = null;
+  const pick = { node: opts.node, nodeSelector: opts.nodeSelector };
   if (names.length) {
-    const found = await named(client, names, false);
+    const found = await named(client, names, false, pick);
     if (found.missing) {
       process.exitCode = 1;
       return;
@@ -89,7 +99,7 @@ async function watchGet(client: Client, resource: Resource, names: readonly Targ
   let synced = false;
   const keep = (o: unknown) => (!wanted || wanted.has(nameOf(o))) && (!select || select(labelsOf(o)));
   const emit = (batch: { type: string; object: unknown }[]) => void process.stdout.write(printer.print(batch));
-  await follow(client, resource, { all: opts.all }, (e: WatchEvent) => {
+  await follow(client, resource, { all: opts.all, pick }, (e: WatchEvent) => {
     if (e.type === 'SYNCED') {
       synced = true;
       if (!opts.watchOnly) emit(initial);
@@ -102,8 +112,8 @@ async function watchGet(client: Client, resource: Resource, names: readonly Targ
 
 export function getCommand(): Command {
   return new Command('get')
-    .description('list images, policies or workloads (kubectl style: TYPE[,TYPE] [NAME...], TYPE/NAME, -l, -w, -o jsonpath|custom-columns)')
-    .argument('<resource>', `${RESOURCES.map((r) => r.name).join(' | ')}, several comma-separated, or TYPE/NAME`)
+    .description('list images, policies or workloads, and with --fleet nodes (kubectl style: TYPE[,TYPE] [NAME...], TYPE/NAME, -l, -w, -o jsonpath|custom-columns)')
+    .argument('<resource>', `${RESOURCES.map((r) => r.name).join(' | ')} (with --fleet also nodes), several comma-separated, or TYPE/NAME`)
     .argument('[names...]', 'objects by name: a policy or workload name, or an image ID, tag or digest')
     .option('-o, --output <format>', 'wide|json|yaml|name|jsonpath=TEMPLATE|jsonpath-file=FILE|custom-columns=SPEC|custom-columns-file=FILE')
     .option('-A, --all', 'images: include removed ones (their history stays in the audit log)', false)
@@ -118,15 +128,12 @@ export function getCommand(): Command {
     .option('--node-selector <selector>', 'with --fleet: the devices whose node labels match')
     .action(async (resource: string, rest: string[], opts: GetOpts, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
-      // nodes, and images across devices, are the hub's (SPEC §10)
-      const nodes = /^(nodes?|no)$/i.test(resource);
-      const fleetOnly = nodes || opts.node !== undefined || opts.nodeSelector !== undefined;
-      if (fleetOnly && g.fleet === undefined) throw new CliError('error: nodes, --node and --node-selector are the fleet\'s: give --fleet URL');
-      if (g.fleet !== undefined && (fleetOnly || /^(images?|img)$/i.test(resource))) {
-        const f = await import('./fleet-get.js');
-        return nodes ? f.getNodes(g, rest[0], opts) : f.getImages(g, rest[0], opts);
-      }
-      const { resources, names } = parseTargets([resource, ...rest]);
+      // with --fleet the hub answers: its nodes, the images across devices, the published set (SPEC §10)
+      const fleet = g.fleet !== undefined;
+      const pick = { node: opts.node, nodeSelector: opts.nodeSelector };
+      if (!fleet && (pick.node !== undefined || pick.nodeSelector !== undefined)) throw new CliError('error: --node and --node-selector pick fleet devices: give --fleet URL');
+      const { resources, names } = parseTargets([resource, ...rest], fleet);
+      if ((pick.node !== undefined || pick.nodeSelector !== undefined) && resources.some((r) => !r.fleet)) throw new CliError('error: --node and --node-selector pick the devices of get images; select nodes with -l');
       const format = parseFormat(opts.output);
       const select = selectorOf(opts.selector);
       if (select && names.length) throw new CliError('error: a name and a label selector (-l) cannot be used together');
@@ -136,10 +143,10 @@ export function getCommand(): Command {
         if (resources.length !== 1) throw new CliError('error: you may only watch one resource type at a time');
         return watchGet(client, resources[0]!, names, opts, format, select);
       }
-      const { groups, missing } = names.length ? await named(client, names, opts.ignoreNotFound) : { groups: await listed(client, resources, opts.all, select), missing: false };
+      const { groups, missing } = names.length ? await named(client, names, opts.ignoreNotFound, pick) : { groups: await listed(client, resources, opts.all, select, pick), missing: false };
       const noItems = groups.every((g) => g.items.length === 0);
       if (noItems && !names.length && ['table', 'wide', 'custom-columns', 'name'].includes(format.kind)) process.stderr.write('No resources found\n');
-      else if (!noItems || !names.length) process.stdout.write(await render(groups, { format, noHeaders: !opts.headers, sortBy: opts.sortBy, single: names.length === 1 }));
+      else if (!noItems || !names.length) process.stdout.write(await render(groups, { format, noHeaders: !opts.headers, sortBy: opts.sortBy, single: names.length === 1 && !resources[0]!.fleet }));
       if (missing) process.exitCode = 1;
     });
 }

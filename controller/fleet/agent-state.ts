@@ -5,6 +5,7 @@
  */
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { EngineClient } from '../engine/client.js';
+import { imageLabels } from '../service/views.js';
 import type { EngineStatus, Reconciler, SafeMode } from '../reconcile/reconciler.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 
@@ -14,11 +15,13 @@ export interface AgentState {
   safeMode: SafeMode | null;
   images: ReadonlyMap<string, PersistedImage>;
   statuses: ReadonlyMap<string, WorkloadStatus>;
+  /** image ID → the engine's labels of that image, from the last observation */
+  labels: ReadonlyMap<string, Record<string, string>>;
 }
 
 export function agentState(rec: Reconciler): AgentState {
   const s = rec.snapshot();
-  return { now: s.now, engine: s.engine, safeMode: s.safeMode, images: s.images, statuses: s.statuses };
+  return { now: s.now, engine: s.engine, safeMode: s.safeMode, images: s.images, statuses: s.statuses, labels: imageLabels(s.lastObservation) };
 }
 
 /** The engine's data root (`docker info`'s DockerRootDir), or null. */

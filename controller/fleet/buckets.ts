@@ -66,3 +66,32 @@ export async function lastValues(kv: KV, key = '>'): Promise<KvEntry[]> {
   it.stop();
   return [...out.values()];
 }
+
+export type BucketEvent = { key: string; entry: KvEntry | null } | 'synced';
+
+/**
+ * Follow a bucket (a KV watch: nothing polls): every key's last value, then `synced` once they
+ * were all delivered, then each write as it happens (`entry: null` for a deleted key). Resolves
+ * when `signal` aborts; rejects when the watch ends by itself (the connection closed).
+ */
+export async function watchBucket(kv: KV, signal: AbortSignal, on: (e: BucketEvent) => void): Promise<void> {
+  if (signal.aborted) return;
+  const empty = (await kv.status()).values === 0;
+  const it = await kv.watch();
+  const stop = () => it.stop();
+  signal.addEventListener('abort', stop);
+  let synced = empty;
+  if (synced) on('synced');
+  try {
+    for await (const e of it) {
+      on({ key: e.key, entry: e.operation === 'PUT' ? e : null });
+      if (!synced && e.delta === 0) {
+        synced = true;
+        on('synced');
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', stop);
+  }
+  if (!signal.aborted) throw new Error('the watch of the hub ended (the connection to the hub closed)');
+}

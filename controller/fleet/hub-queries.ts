@@ -7,7 +7,7 @@ import type { LogRecord } from '../../crd/api/audit.js';
 import type { FleetCommand, FleetCommandResult } from '../../crd/fleet/command.js';
 import { AUDIT_STREAM, auditSubject, commandSubject } from '../../crd/fleet/names.js';
 import type { NodeStatus } from '../../crd/fleet/node-status.js';
-import { lastValues } from './buckets.js';
+import { lastValues, watchBucket } from './buckets.js';
 import type { Hub } from './hub.js';
 
 /** Every node's last status. */
@@ -57,4 +57,19 @@ export async function commandNode(hub: Hub, node: string, cmd: FleetCommand, tim
     const msg = (err as Error).message;
     return { node, ok: false, message: /no responders|503/i.test(msg) ? 'the device is not connected to the hub' : /timeout/i.test(msg) ? `no answer within ${Math.round(timeoutMs / 1000)} s` : msg };
   }
+}
+
+export type NodeEvent = { node: string; status: NodeStatus | null } | 'synced';
+
+/** Follow `imagectl-nodes`: each node's status, `synced`, then each status as a device writes it (watchBucket). */
+export function watchNodes(hub: Hub, signal: AbortSignal, on: (e: NodeEvent) => void): Promise<void> {
+  return watchBucket(hub.places.nodes, signal, (e) => {
+    if (e === 'synced') return on(e);
+    if (!e.entry) return on({ node: e.key, status: null });
+    try {
+      on({ node: e.key, status: e.entry.json<NodeStatus>() });
+    } catch {
+      // a key written by hand that is not a status is not a node
+    }
+  });
 }

@@ -34,8 +34,8 @@ export interface NodeStatus {
   objects: string[];
   disk: NodeDisk | null;
   workloads: NodeWorkload[];
-  /** every image the device knows (removed ones too), as `get images -o json` items */
-  images: { id: string; status: ImageItem['status'] }[];
+  /** every image the device knows (removed ones too), as `get images -o json` items; `labels`: the engine's labels of the image, when it has any */
+  images: { id: string; labels?: Record<string, string>; status: ImageItem['status'] }[];
   engine: { reachable: boolean; error: string | null };
 }
 
@@ -60,11 +60,17 @@ export function nodeItem(s: NodeStatus, now: number): NodeItem {
   };
 }
 
+export type FleetImageItem = ImageItem & { status: ImageItem['status'] & { node: string } };
+
+/** One image of one node as the fleet lists it: `status.node`, and its engine labels in `metadata.labels` (what `-l` selects by). */
+export function fleetImageItem(node: string, i: NodeStatus['images'][number]): FleetImageItem {
+  const labels = i.labels && Object.keys(i.labels).length > 0 ? { labels: i.labels } : {};
+  return { apiVersion: 'imagectl.dev/v1alpha1', kind: 'Image', metadata: { name: i.id, ...labels }, status: { ...i.status, node } };
+}
+
 /** The fleet's images: one item per node and image, each carrying `status.node`. */
-export function fleetImageItems(nodes: readonly NodeStatus[]): (ImageItem & { status: ImageItem['status'] & { node: string } })[] {
-  const out: (ImageItem & { status: ImageItem['status'] & { node: string } })[] = [];
-  for (const n of nodes) {
-    for (const i of n.images) out.push({ apiVersion: 'imagectl.dev/v1alpha1', kind: 'Image', metadata: { name: i.id }, status: { ...i.status, node: n.node } });
-  }
+export function fleetImageItems(nodes: readonly NodeStatus[]): FleetImageItem[] {
+  const out: FleetImageItem[] = [];
+  for (const n of nodes) for (const i of n.images) out.push(fleetImageItem(n.node, i));
   return out;
 }

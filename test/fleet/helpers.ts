@@ -1,8 +1,10 @@
 /** Shared pieces of the fleet tests: devices (real agents on the stack's engine) and a hub reader. */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { AgentProcess, runCli, waitFor, type CliResult } from '../helpers/agent.js';
+import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor, type CliResult } from '../helpers/agent.js';
 import type { StackInfo } from '../stack/stack.js';
 
 export const policy = (name: string, site: string | null, deleteAfter = '1h') =>
@@ -52,4 +54,46 @@ export async function hubKv(servers: string, opts: { user?: string; pass?: strin
 export async function policyNames(agent: AgentProcess): Promise<string[]> {
   const r = await agent.json<{ items: { metadata: { name: string } }[] }>(['get', 'policies', '-o', 'json']);
   return r.items.map((p) => p.metadata.name).sort();
+}
+
+/** A CLI process left running (`get -w`): its output so far, a wait for a line, and a stop. */
+export function followCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c) => (out += c));
+  child.stderr!.on('data', (c) => (err += c));
+  const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+  return {
+    get out() {
+      return out;
+    },
+    get err() {
+      return err;
+    },
+    exited,
+    line: (re: RegExp, what = String(re)) => waitFor(`${what} in the output of imagectl ${args.join(' ')}:\n${out}${err}`, async () => out.split('\n').find((l) => re.test(l)), 60_000, 50),
+    stop: () => {
+      if (child.exitCode === null) child.kill('SIGINT');
+      return exited;
+    },
+  };
+}
+
+/** GET a path of an agent's API socket (its /metrics). */
+export function socketGet(socket: string, path: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    http.get({ socketPath: socket, path }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+    }).on('error', reject);
+  });
+}
+
+/** The value of one sample of a Prometheus exposition (`name{labels}`), or undefined. */
+export function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
