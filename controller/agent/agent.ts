@@ -101,7 +101,7 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   }
   await watch?.start(deps);
   // the fleet client loads only on a device of a fleet; the agent never waits for the hub
-  const device = o.fleet ? await (await import('../fleet/start.js')).startDevice(o.fleet, deps, log, o.socket) : undefined;
+  const device = o.fleet ? await (await import('../fleet/start.js')).startDevice(o.fleet, deps, log, o.socket, metrics.registry) : undefined;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>

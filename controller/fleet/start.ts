@@ -1,5 +1,7 @@
 /** The agent's one entry into the fleet: connect (in the background, until the hub lets it in) and follow the hub. */
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
+import { registerFleetMetrics } from '../metrics/fleet.js';
 import type { ApiDeps } from '../service/deps.js';
 import { connectForever, connectOptions, type FleetAuth } from './connect.js';
 import { FleetDevice, type DeviceLog } from './device.js';
@@ -19,11 +21,20 @@ async function persistently(f: { auth: FleetAuth; node: string }, log: DeviceLog
   return null;
 }
 
-export async function startDevice(f: { auth: FleetAuth; node: string }, deps: ApiDeps, log: DeviceLog, socket?: string): Promise<FleetDevice> {
+/** `metrics`: the agent's registry (controller/metrics), where the fleet's gauges go. */
+export async function startDevice(f: { auth: FleetAuth; node: string }, deps: ApiDeps, log: DeviceLog, socket?: string, metrics?: Registry): Promise<FleetDevice> {
   connectOptions(f.auth, f.node); // bad flags or unreadable files stop the start, before anything runs
   let device: FleetDevice | null = null;
   const connection = persistently(f, log, () => device?.stopping ?? false).then((nc) => nc ?? Promise.reject(new Error('the agent stopped before it reached the hub')));
-  device = new FleetDevice({ node: f.node, connection, deps, log, socket });
-  await device.start();
-  return device;
+  const d = (device = new FleetDevice({ node: f.node, connection, deps, log, socket }));
+  if (metrics) {
+    registerFleetMetrics(metrics, {
+      get connected() { return d.connected; },
+      get applied() { return d.applied; },
+      unsentAudit: () => d.outbox.pending(),
+      get statusWrites() { return d.status.sent.writes; },
+    });
+  }
+  await d.start();
+  return d;
 }
