@@ -28,6 +28,8 @@ export class AuditOutbox {
   private retry: NodeJS.Timeout | null = null;
   /** records the stream acknowledged in this run, and how many it had already (duplicates) */
   readonly sent = { records: 0, duplicates: 0, bytes: 0 };
+  /** the stored cursor, read once: only this outbox writes it */
+  private cursor: string | null | undefined = undefined;
 
   constructor(private readonly o: AuditOutboxOptions) {}
 
@@ -66,19 +68,23 @@ export class AuditOutbox {
     })();
   }
 
-  /** Whether every record of the log has been acknowledged. */
+  private async storedCursor(): Promise<string | null> {
+    if (this.cursor === undefined) this.cursor = (await this.o.store.getMeta<string>(CURSOR_META)) ?? null;
+    return this.cursor;
+  }
+
+  /** The records not acknowledged yet (up to 10000). */
   async pending(): Promise<number> {
-    const cursor = (await this.o.store.getMeta<string>(CURSOR_META)) ?? null;
-    return (await this.o.store.auditAfter(cursor, 10_000)).length;
+    return (await this.o.store.auditAfter(await this.storedCursor(), 10_000)).length;
   }
 
   private async drain(): Promise<void> {
     const js = this.js!;
     const subject = auditSubject(this.o.node);
+    const limit = this.o.batch ?? 64;
     for (;;) {
       if (this.stopped) return;
-      const cursor = (await this.o.store.getMeta<string>(CURSOR_META)) ?? null;
-      const batch = await this.o.store.auditAfter(cursor, this.o.batch ?? 64);
+      const batch = await this.o.store.auditAfter(await this.storedCursor(), limit);
       if (batch.length === 0) return;
       const acks = await Promise.allSettled(batch.map(([key, r]) => {
         const payload = JSON.stringify({ ...r, node: this.o.node });
@@ -92,9 +98,14 @@ export class AuditOutbox {
         this.sent.records++;
         if (a.value.duplicate) this.sent.duplicates++;
       }
-      if (last !== null) await this.o.store.putMeta(CURSOR_META, last);
+      if (last !== null) {
+        await this.o.store.putMeta(CURSOR_META, last);
+        this.cursor = last;
+      }
       const failed = acks.find((a) => a.status === 'rejected');
       if (failed) throw (failed as PromiseRejectedResult).reason;
+      // a short batch was the whole log; a record written since then kicked the outbox again
+      if (batch.length < limit) return;
     }
   }
 }

@@ -8,6 +8,7 @@ import { statfs } from 'node:fs/promises';
 import type { KV } from '@nats-io/kv';
 import { HEARTBEAT_MS } from '../../crd/fleet/names.js';
 import type { NodeDisk, NodeStatus } from '../../crd/fleet/node-status.js';
+import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { ApiDeps } from '../service/deps.js';
 import { imageItem } from '../service/views.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
@@ -26,10 +27,29 @@ export interface StatusReporterOptions {
   log: { warn(obj: object, msg?: string): void };
 }
 
+/** A status with its images already in JSON (each made once per version of the image: imageJson). */
+type Prepared = { status: Omit<NodeStatus, 'images'>; images: string[] };
+
 /** The status without its time (what "changed" compares), and with it (what is written): one serialization. */
-function serialize(s: NodeStatus): { body: string; payload: string } {
-  const body = JSON.stringify({ ...s, lastSeen: null });
-  return { body, payload: body.replace('"lastSeen":null', `"lastSeen":${JSON.stringify(s.lastSeen)}`) };
+function serialize(s: Prepared): { body: string; payload: string } {
+  const head = JSON.stringify({ ...s.status, lastSeen: null });
+  const body = `${head.slice(0, -1)},"images":[${s.images.join(',')}]}`;
+  return { body, payload: body.replace('"lastSeen":null', `"lastSeen":${JSON.stringify(s.status.lastSeen)}`) };
+}
+
+/**
+ * An image's entry of the status, in JSON. The loop replaces an image's persisted form with a new
+ * object whenever it changes, so the entry is made again only then (or when its labels changed):
+ * a status write of a node whose images stand still encodes none of them.
+ */
+const imageEntries = new WeakMap<PersistedImage, { labels: Record<string, string> | undefined; json: string }>();
+function imageJson(p: PersistedImage, labels: Record<string, string> | undefined): string {
+  const c = imageEntries.get(p);
+  if (c && (c.labels === labels || JSON.stringify(c.labels) === JSON.stringify(labels))) return c.json;
+  const i = imageItem(p, labels);
+  const json = JSON.stringify({ id: i.metadata.name, ...(i.metadata.labels ? { labels: i.metadata.labels } : {}), status: i.status });
+  imageEntries.set(p, { labels, json });
+  return json;
 }
 
 /**
@@ -93,22 +113,27 @@ export class StatusReporter {
 
   /** The status as it is now. */
   async build(): Promise<NodeStatus> {
+    const p = await this.prepare();
+    return { ...p.status, images: p.images.map((j) => JSON.parse(j) as NodeStatus['images'][number]) };
+  }
+
+  private async prepare(): Promise<Prepared> {
     const d = this.o.deps;
     const rec = agentState(d.reconciler);
     const a = this.o.device.applied;
     const workloads = [...rec.statuses.entries()].map(([k, s]: [string, WorkloadStatus]) => ({
       name: k.replace(/^Workload\//, ''), phase: s.phase, reason: s.reason, resolvedDigest: s.resolvedDigest, imageId: s.imageId,
     }));
-    const images = [...rec.images.values()].map((p) => {
-      const i = imageItem(p);
-      return { id: i.metadata.name, status: i.status };
-    });
+    const images = [...rec.images.values()].map((p) => imageJson(p, rec.labels.get(p.context.id)));
     const ready = a.error === null && rec.engine.reachable && !rec.safeMode;
     const reason = a.error ?? (!rec.engine.reachable ? `the Docker engine is unreachable: ${rec.engine.error}` : rec.safeMode ? `safe mode: ${rec.safeMode.reason}` : a.revision === null ? 'no fleet set applied yet' : 'Applied');
     return {
-      node: this.o.node, labels: d.nodeLabels, lastSeen: new Date(rec.now).toISOString(),
-      appliedRevision: a.revision, ready, reason, objects: a.objects,
-      disk: await this.diskUsage(), workloads, images, engine: { reachable: rec.engine.reachable, error: rec.engine.error },
+      status: {
+        node: this.o.node, labels: d.nodeLabels, lastSeen: new Date(rec.now).toISOString(),
+        appliedRevision: a.revision, ready, reason, objects: a.objects,
+        disk: await this.diskUsage(), workloads, engine: { reachable: rec.engine.reachable, error: rec.engine.error },
+      },
+      images,
     };
   }
 
@@ -148,7 +173,7 @@ export class StatusReporter {
       if (!force && !due && !this.dirty && g === this.lastGlance) return;
       this.dirty = false;
       this.lastGlance = g;
-      const { body: b, payload } = serialize(await this.build());
+      const { body: b, payload } = serialize(await this.prepare());
       if (!force && !due && b === this.last) return;
       await kv.put(this.o.node, payload);
       this.last = b;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compilePolicies } from '../../crd/imagepolicy/match.js';
-import { planPass } from './plan.js';
+import { planPass, sameContext } from './plan.js';
 
 const obs = (tags: string[]) => ({ images: [{ id: 'sha256:new', tags, repoDigests: [], sizeBytes: 1, created: 0, labels: {} }], containers: [] });
 const base = { policies: compilePolicies([]), persisted: new Map(), now: 1000 };
@@ -21,5 +21,32 @@ describe('planPass: images arriving through the agent', () => {
     expect(other.audit[0]?.event).toBe('discovered');
     const loading = planPass({ ...base, observed: obs(['other:1']), downloads: new Map(), arriving: new Set(['*token']) });
     expect(loading.images.size).toBe(0);
+  });
+});
+
+describe('planPass: what a pass writes', () => {
+  it('sameContext is the JSON comparison it stands for', () => {
+    const ctx = { id: 'a', tags: ['x:1'], rule: null, usedBy: [] as string[], lastUsedAt: 5 };
+    expect(sameContext(ctx, { ...ctx, tags: ['x:1'], usedBy: [] })).toBe(true);
+    expect(sameContext(ctx, { ...ctx, tags: ['x:2'] })).toBe(false);
+    expect(sameContext(ctx, { ...ctx, rule: 'r' })).toBe(false);
+    expect(sameContext(ctx, { ...ctx, lastUsedAt: null })).toBe(false);
+    expect(sameContext(ctx, { ...ctx, extra: 1 })).toBe(false);
+    expect(sameContext({ a: { b: [1] } }, { a: { b: [1] } })).toBe(true);
+    expect(sameContext({ a: { b: [1] } }, { a: { b: [2] } })).toBe(false);
+  });
+
+  it('a policy that now matches writes the images whose rule it changed, and only those', () => {
+    const images = [
+      { id: 'sha256:a', tags: ['app/a:1'], repoDigests: [], sizeBytes: 1, created: 0, labels: {} },
+      { id: 'sha256:b', tags: ['other/b:1'], repoDigests: [], sizeBytes: 1, created: 0, labels: {} },
+    ];
+    const first = planPass({ ...base, observed: { images, containers: [] }, downloads: new Map() });
+    const steady = planPass({ ...base, now: 2000, persisted: first.images, observed: { images, containers: [] }, downloads: new Map() });
+    expect(steady.changed.size).toBe(0);
+    const rule = { apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'p' }, spec: { removal: [{ imageName: 'app/*:*', deleteAfter: '1h' }] } };
+    const after = planPass({ ...base, now: 3000, policies: compilePolicies([rule as never]), persisted: first.images, observed: { images, containers: [] }, downloads: new Map() });
+    expect([...after.changed.keys()]).toEqual(['sha256:a']);
+    expect(after.images.get('sha256:a')!.context.rule).toBe('p/removal[0]');
   });
 });

@@ -71,8 +71,29 @@ export function applyEvent(
   const s = stepImage(current, event);
   out.images.set(current.context.id, s.next);
   if (s.transitioned) out.audit.push(auditOf(s.next, s.from, event.type.toLowerCase(), event.now, actor));
-  if (s.transitioned || JSON.stringify(s.next.context) !== JSON.stringify(current.context)) out.changed.set(current.context.id, s.next);
+  if (s.transitioned || !sameContext(s.next.context, current.context)) out.changed.set(current.context.id, s.next);
   return s.next;
+}
+
+/**
+ * The same persisted context: every field equal, lists element by element. It stands for comparing
+ * the two JSON texts, which cost a pass that steps every image (a policy changed) more than the
+ * steps themselves.
+ */
+export function sameContext(a: object, b: object): boolean {
+  if (a === b) return true;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) {
+    const u = x[k];
+    const v = y[k];
+    if (u === v || (Number.isNaN(u) && Number.isNaN(v))) continue;
+    if (!(k in y) || typeof u !== 'object' || typeof v !== 'object' || u === null || v === null) return false;
+    if (Array.isArray(u) && Array.isArray(v) ? !sameList(u, v) : JSON.stringify(u) !== JSON.stringify(v)) return false;
+  }
+  return true;
 }
 
 export function planPass(input: PassInput): PassPlan {

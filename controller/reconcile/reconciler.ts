@@ -7,6 +7,7 @@
 import type { Readable } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
+import { isKind, type StoredObject, type StoredOf } from '../../crd/api/object.js';
 import { appliesToNode } from '../../crd/imagepolicy/applies.js';
 import type { ProgressItem } from '../effects/pull.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
@@ -84,9 +85,13 @@ export class Reconciler {
     return this.loop.run(reason);
   }
 
-  /** The applied manifests changed: re-read them and run a pass on them. */
-  async desiredChanged(): Promise<void> {
-    await this.loop.exclusive(() => this.loadDesired());
+  /**
+   * The applied manifests changed: take them and run a pass on them. `objects`: every stored
+   * object as the change just committed them (an apply knows them: the store is not read again);
+   * without it they are re-read from the store.
+   */
+  async desiredChanged(objects?: readonly StoredObject[]): Promise<void> {
+    await this.loop.exclusive(() => this.loadDesired(objects));
     await this.loop.run('apply');
   }
 
@@ -114,10 +119,13 @@ export class Reconciler {
     return { d: this.d, s: this.s, loop: this.loop };
   }
 
-  private async loadDesired(): Promise<void> {
+  private async loadDesired(objects?: readonly StoredObject[]): Promise<void> {
     const s = this.s;
-    s.policies = await this.o.store.listObjects('ImagePolicy');
-    s.workloads = await this.o.store.listObjects('Workload');
+    // in the store's order (by name), as a re-read would give them
+    const of = <K extends 'ImagePolicy' | 'Workload'>(kind: K) =>
+      objects!.filter((o): o is StoredOf<K> => isKind(o, kind)).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+    s.policies = objects ? of('ImagePolicy') : await this.o.store.listObjects('ImagePolicy');
+    s.workloads = objects ? of('Workload') : await this.o.store.listObjects('Workload');
     s.selected = s.policies.filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);
     s.policiesKey = JSON.stringify(s.selected.map((p) => [p.metadata.name, p.spec]));
   }

@@ -32,9 +32,9 @@ export function view(o: StoredObject, d: ApiDeps): unknown {
   return Object.keys(managed).length ? { ...o, status: managed } : o;
 }
 
-/** Reload the desired state into the reconciler and run a pass on it. */
-export async function desiredChanged(d: ApiDeps): Promise<void> {
-  await d.reconciler.desiredChanged();
+/** Reload the desired state into the reconciler and run a pass on it (`objects`: every stored object after the change, when the caller has them). */
+export async function desiredChanged(d: ApiDeps, objects?: readonly StoredObject[]): Promise<void> {
+  await d.reconciler.desiredChanged(objects);
 }
 
 /** Write desired objects; a store that refuses the write is the agent's trouble (503), not the request's. */
@@ -116,7 +116,7 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
     }
     if (plan.puts.length > 0 || plan.deletes.length > 0) {
       await commitObjects(d, { putObjects: plan.puts, deleteObjects: plan.deletes }, 'applied');
-      await desiredChanged(d);
+      await desiredChanged(d, afterPlan(live, plan));
     }
     return { results: plan.results };
   });

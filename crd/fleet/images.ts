@@ -18,13 +18,21 @@ export function imageMatcher(ref: string): (images: readonly Entry[]) => Entry[]
   } catch {
     want = new Set([ref]);
   }
-  const named = (e: Entry) => [...e.status.tags, ...e.status.repoDigests].some((t) => {
-    try {
-      return want.has(normalize(t));
-    } catch {
-      return false;
+  // a fleet's nodes hold the same tags over and over: each is normalized once
+  const verdicts = new Map<string, boolean>();
+  const is = (t: string) => {
+    let v = verdicts.get(t);
+    if (v === undefined) {
+      try {
+        v = want.has(normalize(t));
+      } catch {
+        v = false;
+      }
+      verdicts.set(t, v);
     }
-  });
+    return v;
+  };
+  const named = (e: Entry) => e.status.tags.some(is) || e.status.repoDigests.some(is);
   return (images) => {
     if (byId) {
       const hits = images.filter((e) => e.id.replace(/^sha256:/, '').startsWith(hex));
