@@ -32,21 +32,25 @@ export interface HollowAgent {
 export const hollowName = (i: number) => `node-${String(i).padStart(4, '0')}`;
 export const hollowLabels = (i: number) => ({ group: i % 2 === 0 ? 'even' : 'odd', shard: String(i % 10) });
 
-export async function startHollowAgent(db: Level<string, unknown>, url: string, i: number, images: number): Promise<HollowAgent> {
+/**
+ * `store`: a directory, under which each agent opens its own store (`Store.open`, as the product's
+ * agent does), or one LevelDB of this process, in a sublevel of which each agent keeps its store.
+ */
+export async function startHollowAgent(store: Level<string, unknown> | string, url: string, i: number, images: number): Promise<HollowAgent> {
   const node = hollowName(i);
   const engine = HollowEngine.withImages(node, images);
   // the image B12 asks the fleet about, on every node
   engine.images.set(`sha256:${'a'.repeat(48)}${String(i).padStart(16, '0')}`, { id: `sha256:${'a'.repeat(48)}${String(i).padStart(16, '0')}`, tags: ['app:1.2'], digests: [], size: 5_000_000, created: 1_700_000_000 });
-  const store = await Store.within(db as never, node);
+  const own = typeof store === 'string' ? await Store.open(join(store, node)) : await Store.within(store as never, node);
   const archives = { cacheDir: join(tmpdir(), 'hollow-archives-unused'), roots: [join(tmpdir(), 'hollow-archives-unused')] };
   const workloads = new WorkloadExecutor({ docker: engine, defaultPullPolicy: 'IfNotPresent', archives, now: Date.now });
   const nodeLabels = hollowLabels(i);
-  const reconciler = new Reconciler({ docker: engine, store, nodeLabels, intervalMs: 30_000, log: quiet, workloads, archives, now: Date.now });
+  const reconciler = new Reconciler({ docker: engine, store: own, nodeLabels, intervalMs: 30_000, log: quiet, workloads, archives, now: Date.now });
   await reconciler.start();
-  const deps: ApiDeps = { store, reconciler, nodeLabels, validate: validateForServer, stateDir: `hollow:${node}`, docker: engine, archives, defaultPullPolicy: 'IfNotPresent' };
+  const deps: ApiDeps = { store: own, reconciler, nodeLabels, validate: validateForServer, stateDir: `hollow:${node}`, docker: engine, archives, defaultPullPolicy: 'IfNotPresent' };
   const device = new FleetDevice({ node, connection: connectForever({ url }, node), deps, log: quiet });
   await device.start();
-  return { node, engine, reconciler, device, store };
+  return { node, engine, reconciler, device, store: own };
 }
 
 type Sent = { statusWrites: number; statusBytes: number; auditRecords: number };
