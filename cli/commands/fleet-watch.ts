@@ -83,7 +83,8 @@ async function publishedFeed(hub: Hub, kind: 'ImagePolicy' | 'Workload', signal:
   const show = () => {
     timer = null;
     if (!ready.nodes || !ready.set) return;
-    const all = [...statuses.values()];
+    // by node name, as a read of the bucket lists them
+    const all = [...statuses.values()].sort((a, b) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0));
     differ.update('', new Map(objects.filter((o) => o.kind === kind).map((o) => [o.metadata.name, publishedView(o, all)])));
     if (!ready.said) emit({ type: 'SYNCED' });
     ready.said = true;

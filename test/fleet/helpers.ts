@@ -63,7 +63,8 @@ export function followCli(args: string[], env: Record<string, string> = {}) {
   let err = '';
   child.stdout!.on('data', (c) => (out += c));
   child.stderr!.on('data', (c) => (err += c));
-  const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
+  let code: number | null = null;
+  const exited = new Promise<number>((r) => child.on('close', (c) => r((code = c ?? -1))));
   return {
     get out() {
       return out;
@@ -72,7 +73,10 @@ export function followCli(args: string[], env: Record<string, string> = {}) {
       return err;
     },
     exited,
-    line: (re: RegExp, what = String(re)) => waitFor(`${what} in the output of imagectl ${args.join(' ')}:\n${out}${err}`, async () => out.split('\n').find((l) => re.test(l)), 60_000, 50),
+    /** Wait for a line; on a timeout the error shows the output as it is then. */
+    line: (re: RegExp, what = String(re)) => waitFor(what, async () => out.split('\n').find((l) => re.test(l)), 60_000, 50).catch((e: Error) => {
+      throw new Error(`${e.message} in the output of imagectl ${args.join(' ')}${code === null ? '' : ` (it exited ${code})`}:\n${out}${err}`);
+    }),
     stop: () => {
       if (child.exitCode === null) child.kill('SIGINT');
       return exited;
