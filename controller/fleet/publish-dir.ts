@@ -1,12 +1,11 @@
 /**
  * `imagectl fleet publish --manifests DIR`: GitOps on the hub side. The directory (a Git checkout)
  * is published as one applyset, with prune, at start, on every change (debounced) and every poll,
- * as `agent --manifests` does on a device. A broken file keeps the last good set published; the
- * problem is logged until the directory is good again.
+ * as `agent --manifests` does on a device: both follow the directory with the same piece
+ * (controller/manifests/follow.ts). A broken file keeps the last good set published; the problem
+ * is logged until the directory is good again.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { formatManifestError } from '../../crd/types.js';
-import { readManifestDir } from '../manifests/read.js';
+import { DirFollow, loadManifestDir, type LoadedDir } from '../manifests/follow.js';
 import type { Hub } from './hub.js';
 
 export const PUBLISH_APPLYSET = 'fleet-manifests';
@@ -26,86 +25,32 @@ export interface PublishDirOptions {
 }
 
 /** The directory's objects, or why they cannot be published. */
-export async function loadDir(dir: string): Promise<{ objects: unknown[] } | { error: string }> {
-  const files = await readManifestDir(dir);
-  if ('error' in files) return files;
-  if (files.length === 0) return { objects: [] };
-  const { SetParser } = await import('../../crd/load.js');
-  const set = new SetParser();
-  for (const f of files) set.add(f);
-  const r = set.finish();
-  if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
-  return { objects: r.objects.map((o) => o.object) };
+export function loadDir(dir: string): Promise<LoadedDir> {
+  return loadManifestDir(dir);
 }
 
 export class DirPublisher {
-  private watcher: FSWatcher | null = null;
-  private debounce: NodeJS.Timeout | null = null;
-  private poll: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
+  private readonly follow: DirFollow;
   lastError: string | null = null;
 
-  constructor(private readonly o: PublishDirOptions) {}
-
-  async start(): Promise<void> {
-    this.arm();
-    await this.sync();
-    this.poll = setInterval(() => {
-      this.arm();
-      void this.sync();
-    }, this.o.pollMs);
+  constructor(private readonly o: PublishDirOptions) {
+    this.follow = new DirFollow({ dir: o.dir, pollMs: o.pollMs, debounceMs: o.debounceMs, onSet: (loaded) => this.once(loaded) });
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.debounce) clearTimeout(this.debounce);
-    if (this.poll) clearInterval(this.poll);
-    this.watcher?.close();
-    await this.running;
+  start(): Promise<void> {
+    return this.follow.start();
   }
 
-  private arm(): void {
-    if (this.watcher || this.stopped) return;
-    try {
-      const w = watch(this.o.dir, { persistent: false }, () => this.trigger());
-      w.on('error', () => {
-        w.close();
-        if (this.watcher === w) this.watcher = null;
-      });
-      this.watcher = w;
-    } catch {
-      this.watcher = null;
-    }
+  stop(): Promise<void> {
+    return this.follow.stop();
   }
 
-  private trigger(): void {
-    if (this.stopped) return;
-    if (this.debounce) clearTimeout(this.debounce);
-    this.debounce = setTimeout(() => void this.sync(), this.o.debounceMs ?? 300);
-  }
-
+  /** Publish the directory now, or once more right after the publish under way. */
   sync(): Promise<void> {
-    if (this.running) {
-      this.again = true;
-      return this.running;
-    }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          await this.once();
-        } while (this.again && !this.stopped);
-      } finally {
-        this.running = null;
-      }
-    })();
-    return this.running;
+    return this.follow.sync('sync');
   }
 
-  private async once(): Promise<void> {
-    const loaded = await loadDir(this.o.dir);
+  private async once(loaded: LoadedDir): Promise<void> {
     if ('error' in loaded) return this.fail(loaded.error);
     try {
       const r = await this.o.hub.apply({ objects: loaded.objects, prune: true, applyset: this.o.applyset ?? PUBLISH_APPLYSET });

@@ -6,15 +6,12 @@
  * directory is good again. A directory without manifests is an empty set (everything of the set is
  * pruned); a missing directory is an error (nothing is pruned).
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { formatManifestError } from '../../crd/types.js';
 import { apiCallRecord } from '../../crd/api/audit.js';
 import { applysetId, type ApplyResult } from '../../crd/apply/applyset.js';
 import type { ApiDeps } from '../service/deps.js';
 import { HttpError } from '../service/errors.js';
 import { applyObjects } from '../service/apply.js';
-import { readManifestDir } from './read.js';
-import { Loop } from '../reconcile/loop.js';
+import { DirFollow, type LoadedDir } from './follow.js';
 import type { ManifestWatchStatus } from '../service/deps.js';
 
 export type { ManifestWatchStatus } from '../service/deps.js';
@@ -40,22 +37,14 @@ export interface ManifestWatchOptions {
 
 export class ManifestWatch {
   private state: ManifestWatchStatus;
-  private watcher: FSWatcher | null = null;
-  private stopped = false;
   private deps: ApiDeps | null = null;
-  /** the same loop as the reconciler's: one apply at a time and once more if asked, debounced file events, the poll */
-  private readonly loop: Loop;
+  /** the directory follow loop, shared with the hub's `fleet publish` (follow.ts) */
+  private readonly follow: DirFollow;
 
   constructor(private readonly o: ManifestWatchOptions) {
     const applyset = o.applyset ?? MANIFESTS_APPLYSET;
     this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null };
-    this.loop = new Loop({
-      reconcile: (reason) => this.once(reason),
-      // a file event waits for things to be quiet: a checkout writes several files
-      debounce: { settleMs: o.debounceMs ?? 300, restart: true },
-      resyncMs: o.pollMs,
-      beforeResync: () => this.arm(),
-    });
+    this.follow = new DirFollow({ dir: o.dir, pollMs: o.pollMs, debounceMs: o.debounceMs, onSet: (loaded, reason) => this.once(loaded, reason) });
   }
 
   status(): ManifestWatchStatus {
@@ -65,47 +54,26 @@ export class ManifestWatch {
   /** Apply the directory once, then follow it. */
   async start(deps: ApiDeps): Promise<void> {
     this.deps = deps;
-    this.arm();
-    await this.sync('start');
-    this.loop.start();
+    await this.follow.start();
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.watcher?.close();
-    this.watcher = null;
-    await this.loop.stop();
-  }
-
-  /** Watch the directory for changes; a directory that is missing or replaced is re-armed by the poll. */
-  private arm(): void {
-    if (this.watcher || this.stopped) return;
-    try {
-      const w = watch(this.o.dir, { persistent: false }, () => this.trigger());
-      w.on('error', () => {
-        w.close();
-        if (this.watcher === w) this.watcher = null;
-      });
-      this.watcher = w;
-    } catch {
-      this.watcher = null; // not there (yet): the poll tries again
-    }
+    await this.follow.stop();
   }
 
   /** A file changed: read the directory once things are quiet. */
   trigger(): void {
-    this.loop.soon('change');
+    this.follow.trigger();
   }
 
   /** Load and apply the directory; one at a time, and once more if asked during a run. */
   sync(reason: string): Promise<void> {
-    return this.loop.run(reason);
+    return this.follow.sync(reason);
   }
 
-  private async once(reason: string): Promise<void> {
-    if (this.stopped || !this.deps) return;
+  private async once(loaded: LoadedDir, reason: string): Promise<void> {
+    if (!this.deps) return;
     this.state.lastCheckedAt = new Date().toISOString();
-    const loaded = await this.load();
     if ('error' in loaded) return await this.fail(loaded.error, reason);
     let results: ApplyResult[];
     try {
@@ -141,21 +109,6 @@ export class ManifestWatch {
     } catch (err) {
       this.o.log.warn({ error: (err as Error).message }, 'manifests: the audit record was not written');
     }
-  }
-
-  /** The directory's objects, or why they cannot be applied. */
-  private async load(): Promise<{ objects: unknown[] } | { error: string }> {
-    const dir = this.o.dir;
-    const files = await readManifestDir(dir);
-    if ('error' in files) return files;
-    if (files.length === 0) return { objects: [] };
-    // the parser (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
-    const { SetParser } = await import('../../crd/load.js');
-    const set = new SetParser();
-    for (const f of files) set.add(f);
-    const r = set.finish();
-    if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
-    return { objects: r.objects.map((o) => o.object) };
   }
 }
 
