@@ -4,13 +4,14 @@
  * TYPE/NAME and TYPE,TYPE, -o name taken back, delete -l, wait, bash completion, version's exit
  * code, image labels for -l, one NotFound wording, and the commands that need no agent.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor } from './helpers/agent.js';
+import { followCli } from './helpers/follow.js';
 import { stackInfo } from './stack/context.js';
 import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from './stack/fixtures.js';
 
@@ -38,24 +39,9 @@ function workload(name: string, image: string): string {
 
 /** A CLI process left running (get -w, wait): its output so far, and a wait for a line. */
 function follow(args: string[]) {
-  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], { env: { ...process.env, ...agent.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (err += c));
-  const exited = new Promise<number>((r) => child.on('close', (code) => r(code ?? -1)));
-  return {
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-    exited,
-    line: (re: RegExp, what = String(re)) => waitFor(`${what} in the output of imagectl ${args.join(' ')}:\n${out}${err}`, async () => out.split('\n').find((l) => re.test(l)), 30_000, 50),
-    stop: () => child.kill('SIGINT'),
-  };
+  const f = followCli(args, agent.env, { timeoutMs: 30_000 });
+  running.push(f.child);
+  return f;
 }
 
 beforeAll(async () => {

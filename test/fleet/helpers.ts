@@ -1,10 +1,11 @@
 /** Shared pieces of the fleet tests: devices (real agents on the stack's engine) and a hub reader. */
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor, type CliResult } from '../helpers/agent.js';
+import { AgentProcess, runCli, waitFor, type CliResult } from '../helpers/agent.js';
+
+export { followCli } from '../helpers/follow.js';
 import type { StackInfo } from '../stack/stack.js';
 
 export const policy = (name: string, site: string | null, deleteAfter = '1h') =>
@@ -54,34 +55,6 @@ export async function hubKv(servers: string, opts: { user?: string; pass?: strin
 export async function policyNames(agent: AgentProcess): Promise<string[]> {
   const r = await agent.json<{ items: { metadata: { name: string } }[] }>(['get', 'policies', '-o', 'json']);
   return r.items.map((p) => p.metadata.name).sort();
-}
-
-/** A CLI process left running (`get -w`): its output so far, a wait for a line, and a stop. */
-export function followCli(args: string[], env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c) => (out += c));
-  child.stderr!.on('data', (c) => (err += c));
-  let code: number | null = null;
-  const exited = new Promise<number>((r) => child.on('close', (c) => r((code = c ?? -1))));
-  return {
-    get out() {
-      return out;
-    },
-    get err() {
-      return err;
-    },
-    exited,
-    /** Wait for a line; on a timeout the error shows the output as it is then. */
-    line: (re: RegExp, what = String(re)) => waitFor(what, async () => out.split('\n').find((l) => re.test(l)), 60_000, 50).catch((e: Error) => {
-      throw new Error(`${e.message} in the output of imagectl ${args.join(' ')}${code === null ? '' : ` (it exited ${code})`}:\n${out}${err}`);
-    }),
-    stop: () => {
-      if (child.exitCode === null) child.kill('SIGINT');
-      return exited;
-    },
-  };
 }
 
 /** GET a path of an agent's API socket (its /metrics). */
