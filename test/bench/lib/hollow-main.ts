@@ -1,6 +1,6 @@
 /**
  * The child process of hollowFleet(): `hollow-main.ts URL FIRST COUNT IMAGES DIR` (agents FIRST..FIRST+COUNT-1). Starts the hollow
- * agents on one LevelDB in DIR, prints {"ready": true} once each applied the hub's `_commit` and
+ * agents on one LevelDB in DIR (or a store directory each under it: HOLLOW_STORE=dirs), prints {"ready": true} once each applied the hub's `_commit` and
  * wrote its status, and on SIGTERM stops them and prints what they sent.
  */
 import { Level } from 'level';
@@ -10,13 +10,15 @@ const [url, firstArg, countArg, imagesArg, dir] = process.argv.slice(2);
 const first = Number(firstArg);
 const count = Number(countArg);
 const images = Number(imagesArg);
-const db = new Level<string, unknown>(dir!, { valueEncoding: 'json' });
-await db.open();
+// HOLLOW_STORE=dirs: a store directory per agent (Store.open, as the product's agent); else one LevelDB, a sublevel each
+const dirs = process.env.HOLLOW_STORE === 'dirs';
+const db = dirs ? null : new Level<string, unknown>(dir!, { valueEncoding: 'json' });
+await db?.open();
 const agents: HollowAgent[] = [];
 if (process.env.HOLLOW_MEM) setInterval(() => process.stderr.write(`hollow: ${agents.length} agents, heap ${Math.round(process.memoryUsage().heapUsed / 1e6)} MB, rss ${Math.round(process.memoryUsage().rss / 1e6)} MB\n`), 5000).unref();
 const BATCH = 50;
 for (let i = 0; i < count; i += BATCH) {
-  agents.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => startHollowAgent(db, url!, first + i + j, images)))));
+  agents.push(...(await Promise.all(Array.from({ length: Math.min(BATCH, count - i) }, (_, j) => startHollowAgent(db ?? dir!, url!, first + i + j, images)))));
 }
 const deadline = Date.now() + 300_000;
 while (!agents.every((a) => a.device.applied.revision !== null && a.device.status.sent.writes > 0)) {
@@ -53,8 +55,9 @@ process.once('SIGTERM', () => {
       await a.device.stop();
       await a.reconciler.stop();
       a.engine.close();
+      if (dirs) await a.store.close();
     }));
-    await db.close();
+    await db?.close();
     process.stdout.write(`${JSON.stringify(report)}\n`);
     process.exit(0);
   })();

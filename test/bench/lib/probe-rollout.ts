@@ -4,24 +4,18 @@
  * node reports the revision. `tsx test/bench/lib/probe-rollout.ts N M OUTDIR` prints where the time
  * went; B11 is the measurement.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Level } from 'level';
-import type { KvEntry } from '@nats-io/kv';
 import { Hub } from '../../../controller/fleet/hub.js';
-import type { NodeStatus } from '../../../crd/fleet/node-status.js';
 import { startNats } from '../../stack/nats.js';
 import { profiled, topLines } from './cpuprofile.js';
 import { startHollowAgent, type HollowAgent } from './hollow-fleet.js';
-import { percentile, sleep } from './stats.js';
+import { timeRollout } from './rollout.js';
+import { cpuMsOf, percentile, sleep } from './stats.js';
 
 const [n = 200, m = 50] = process.argv.slice(2, 4).map(Number);
-/** CPU seconds a process used so far (utime + stime of /proc/PID/stat) */
-const cpuOf = (pid: number) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(f[11]) + Number(f[12])) / 100;
-};
 const out = process.argv[4] ?? tmpdir();
 const policy = (name: string, group: string | null, imageName: string) => ({
   apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name },
@@ -63,32 +57,17 @@ try {
     timeIt(a.device.status as never, 'write', 'status.write');
     timeIt(a.device as never, 'applyCommit', 'device.applyCommit');
   }
-  const w = await hub.places.nodes.watch({ include: 'updates' as never });
-  const arrived = new Map<string, number>();
-  let target = Infinity;
-  let t0 = 0;
   let cpu0: [NodeJS.CpuUsage, number] | [] = [];
   let cpuMs = [0, 0];
   const run = async () => {
-    const done = (async () => {
-      for await (const e of w as AsyncIterable<KvEntry>) {
-        const s = e.json<NodeStatus>();
-        if (s.appliedRevision !== null && s.appliedRevision >= target && !arrived.has(s.node)) arrived.set(s.node, performance.now() - t0);
-        if (arrived.size >= n) break;
-      }
-    })();
-    t0 = performance.now();
-    cpu0 = [process.cpuUsage(), cpuOf(nats.servers[0]!.pid!)];
-    const r = await hub.apply({ objects: [policy('everywhere', null, 'registry.hollow/other/*:*'), policy('half', process.env.PROBE_GROUP ?? 'even', 'registry.hollow/app/*:*')], prune: true, applyset: 'bench' });
-    target = r.revision!;
-    await done;
+    cpu0 = [process.cpuUsage(), cpuMsOf(nats.servers[0]!.pid!)];
+    const r = await timeRollout(hub, n, [policy('everywhere', null, 'registry.hollow/other/*:*'), policy('half', process.env.PROBE_GROUP ?? 'even', 'registry.hollow/app/*:*')], { applyset: 'bench' });
     const u = process.cpuUsage(cpu0[0] as NodeJS.CpuUsage);
-    cpuMs = [(u.user + u.system) / 1000, (cpuOf(nats.servers[0]!.pid!) - (cpu0[1] as number)) * 1000];
+    cpuMs = [(u.user + u.system) / 1000, (cpuMsOf(nats.servers[0]!.pid!) - (cpu0[1] as number))];
     await sleep(1500);
-    return [...arrived.values()];
+    return r.times;
   };
   const { value: times, profile } = process.env.PROBE_PLAIN ? { value: await run(), profile: null } : await profiled(out, 'probe-rollout', run);
-  w.stop();
   for (const [k, v] of [...spent].sort((x, y) => y[1].ms - x[1].ms)) console.log(`${k}: ${v.n} calls, ${(v.ms / v.n).toFixed(1)} ms each, ${v.ms.toFixed(0)} ms in all`);
   console.log(`CPU until the last node reported: this process ${cpuMs[0]!.toFixed(0)} ms (${(cpuMs[0]! / n).toFixed(1)} ms per agent), nats-server ${cpuMs[1]!.toFixed(0)} ms`);
   console.log(`${n} agents x ${m} images in one process: p50 ${percentile(times, 50).toFixed(0)} ms, p99 ${percentile(times, 99).toFixed(0)} ms`);

@@ -1,4 +1,5 @@
 /** Small statistics and result types shared by the benchmarks. */
+import { readFileSync } from 'node:fs';
 
 export interface Summary {
   min: number;
@@ -88,3 +89,9 @@ export function fmt(v: number | undefined, unit = ''): string {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** CPU time a process has used so far (user + system, every thread), ms, from /proc (Linux, 100 ticks a second). */
+export function cpuMsOf(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10;
+}
