@@ -77,7 +77,17 @@ async function idle(hubProc: Hub, monitor: number, n: number, windowMs: number):
   return { rss: rssOf(hubProc.servers[0]!.pid!), perDeviceHour: ((b - a) / n) * (3_600_000 / windowMs) };
 }
 
-export async function b11(ctx: Ctx): Promise<BenchResult[]> {
+/** Wait (up to 10 minutes) until the 1-minute load average is below `max`: B11 measures CPU the machine's other work takes. */
+async function quietMachine(ctx: Ctx, max: number): Promise<void> {
+  const until = Date.now() + 600_000;
+  while (loadavg()[0]! >= max && Date.now() < until) {
+    ctx.log(`B11: load average ${loadavg()[0]!.toFixed(1)}; waiting for it to drop below ${max}`);
+    await sleep(15_000);
+  }
+}
+
+/** `want`: which of B11–B13 to run (B11 always runs: the others need its fleet). */
+export async function b11(ctx: Ctx, want: (id: string) => boolean = () => true): Promise<BenchResult[]> {
   const started = performance.now();
   const N = ctx.quick ? 100 : 1000;
   const M = ctx.quick ? 20 : 50;
@@ -94,7 +104,9 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
     fleet = await hollowFleet(nats.url, N, M, procs);
     const rssBefore = rssOf(nats.servers[0]!.pid!);
     ctx.log('B13: idle window');
-    const quiet = await idle(nats, monitor, N, ctx.quick ? 35_000 : 95_000);
+    const quiet = want('B13') ? await idle(nats, monitor, N, ctx.quick ? 35_000 : 95_000) : null;
+    // BENCH_QUIET_LOAD=3: start the rollout only once the machine is that quiet
+    if (process.env.BENCH_QUIET_LOAD) await quietMachine(ctx, Number(process.env.BENCH_QUIET_LOAD));
     ctx.log('B11: rollout');
     if (process.env.HOLLOW_PROFILE) fleet.children[0]!.kill('SIGUSR2');
     const r = await rollout(hub, N, { 'hollow agents': fleet.children.map((c) => c.pid!), 'nats-server': [nats.servers[0]!.pid!], 'the bench process': [process.pid] });
@@ -106,11 +118,11 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
     if (r.unselectedChanged.length) throw new Error(`B11: ${r.unselectedChanged.length} unselected node(s) changed more than their revision, e.g. ${r.unselectedChanged.slice(0, 3).join(', ')}`);
     if (r.behind.length) throw new Error(`B11: ${r.behind.length} node(s) did not report the published revision, e.g. ${r.behind.slice(0, 3).join(', ')}`);
     if (r.selectedMissing.length) throw new Error(`B11: ${r.selectedMissing.length} selected node(s) did not apply the change, e.g. ${r.selectedMissing.slice(0, 3).join(', ')}`);
-    ctx.log('B12: get images over the fleet');
+    if (want('B12')) ctx.log('B12: get images over the fleet');
     const images: number[] = [];
     const nodes: number[] = [];
     const env = { IMAGECTL_FLEET: nats.url };
-    for (let i = 0; i < ctx.reps + 1; i++) {
+    for (let i = 0; want('B12') && i < ctx.reps + 1; i++) {
       const gi = await timed(process.execPath, [...NODE_FLAGS, BIN, 'get', 'images', 'app:1.2'], env);
       const gn = await timed(process.execPath, [...NODE_FLAGS, BIN, 'get', 'nodes'], env);
       if (gi.code !== 0 || gn.code !== 0) throw new Error(`B12: get exited ${gi.code}/${gn.code}: ${gi.stderr}${gn.stderr}`);
@@ -125,7 +137,7 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
     const imgMed = [...images].sort((a, b) => a - b)[images.length >> 1]!;
     const nodMed = [...nodes].sort((a, b) => a - b)[nodes.length >> 1]!;
     const params = { nodes: N, imagesEach: M, processes: procs, stores: process.env.HOLLOW_STORE === 'dirs' ? 'a directory each' : 'a sublevel each of one LevelDB per process', hollow: 'in-memory engine stand-in, real reconciler/store/fleet client' };
-    return [
+    const results: BenchResult[] = [
       {
         id: 'B11', title: `fleet rollout: ${N} hollow agents, a change selecting half`, params, reps: 1, durationMs: ms(started),
         metrics: [
@@ -135,20 +147,25 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
         ],
         notes: [`${r.times.length} of ${N} nodes reported the revision; the ${N / 2} unselected nodes changed nothing but their revision (checked)`, r.cpu],
       },
-      {
+    ];
+    if (want('B12')) {
+      results.push({
         id: 'B12', title: `imagectl --fleet get images app:1.2 over ${N} nodes`, params, reps: ctx.reps, durationMs: 0,
         metrics: [metric('get images app:1.2, as a process', 'ms', images, { baseline: { name: 'get nodes of the same fleet', samples: nodes }, goal: '≤ 1000 ms and ≤ 2× get nodes', met: imgMed <= 1000 && imgMed <= 2 * nodMed })],
         notes: [],
-      },
-      {
+      });
+    }
+    if (quiet) {
+      results.push({
         id: 'B13', title: `the fleet at rest: ${N} devices, nothing changes`, params, reps: 1, durationMs: 0,
         metrics: [
           metric('bytes each device sends per hour', 'B', [quiet.perDeviceHour], { note: 'status on change and a 30 s heartbeat, _commit read every 10 s' }),
           metric('hub resident memory (nats-server RSS)', 'B', [quiet.rss], { baseline: { name: 'before the idle window', samples: [rssBefore] } }),
         ],
         notes: [],
-      },
-    ];
+      });
+    }
+    return results;
   } finally {
     const sent = await fleet?.stop();
     if (sent) ctx.log(`hollow agents sent ${sent.statusWrites} status writes (${sent.statusBytes} bytes), ${sent.auditRecords} audit records`);

@@ -61,7 +61,7 @@ if (['B11', 'B12', 'B13'].some(want)) {
   ctx.log('B11–B13 …');
   const t0 = performance.now();
   try {
-    for (const r of await b11(ctx)) if (want(r.id)) results.push(r);
+    for (const r of await b11(ctx, want)) if (want(r.id)) results.push(r);
     ctx.log(`B11–B13 done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {
     ctx.log(`B11–B13 FAILED: ${(err as Error).stack ?? err}`);
