@@ -241,9 +241,12 @@ export class EngineClient {
     return this.request('POST', '/images/load', { query: { quiet: o.quiet }, body: tar, contentType: 'application/tar' });
   }
 
-  /** The engine's event stream (JSON lines), open until the engine or the caller (destroy()) ends it. */
-  getEvents(o: { filters?: string } = {}): Promise<IncomingMessage> {
-    return this.request('GET', '/events', { query: { filters: o.filters } });
+  /**
+   * The engine's event stream (JSON lines), open until the engine or the caller (destroy()) ends it.
+   * `since`/`until` (`<seconds>.<nanoseconds>`) replay what the engine still buffers; with `until` it ends there.
+   */
+  getEvents(o: { filters?: string; since?: string; until?: string } = {}): Promise<IncomingMessage> {
+    return this.request('GET', '/events', { query: { filters: o.filters, since: o.since, until: o.until } });
   }
 
   createContainer(opts: ContainerCreateOptions): Promise<{ Id: string; Warnings?: string[] }> {
