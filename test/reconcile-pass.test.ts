@@ -40,7 +40,7 @@ function deps(engine: EngineClient = dockerFromHost(stack.dockerHost)): PassDeps
   return {
     docker: engine, store, nodeLabels: {}, intervalMs: 3_600_000, log: silent, archives, now, stopped: () => false,
     workloads: new WorkloadExecutor({ docker: engine, defaultPullPolicy: 'Always', archives, now }),
-    // no event stream in this process: a pass here acts on what it lists (the agent's own stream is tested in uses.test.ts)
+    // no event stream in this process: a pass here acts on what it lists (the agent's stream: test/uses.test.ts, test/fault/every-use.test.ts)
     uses: new UseLog(engine),
     history: async () => true,
   };

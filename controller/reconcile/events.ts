@@ -16,6 +16,19 @@ const RETRY_MAX_MS = 10_000;
 /** how long a pass waits for the stream to connect and the history to be replayed */
 const HISTORY_WAIT_MS = 15_000;
 
+/**
+ * Where the replay ends, on the engine's clock: just after the stream above began, so that the two
+ * overlap and nothing falls between them. The engine's Date header has whole seconds: when it agrees
+ * with the agent's clock (an engine beside the agent), the agent's own time is the sharper one;
+ * otherwise the replay runs up to a second past the header, and waits for it.
+ */
+function replayEnd(stream: IncomingMessage): number {
+  const now = Date.now();
+  const engine = Date.parse(stream.headers?.date ?? '');
+  if (Number.isNaN(engine)) return now + 100;
+  return Math.abs(now - engine) < 1_000 ? Math.max(now, engine) + 100 : engine + 1_000;
+}
+
 export interface EngineEventsOptions {
   docker: EngineClient;
   uses: UseLog;
@@ -90,9 +103,7 @@ export class EngineEvents {
       return false;
     }
     this.follow(stream);
-    // the replay ends at the engine's time (its clock may differ from the agent's), just after the
-    // stream above began: the two overlap, so nothing falls between them (its Date has whole seconds)
-    await this.catchUp((Date.parse(stream.headers.date ?? '') || Date.now()) + 1_000);
+    await this.catchUp(replayEnd(stream));
     // events that happened while the stream was down
     this.o.resync();
     return this.stream === stream;
