@@ -83,6 +83,7 @@ describe('FleetModel', () => {
     expect(m.takeChanges()!.upsert[0]!.freed24h).toBe(0);
     // the chart's minute goes once all of it is older than 24 h
     expect(m.snapshot(T0 + DAY_MS + 1).reclaimed).toHaveLength(1);
+    m.tick(T0 + DAY_MS + 60_000);
     expect(m.snapshot(T0 + DAY_MS + 60_000).reclaimed).toEqual([]);
   });
 });

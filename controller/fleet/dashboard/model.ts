@@ -99,8 +99,8 @@ export class FleetModel {
     for (const node of this.nodes.keys()) this.refresh(node, now);
   }
 
+  /** The whole picture, staleness and windows as of the last tick (the server ticks every few seconds; a page load does not). */
   snapshot(now: number): Snapshot {
-    this.tick(now);
     return {
       devices: [...this.rows.values()],
       rollout: this.rollout,

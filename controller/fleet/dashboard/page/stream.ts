@@ -41,6 +41,9 @@ export function mergeChanges(b: Batch, c: Changes): Batch {
   return b;
 }
 
+/** when the whole picture arrived (the bench tells the first paint's parts apart with it) */
+export const SNAPSHOT_MARK = 'dashboard:snapshot';
+
 export type ConnectionState = 'connecting' | 'live' | 'reconnecting' | 'closed';
 
 export function follow(url: string, apply: (b: Batch) => void, state: (s: ConnectionState) => void): EventSource {
@@ -59,6 +62,7 @@ export function follow(url: string, apply: (b: Batch) => void, state: (s: Connec
   es.addEventListener('open', () => state('live'));
   es.addEventListener('error', () => state(es.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting'));
   es.addEventListener('snapshot', (e) => {
+    performance.mark(SNAPSHOT_MARK);
     batch = mergeSnapshot(batch, JSON.parse((e as MessageEvent<string>).data) as Snapshot);
     schedule();
   });
