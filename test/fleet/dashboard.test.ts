@@ -66,8 +66,8 @@ describe('the fleet dashboard in a browser', () => {
     await waitFor('both devices in the table', async () => (await rows().count()) === 2, PAGE_WAIT, 100);
     expect(await page.locator('#devices-table tbody th[scope="row"]').allTextContents()).toEqual(['dev-a', 'dev-b']);
     const devA = page.locator('#devices-table tr[data-node="dev-a"]');
-    expect(await devA.locator('.label').allTextContents()).toEqual(['site=a', 'tier=edge']);
-    await devA.locator('.badge.ok').waitFor({ timeout: PAGE_WAIT });
+    expect(await devA.locator('td').nth(0).textContent()).toBe('site=a, tier=edge');
+    await devA.locator('td.ok', { hasText: 'Ready' }).waitFor({ timeout: PAGE_WAIT });
     expect(await page.locator('#devices-count').textContent()).toBe('2 devices');
     expect(await page.locator('#devices-table thead th[scope="col"] button').count()).toBe(8);
   });

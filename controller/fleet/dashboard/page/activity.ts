@@ -8,6 +8,7 @@ import type { ActivityItem } from '../wire.js';
 import { byId, el, setText } from './dom.js';
 
 export const MAX_ROWS = 200;
+const FIRST_ROWS = 40;
 
 const short = (id: string | null) => (id ? id.replace(/^sha256:/, '').slice(0, 12) : '');
 
@@ -41,13 +42,24 @@ export class ActivityView {
     }
     const have = new Set(this.views.map((v) => v.item.seq));
     const fresh = items.filter((i) => !have.has(i.seq)).slice(0, MAX_ROWS);
-    if (fresh.length > 0) {
-      const rows = fresh.map((item) => ({ item, tr: this.row(item) }));
+    // a whole list: the first screenful now, the older records in the next frame
+    const later = replace ? fresh.splice(FIRST_ROWS) : [];
+    this.put(fresh, 'top');
+    if (later.length > 0) requestAnimationFrame(() => this.put(later, 'bottom'));
+    this.counts();
+  }
+
+  private put(items: readonly ActivityItem[], where: 'top' | 'bottom'): void {
+    if (items.length === 0) return;
+    const rows = items.map((item) => ({ item, tr: this.row(item) }));
+    if (where === 'top') {
       this.views.unshift(...rows);
       this.tbody.prepend(...rows.map((r) => r.tr));
-      for (const v of this.views.splice(MAX_ROWS)) v.tr.remove();
+    } else {
+      this.views.push(...rows);
+      this.tbody.append(...rows.map((r) => r.tr));
     }
-    this.counts();
+    for (const v of this.views.splice(MAX_ROWS)) v.tr.remove();
   }
 
   /** The label selector or the switch changed. */

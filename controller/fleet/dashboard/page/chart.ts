@@ -10,13 +10,19 @@ import { setText } from './dom.js';
 
 const DAY_S = 24 * 3600;
 
-/** The running total per bucket, from 24 h before `nowS` to `nowS` (pure). */
+/**
+ * The running total per bucket up to `nowS`, over the last 24 h, but starting no earlier than 10
+ * minutes before the first bucket (at least an hour shown), so that a fleet that began to
+ * reclaim an hour ago shows its curve rather than a step at the right edge (pure).
+ */
 export function cumulative(buckets: ReadonlyMap<number, number>, nowS: number): [number[], number[]] {
-  const from = nowS - DAY_S;
-  const xs = [from];
+  const inDay = [...buckets.entries()].filter(([t]) => t >= nowS - DAY_S).sort((a, b) => a[0] - b[0]);
+  const first = inDay[0]?.[0];
+  const span = first === undefined ? 3600 : Math.min(DAY_S, Math.max(3600, nowS - first + 600));
+  const xs = [nowS - span];
   const ys = [0];
   let total = 0;
-  for (const [t, b] of [...buckets.entries()].filter(([t]) => t >= from).sort((a, b) => a[0] - b[0])) {
+  for (const [t, b] of inDay) {
     total += b;
     xs.push(t);
     ys.push(total);

@@ -1,14 +1,21 @@
 /**
  * The Devices table. Rows are patched, never redrawn wholesale: a change touches only the cells
  * whose content changed, and a row whose sort value changed moves to its new place (found by
- * binary search in the sorted order) instead of the table being sorted again. Filtering by label
- * selector hides rows. Sorting is by the header buttons (keyboard: Tab to a header, Enter or
- * Space); `aria-sort` tells assistive technology which column sorts and how.
+ * binary search in the sorted order) instead of the table being sorted again. The first load
+ * draws a screenful of rows in its first frame and the others over the next frames (at 1000 rows,
+ * laying out and painting them all is most of a first load); any change that comes meanwhile draws
+ * the rest first. Filtering by label selector hides rows. Sorting is by the header buttons
+ * (keyboard: Tab to a header, Enter or Space); `aria-sort` tells assistive technology which
+ * column sorts and how.
  */
 import { matchesSelector, type Requirement } from '../../../../crd/fields/label-selector.js';
 import type { DeviceRow } from '../wire.js';
 import { COLUMNS, comparator, type Column, type SortKey } from './columns.js';
 import { el, setText } from './dom.js';
+
+/** rows drawn in a first load's first frame (more than a screen holds); then CHUNK rows a frame */
+export const FIRST_ROWS = 100;
+const CHUNK = 250;
 
 interface RowView {
   data: DeviceRow;
@@ -26,8 +33,11 @@ export class DevicesTable {
   private cmp = comparator(this.sortCol, 1);
   private filter: Requirement[] | null = null;
   private readonly tbody: HTMLTableSectionElement;
+  /** the rows of a first load that are not in the table yet, in order */
+  private pending: RowView[] = [];
 
-  constructor(private readonly table: HTMLTableElement, private readonly count: HTMLElement, private readonly onChange: () => void) {
+  /** `onAllDrawn`: every row of a first load is in the table */
+  constructor(private readonly table: HTMLTableElement, private readonly count: HTMLElement, private readonly onChange: () => void, private readonly onAllDrawn: () => void = () => {}) {
     this.tbody = table.tBodies[0] ?? table.appendChild(el('tbody'));
     this.header();
   }
@@ -39,6 +49,7 @@ export class DevicesTable {
 
   /** Apply a batch: new and changed rows, removed names; `all`: the batch is the whole fleet (a snapshot). */
   apply(upsert: Iterable<DeviceRow>, remove: Iterable<string>, all = false): void {
+    this.drawRest();
     const seen = new Set<string>();
     const fresh: RowView[] = [];
     for (const r of upsert) {
@@ -56,6 +67,7 @@ export class DevicesTable {
   }
 
   setFilter(reqs: Requirement[] | null): void {
+    this.drawRest();
     this.filter = reqs;
     for (const v of this.order) this.show(v);
     this.counts();
@@ -71,6 +83,7 @@ export class DevicesTable {
     const col = COLUMNS.find((c) => c.key === key)!;
     this.dir = dir ?? (col === this.sortCol ? (this.dir === 1 ? -1 : 1) : 1);
     this.sortCol = col;
+    this.drawRest();
     this.cmp = comparator(col, this.dir);
     const cmp = this.cmp;
     this.order.sort((a, b) => cmp(a.data, b.data));
@@ -92,17 +105,24 @@ export class DevicesTable {
     (this.table.tHead ?? this.table.createTHead()).replaceChildren(tr);
   }
 
+  /** A row; its cells are made when it goes into the table (fill), so a first load makes a screenful first. */
   private create(r: DeviceRow): RowView {
-    const cells = COLUMNS.map((c, i) => {
+    const v: RowView = { data: r, tr: el('tr', { 'data-node': r.name }), cells: [], keys: [], shown: true };
+    this.rows.set(r.name, v);
+    this.show(v);
+    return v;
+  }
+
+  private fill(v: RowView): void {
+    if (v.cells.length > 0) return;
+    const r = v.data;
+    v.cells = COLUMNS.map((c, i) => {
       const cell = i === 0 ? el('th', { scope: 'row' }) : el('td', { class: c.numeric ? 'num' : null });
       c.draw(cell, r);
       return cell;
     });
-    const tr = el('tr', { 'data-node': r.name }, ...cells);
-    const v: RowView = { data: r, tr, cells, keys: COLUMNS.map((c) => c.changeKey(r)), shown: true };
-    this.rows.set(r.name, v);
-    this.show(v);
-    return v;
+    v.keys = COLUMNS.map((c) => c.changeKey(r));
+    v.tr.append(...v.cells);
   }
 
   private update(v: RowView, r: DeviceRow): void {
@@ -128,18 +148,34 @@ export class DevicesTable {
     v.tr.remove();
   }
 
-  /** New rows: one fragment when the table is empty (the first paint), else each in its place. */
+  /** New rows: into an empty table a screenful now and the rest frame by frame, else each in its place. */
   private insert(fresh: RowView[]): void {
     if (fresh.length === 0) return;
     if (this.order.length === 0) {
       const cmp = this.cmp;
       this.order = fresh.sort((a, b) => cmp(a.data, b.data));
-      const f = document.createDocumentFragment();
-      f.append(...this.order.map((v) => v.tr));
-      this.tbody.append(f);
+      this.pending = [...this.order];
+      this.drawMore(FIRST_ROWS);
       return;
     }
     for (const v of fresh) this.place(v);
+  }
+
+  /** Append the next `n` rows of a first load; schedule the next chunk, or say it is all drawn. */
+  private drawMore(n: number): void {
+    const next = this.pending.splice(0, n);
+    if (next.length === 0) return;
+    const f = document.createDocumentFragment();
+    for (const v of next) this.fill(v);
+    f.append(...next.map((v) => v.tr));
+    this.tbody.append(f);
+    if (this.pending.length > 0) requestAnimationFrame(() => this.drawMore(CHUNK));
+    else this.onAllDrawn();
+  }
+
+  /** A change is coming: the rows of a first load that are not drawn yet go in first. */
+  private drawRest(): void {
+    if (this.pending.length > 0) this.drawMore(this.pending.length);
   }
 
   /** Put a row (not in `order`) where the sort says, in the array and in the table. */
@@ -152,6 +188,7 @@ export class DevicesTable {
       else hi = mid;
     }
     this.order.splice(lo, 0, v);
+    this.fill(v);
     this.tbody.insertBefore(v.tr, this.order[lo + 1]?.tr ?? null);
   }
 

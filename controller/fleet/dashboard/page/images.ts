@@ -28,6 +28,8 @@ export function holdersSummary(items: readonly ImageHolder[]): string {
 
 export class ImagesView {
   private query = '';
+  /** the rows shown, by what they read */
+  private shown = new Map<string, HTMLTableRowElement>();
   private answer: ImagesAnswer | null = null;
   private asked = 0;
   private timer: number | null = null;
@@ -92,12 +94,26 @@ export class ImagesView {
     const items = a.items.filter((i) => this.passes(i.node));
     setText(this.summary, `${a.query} (${a.kind === 'glob' ? 'glob' : 'reference'}): ${holdersSummary(items)}`);
     this.table.hidden = items.length === 0;
-    this.tbody.replaceChildren(...items.map((i) => el('tr', { 'data-node': i.node, 'data-state': i.state },
-      el('th', { scope: 'row' }, i.node),
-      el('td', { title: i.id }, i.id.replace(/^sha256:/, '').slice(0, 12)),
-      el('td', {}, i.tags.join(', ') || '—'),
-      el('td', {}, el('span', { class: `state state-${i.state}` }, i.state)),
-      el('td', { class: 'num' }, humanBytes(i.sizeBytes)),
-      el('td', {}, i.lastUsedAt ? el('time', { datetime: i.lastUsedAt }, clockTime(i.lastUsedAt)) : '—'))));
+    // asked again as devices change: a row that reads the same is kept, and an unchanged list is not touched
+    const kept = new Map<string, HTMLTableRowElement>();
+    const trs = items.map((i) => {
+      const sig = JSON.stringify(i);
+      const tr = this.shown.get(sig) ?? holderRow(i);
+      kept.set(sig, tr);
+      return tr;
+    });
+    this.shown = kept;
+    const now = this.tbody.children;
+    if (trs.length !== now.length || trs.some((tr, k) => now[k] !== tr)) this.tbody.replaceChildren(...trs);
   }
+}
+
+function holderRow(i: ImageHolder): HTMLTableRowElement {
+  return el('tr', { 'data-node': i.node, 'data-state': i.state },
+    el('th', { scope: 'row' }, i.node),
+    el('td', { title: i.id }, i.id.replace(/^sha256:/, '').slice(0, 12)),
+    el('td', {}, i.tags.join(', ') || '—'),
+    el('td', {}, el('span', { class: `state state-${i.state}` }, i.state)),
+    el('td', { class: 'num' }, humanBytes(i.sizeBytes)),
+    el('td', {}, i.lastUsedAt ? el('time', { datetime: i.lastUsedAt }, clockTime(i.lastUsedAt)) : '—'));
 }

@@ -39,11 +39,14 @@ describe('the page', () => {
     expect([s.replace, [...s.upsert.keys()], s.remove.size, s.rollout?.revision]).toEqual([true, ['z'], 0, 9]);
   });
 
-  it('draws the reclaimed bytes as a running total over the last 24 h', () => {
+  it('draws the reclaimed bytes as a running total over the last 24 h, from shortly before the first', () => {
     const now = 100_000;
     const [xs, ys] = cumulative(new Map([[now - 90_000, 7], [now - 600, 5], [now - 60, 2]]), now);
-    expect(xs).toEqual([now - 86_400, now - 600, now - 60, now]);
+    expect(xs).toEqual([now - 3600, now - 600, now - 60, now]);
     expect(ys).toEqual([0, 5, 7, 7]);
+    expect(cumulative(new Map([[now - 20_000, 1]]), now)[0]).toEqual([now - 20_600, now - 20_000, now]);
+    expect(cumulative(new Map([[now - 86_000, 1]]), now)[0][0]).toBe(now - 86_400);
+    expect(cumulative(new Map(), now)).toEqual([[now - 3600, now], [0, 0]]);
   });
 
   it('parses the label selector with the CLI\'s parser', () => {
