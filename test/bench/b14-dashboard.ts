@@ -142,7 +142,7 @@ export async function b14(ctx: Ctx): Promise<BenchResult> {
       metrics: [
         metric('first paint: fresh load until every panel is filled and the table\'s first screenful painted', 'ms', paints, { goal: '≤ 1000 ms', met: paintMed <= 1000 }),
         metric('same load: every device\'s row in the table, painted', 'ms', m.loads.map((l) => l.allRows), { note: 'info' }),
-        metric('same load: the whole picture arrived (the SSE snapshot)', 'ms', m.loads.map((l) => l.snapshot), { note: 'info' }),
+        metric('same load: the whole picture read (the snapshot the server put in the page)', 'ms', m.loads.map((l) => l.snapshot), { note: 'info' }),
         metric('update latency, rollout: status write → row shows the revision (p99)', 'ms', [p99(m.rollout)], { goal: '≤ 1000 ms', met: p99(m.rollout) <= 1000 }),
         metric('same, p50', 'ms', [percentile(m.rollout, 50)], { note: 'info' }),
         metric('update latency, heartbeats: status write → row shows it (p99)', 'ms', [p99(m.beats)], { goal: '≤ 1000 ms', met: p99(m.beats) <= 1000 }),

@@ -45,7 +45,7 @@ async function firstEvent(url: string, headers: Record<string, string>): Promise
 }
 
 beforeAll(async () => {
-  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>dash</title>');
+  writeFileSync(join(dir, 'index.html'), '<!doctype html><title>dash</title><!-- snapshot -->');
   writeFileSync(join(dir, 'app.js'), 'console.log(1)');
   writeFileSync(join(dir, 'app.css'), 'body{}');
   model.putNode('dev-a', JSON.stringify({ node: 'dev-a', labels: { site: 'a' }, lastSeen: new Date().toISOString(), appliedRevision: 3, ready: true, reason: 'Applied', objects: [], disk: null, workloads: [], engine: { reachable: true, error: null }, images: [{ id: `sha256:${'e'.repeat(64)}`, status: { state: 'idle', tags: ['docker.io/library/app:1.2'], repoDigests: [], sizeBytes: 10 } }] }), Date.now());
@@ -102,6 +102,17 @@ describe('without a token (loopback only)', () => {
       }).on('error', reject);
     });
     expect(status).toBe(403);
+  });
+
+  it('puts the whole picture in the page, in a script element nothing can close from inside', async () => {
+    model.putNode('dev-x', JSON.stringify({ node: 'dev-x', labels: {}, lastSeen: new Date().toISOString(), appliedRevision: 1, ready: false, reason: 'refused: </script><script>alert(1)</script><!--', objects: [], disk: null, workloads: [], engine: { reachable: true, error: null }, images: [] }), Date.now());
+    const html = await (await fetch(`${open}/`)).text();
+    const m = /<script id="snapshot" type="application\/json">(.*)<\/script>$/.exec(html)!;
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(m[1]).not.toMatch(/</);
+    const snap = JSON.parse(m[1]!);
+    expect(snap.devices.find((d: { name: string }) => d.name === 'dev-x').reason).toBe('refused: </script><script>alert(1)</script><!--');
+    model.putNode('dev-x', null, Date.now());
   });
 
   it('answers the images query, revalidates assets with their ETag, and says what it does not serve', async () => {

@@ -40,6 +40,21 @@ function asset(req: IncomingMessage, res: ServerResponse, a: Asset): void {
   send(res, 200, a.type, req.method === 'HEAD' ? '' : a.body, { etag: a.etag, 'cache-control': 'no-cache', 'content-length': String(a.body.length) });
 }
 
+/**
+ * The page with the whole picture in it (a JSON script element, which runs nothing): the page
+ * draws it at once instead of waiting for its event stream to connect, which then brings the
+ * changes (and a snapshot of its own, which changes nothing drawn).
+ */
+function page(res: ServerResponse, o: HandlerOptions): void {
+  const html = o.assets.get('/index.html')!.body.toString('utf8');
+  // `<` as \u003c: the JSON cannot end the script element or open a comment
+  const json = JSON.stringify(o.model.snapshot(Date.now())).replace(/</g, '\\u003c');
+  send(res, 200, 'text/html; charset=utf-8', html.replace(SNAPSHOT_SLOT, `<script id="snapshot" type="application/json">${json}</script>`));
+}
+
+/** Where index.html takes the snapshot. */
+export const SNAPSHOT_SLOT = '<!-- snapshot -->';
+
 /** A request without the token: the login form for a browser's page, 401 for the rest. */
 function refuse(req: IncomingMessage, res: ServerResponse, o: HandlerOptions, path: string): void {
   if (!o.auth.required) return json(res, 403, { message: 'this dashboard answers only requests to a loopback host name (127.0.0.1, localhost, [::1])' });
@@ -63,7 +78,8 @@ async function route(req: IncomingMessage, res: ServerResponse, o: HandlerOption
   if (method !== 'GET' && method !== 'HEAD') return json(res, 405, { message: `${method} is not served here: the dashboard only reads` });
   if (path === '/events') return o.sse.open(res, SECURITY_HEADERS);
   if (path === '/api/images') return json(res, 200, imageHolders(o.model.nodes.values(), url.searchParams.get('q') ?? ''));
-  const a = o.assets.get(path === '/' ? '/index.html' : path);
+  if (path === '/' || path === '/index.html') return page(res, o);
+  const a = o.assets.get(path);
   if (a) return asset(req, res, a);
   json(res, 404, { message: `${path} not found` });
 }

@@ -56,7 +56,7 @@ export async function readProbe(page: Page): Promise<ProbeData> {
 }
 
 export interface Load {
-  /** the whole picture arrived (the `dashboard:snapshot` mark), ms since navigation start */
+  /** the whole picture read from the page (the `dashboard:snapshot` mark), ms since navigation start */
   snapshot: number;
   /** every panel filled and the table's first screenful painted (`dashboard:devices`) */
   firstPaint: number;
