@@ -83,17 +83,26 @@ export class FleetClient extends Client {
       }
       if (method === 'GET') {
         const items = (await hub.live()).objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
-        if (name === undefined) return { apiVersion: 'v1', kind: `${kind}List`, items: items.map(hubView) };
+        if (name === undefined && items.length === 0) return { apiVersion: 'v1', kind: `${kind}List`, items };
         if (items.length === 0) throw Object.assign(new CliError(`${kind.toLowerCase()} ${JSON.stringify(name)} not found in the fleet's set`), { status: 404 });
-        return m[3] ? { object: hubView(items[0]!), events: [] } : hubView(items[0]!);
+        const view = hubView((await import('../../controller/fleet/hub-queries.js')).nodeStatuses(hub));
+        const views = await Promise.all(items.map(view));
+        if (name === undefined) return { apiVersion: 'v1', kind: `${kind}List`, items: views };
+        return m[3] ? { object: views[0], events: [] } : views[0];
       }
     }
     throw new CliError(`error: ${method} ${path.split('?')[0]} is not available with --fleet`);
   }
 }
 
-/** An object of the fleet's set: whether it applies is each device's decision (see `get nodes -o wide`). */
-function hubView(o: { kind: string; metadata: { name: string } }): unknown {
-  if (o.kind !== 'ImagePolicy') return o;
-  return { ...o, status: { appliesToNode: false, reason: 'decided on each device (see get nodes -o wide)', decidedBy: 'none' } };
+/** An object of the fleet's set, with the nodes that applied it: whether it applies is each device's decision. */
+function hubView(statuses: Promise<{ node: string; objects: string[] }[]>) {
+  return async (o: { kind: string; metadata: { name: string } }): Promise<unknown> => {
+    const ref = `${o.kind.toLowerCase()}/${o.metadata.name}`;
+    const all = await statuses;
+    const on = all.filter((n) => n.objects.includes(ref)).map((n) => n.node);
+    const status = { appliesToNode: on.length > 0, reason: `applied on ${on.length} of ${all.length} node(s)${on.length && on.length <= 5 ? `: ${on.join(', ')}` : ''}`, decidedBy: 'none', nodes: on };
+    // a Workload's phase is each node's (describe node): here it is where it was applied
+    return { ...o, status: o.kind === 'ImagePolicy' ? status : { phase: 'Published', reason: status.reason, message: '', nodes: on } };
+  };
 }

@@ -10,7 +10,7 @@ import { fleetImageItems, nodeItem, type NodeItem, type NodeStatus } from '../..
 import { nodeStatuses } from '../../controller/fleet/hub-queries.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { ago, bytes, fields, parseOutput, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
+import { ago, bytes, fields, indent, parseOutput, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
 import { FleetClient } from './fleet-client.js';
 
 export interface DevicePick {
@@ -124,6 +124,6 @@ export async function describeNode(g: GlobalOpts, name: string): Promise<void> {
   ]);
   out += `Workloads:\n${st.workloads.length ? st.workloads.map((w) => `  ${w.name}: ${w.phase} ${w.reason} ${w.resolvedDigest ?? ''}`.trimEnd()).join('\n') : '  <none>'}\n`;
   const live = fleetImages([s], undefined, false);
-  out += `Images:\n${live.length ? imageRows(live, false).replace(/^/gm, '  ') : '  <none>\n'}`;
+  out += `Images:\n${live.length ? indent(imageRows(live, false)) : '  <none>\n'}`;
   process.stdout.write(out);
 }

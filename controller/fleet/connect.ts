@@ -30,9 +30,10 @@ export function fleetUser(url: string): string | null {
   }
 }
 
-function readSecret(file: string, what: string): string {
+function readSecret(file: string, what: string, raw = false): string {
   try {
-    const s = readFileSync(file, 'utf8').trim();
+    const text = readFileSync(file, 'utf8');
+    const s = raw ? (text.trim() ? text : '') : text.trim();
     if (!s) throw new FleetError(`${what} ${file} is empty`);
     return s;
   } catch (err) {
@@ -65,10 +66,12 @@ export function connectOptions(a: FleetAuth, name: string): NodeConnectionOption
     if (!user) throw new FleetError('--fleet-password-file needs the user in the URL (nats://USER@HOST:PORT)');
     pass = readSecret(a.passwordFile, '--fleet-password-file');
   }
-  const o: NodeConnectionOptions = { servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500 };
+  // noAsyncTraces: no stack captured at every request (a device makes thousands; the errors say enough)
+  const o: NodeConnectionOptions = { servers, name, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true };
   if (a.credsFile) {
     if (user) throw new FleetError('--fleet-creds cannot be combined with a user in the URL');
-    o.authenticator = credsAuthenticator(new TextEncoder().encode(readSecret(a.credsFile, '--fleet-creds')));
+    // as written: the format's end markers need their line ends
+    o.authenticator = credsAuthenticator(new TextEncoder().encode(`${readSecret(a.credsFile, '--fleet-creds', true)}\n`));
   } else if (user) {
     o.user = user;
     if (pass !== undefined) o.pass = pass;
@@ -86,6 +89,7 @@ export function connectError(a: FleetAuth, err: unknown): FleetError {
   const e = err as Error & { code?: string };
   const where = a.url.replace(/\/\/([^@/]*)@/, (_m, cred: string) => `//${cred.split(':')[0]}@`);
   const msg = String(e.message ?? e);
+  if (a.credsFile && /parse credentials/i.test(msg)) return new FleetError(`--fleet-creds ${a.credsFile}: not a NATS .creds file (${msg})`);
   if (/authorization|authentication|AUTHORIZATION|auth/i.test(msg)) return new FleetError(`the fleet hub at ${where} refused the credentials (${msg})`);
   if (/ECONNREFUSED|CONNECTION_REFUSED|connection refused/i.test(msg + (e.code ?? ''))) return new FleetError(`cannot reach the fleet hub at ${where}: nobody is listening (is nats-server running with -js?)`);
   const tls = /(^|,)\s*tls:\/\//.test(a.url);
@@ -105,11 +109,11 @@ export async function connectOnce(a: FleetAuth, name: string): Promise<NatsConne
   }
 }
 
-/** Connect and keep reconnecting for ever (a device); the first connection may wait for the hub. */
+/** One attempt at a connection that, once made, reconnects for ever (a device; its caller retries the first). */
 export async function connectForever(a: FleetAuth, name: string): Promise<NatsConnection> {
   const o = connectOptions(a, name);
   try {
-    return await connect({ ...o, waitOnFirstConnect: true });
+    return await connect({ ...o, timeout: 10_000 });
   } catch (err) {
     throw connectError(a, err);
   }

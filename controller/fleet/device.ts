@@ -16,6 +16,7 @@ import { decodeCommit } from '../../crd/fleet/commit.js';
 import { COMMIT_KEY, nodeNameProblem } from '../../crd/fleet/names.js';
 import { asManifest, FLEET_APPLYSET, selectsDevice, type PublishedObject } from '../../crd/fleet/select.js';
 import type { ApiDeps } from '../service/deps.js';
+import type { Logger } from '../reconcile/reconciler.js';
 import { applyObjects } from '../service/apply.js';
 import { HttpError } from '../service/errors.js';
 import { openPlaces } from './buckets.js';
@@ -23,11 +24,7 @@ import { AuditOutbox } from './audit-outbox.js';
 import { StatusReporter } from './device-status.js';
 import { listenForCommands } from './device-commands.js';
 
-export interface DeviceLog {
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+export type DeviceLog = Logger;
 
 export interface FleetDeviceOptions {
   node: string;
@@ -65,6 +62,9 @@ export class FleetDevice {
   private manifests: KV | null = null;
   private readonly cache = new Map<string, KvEntry>();
   private stopped = false;
+  get stopping(): boolean {
+    return this.stopped;
+  }
   private chain: Promise<void> = Promise.resolve();
   readonly status: StatusReporter;
   readonly outbox: AuditOutbox;
@@ -94,7 +94,9 @@ export class FleetDevice {
     this.status.stop();
     this.outbox.stop();
     await this.chain;
-    await this.nc?.close().catch(() => undefined);
+    // not connected yet: the connecting loop sees `stopping` and gives up on its own
+    if (!this.nc) return;
+    await this.nc.close().catch(() => undefined);
     await this.watching;
   }
 
@@ -104,8 +106,8 @@ export class FleetDevice {
   };
 
   private async run(nc: NatsConnection): Promise<void> {
+    if (this.stopped) return void (await nc.close().catch(() => undefined));
     this.nc = nc;
-    if (this.stopped) return;
     this.connected = true;
     void this.followStatus(nc);
     const places = await this.bind(nc);

@@ -84,7 +84,7 @@ export class Hub {
     const c = await this.manifests.get(COMMIT_KEY);
     if (!c || c.operation !== 'PUT') return { revision: 0, objects: [] };
     const d = decodeCommit(c.string());
-    if (!d.ok) throw new HubError(409, `the fleet's ${COMMIT_KEY} cannot be read (${d.error}); publish a good set over it with --force-commit is not supported: fix it by hand`);
+    if (!d.ok) throw new HubError(409, `the fleet's ${COMMIT_KEY} was written by hand and cannot be read (${d.error}); nothing was applied: put the previous ${COMMIT_KEY} back (its history is in the bucket) or delete the key to start the set anew`);
     const entries = await Promise.all(Object.entries(d.commit.objects).map(([k, rev]) => this.manifests.get(k, { revision: rev })));
     const objects = entries.filter((e) => e && e.operation === 'PUT').map((e) => e!.json<StoredObject>());
     return { revision: c.revision, objects };

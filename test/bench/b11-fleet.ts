@@ -96,12 +96,18 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
   try {
     await hub.apply({ objects: [policy('everywhere', null, 'registry.hollow/other/*:*')], prune: true, applyset: 'bench' });
     ctx.log(`B11: starting ${N} hollow agents with ${M} images each`);
-    fleet = await hollowFleet(nats.url, N, M);
+    fleet = await hollowFleet(nats.url, N, M, ctx.quick ? 1 : 2);
     const rssBefore = rssOf(nats.servers[0]!.pid!);
     ctx.log('B13: idle window');
     const quiet = await idle(nats, monitor, N, ctx.quick ? 35_000 : 95_000);
     ctx.log('B11: rollout');
+    if (process.env.HOLLOW_PROFILE) fleet.children[0]!.kill('SIGUSR2');
     const r = await rollout(hub, N);
+    if (process.env.HOLLOW_PROFILE) {
+      fleet.children[0]!.kill('SIGUSR1');
+      await sleep(3000);
+      ctx.log(`B11: the hollow agents' CPU profile of the rollout is in ${process.env.HOLLOW_PROFILE}`);
+    }
     if (r.unselectedChanged.length) throw new Error(`B11: ${r.unselectedChanged.length} unselected node(s) changed more than their revision, e.g. ${r.unselectedChanged.slice(0, 3).join(', ')}`);
     if (r.selectedMissing.length) throw new Error(`B11: ${r.selectedMissing.length} selected node(s) did not apply the change, e.g. ${r.selectedMissing.slice(0, 3).join(', ')}`);
     ctx.log('B12: get images over the fleet');
@@ -122,7 +128,7 @@ export async function b11(ctx: Ctx): Promise<BenchResult[]> {
     const p99 = percentile(r.times, 99);
     const imgMed = [...images].sort((a, b) => a - b)[images.length >> 1]!;
     const nodMed = [...nodes].sort((a, b) => a - b)[nodes.length >> 1]!;
-    const params = { nodes: N, imagesEach: M, hollow: 'in-memory engine stand-in, real reconciler/store/fleet client' };
+    const params = { nodes: N, imagesEach: M, processes: ctx.quick ? 1 : 2, hollow: 'in-memory engine stand-in, real reconciler/store/fleet client' };
     return [
       {
         id: 'B11', title: `fleet rollout: ${N} hollow agents, a change selecting half`, params, reps: 1, durationMs: ms(started),

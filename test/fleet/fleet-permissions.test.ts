@@ -111,6 +111,12 @@ describe('fleet nats-config', () => {
     await k.close();
   });
 
+  it('takes the password in the URL too', async () => {
+    const r = await fleetCli(`nats://ops:${encodeURIComponent(password('ops'))}@${port()}`, ['get', 'nodes', '-o', 'name']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('node/n1\n');
+  });
+
   it('refuses wrong credentials with a clear error', async () => {
     const r = await fleetCli(`nats://ops:wrong@${port()}`, ['get', 'nodes']);
     expect(r.code).not.toBe(0);

@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFixture, dockerFor, pushFixture } from '../stack/fixtures.js';
 import { stackInfo } from '../stack/context.js';
-import { startNats, type Hub } from '../stack/nats.js';
-import { AgentProcess, runCli, waitFor } from '../helpers/agent.js';
+import { freePort, startNats, type Hub } from '../stack/nats.js';
+import { spawn } from 'node:child_process';
+import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor } from '../helpers/agent.js';
 import { converged, device, fleetCli, hubKv, policy, policyNames } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ictl-fleetr-'));
@@ -96,6 +97,63 @@ describe('a device cut off from the hub', () => {
     const seen = new Set<string>();
     const doubled = again.filter((r) => (seen.has(key(r)) ? true : (seen.add(key(r)), false)));
     expect(doubled).toEqual([]);
+  });
+});
+
+describe('a device started before its hub', () => {
+  it('runs without the hub, joins when it comes up, and stops at once while it is away', async () => {
+    const port = await freePort();
+    const url = `nats://127.0.0.1:${port}`;
+    const early = device(stackInfo(), url, 'early', { site: 'z' });
+    try {
+      await early.start(); // the agent serves with no hub at all
+      expect((await early.cli(['version'])).stdout).toMatch(/Docker Engine: reachable/);
+      const late = await startNats({ port });
+      try {
+        writeFileSync(join(dir, 'late.yaml'), policy('late', 'z'));
+        expect((await fleetCli(url, ['apply', '-f', join(dir, 'late.yaml')])).code).toBe(0);
+        await waitFor('the early device to apply the set', async () => (await policyNames(early)).includes('late'), 60_000, 250);
+        const k = await hubKv(url);
+        const rev = await k.commitRevision();
+        await k.nc.close();
+        await converged(url, ['early'], rev);
+        await late.servers[0]!.stop();
+        await early.stop(); // SIGTERM while the hub is gone: the process ends (nothing keeps it reconnecting)
+        expect(early.child).toBeNull();
+      } finally {
+        await late.stop();
+      }
+    } finally {
+      await early.dispose();
+    }
+  });
+});
+
+describe('hub-side GitOps and following the audit stream', () => {
+  it('fleet publish --manifests follows the directory; a broken file keeps the last good set; audit -f shows it', async () => {
+    const gitops = join(dir, 'gitops');
+    mkdirSync(gitops);
+    writeFileSync(join(gitops, 'a.yaml'), policy('from-git', 'a'));
+    const pub = spawn(process.execPath, [...NODE_FLAGS, BIN, '--fleet', hub.url, 'fleet', 'publish', '--manifests', gitops, '--interval', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    pub.stderr!.on('data', (c) => (log += c));
+    const follow = spawn(process.execPath, [...NODE_FLAGS, BIN, '--fleet', hub.url, 'audit', '-f', '--node', 'edge-a', '-o', 'json', '--since', '1s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    follow.stdout!.on('data', (c) => (followed += c));
+    try {
+      // the publisher's applyset replaces what the other publishes made: the directory is the whole set
+      await waitFor('edge-a to apply the directory', async () => (await policyNames(a)).join() === 'from-git', 30_000, 250);
+      writeFileSync(join(gitops, 'broken.yaml'), policy('broken', null, 'whenever'));
+      await waitFor('the publisher to refuse the broken file', async () => /not published; the last good set stays/.test(log) && /broken\.yaml:\d+:\d+/.test(log), 30_000, 250);
+      expect(await policyNames(a)).toEqual(['from-git']);
+      rmSync(join(gitops, 'broken.yaml'));
+      writeFileSync(join(gitops, 'more.yaml'), policy('more-from-git', null));
+      await waitFor('edge-a to apply the fixed directory', async () => (await policyNames(a)).join() === 'from-git,more-from-git', 30_000, 250);
+      await waitFor('audit -f to show the apply on edge-a', async () => /"node":"edge-a".*more-from-git created/.test(followed), 30_000, 250);
+    } finally {
+      pub.kill('SIGTERM');
+      follow.kill('SIGINT');
+    }
   });
 });
 

@@ -59,6 +59,12 @@ describe('a fleet of two devices', () => {
     expect(m.get('dev-a')!.status.ready).toBe(true);
     expect(m.get('dev-a')!.metadata.labels).toEqual({ site: 'a' });
     expect(m.get('dev-b')!.status.objects.sort()).toEqual(['imagepolicy/everywhere', 'imagepolicy/plant-b']);
+    const policies = await fleetCli(hub.url, ['get', 'policies', '-o', 'wide']);
+    expect(policies.stdout).toMatch(/plant-a\s+1\s+0\s+yes\s+\S+\s+applied on 1 of 2 node\(s\): dev-a/);
+    expect(policies.stdout).toMatch(/everywhere\s+1\s+0\s+yes\s+\S+\s+applied on 2 of 2 node\(s\): dev-a, dev-b/);
+    const described = await fleetCli(hub.url, ['describe', 'node', 'dev-b']);
+    expect(described.stdout).toMatch(/Labels:\s+site=b/);
+    expect(described.stdout).toMatch(/Objects:\s+imagepolicy\/everywhere, imagepolicy\/plant-b/);
     const table = await fleetCli(hub.url, ['get', 'nodes']);
     expect(table.stdout).toMatch(/^NAME\s+STATUS\s+REVISION/);
     expect(table.stdout).toMatch(new RegExp(`dev-a\\s+Ready\\s+${rev}`));

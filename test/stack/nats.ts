@@ -12,11 +12,18 @@ import path from 'node:path';
 
 const READY_TIMEOUT_MS = 30_000;
 
+const NATS_BINS = ['/usr/sbin/nats-server', '/usr/bin/nats-server'];
+
+/** Debian's nats-server, installed when it is missing (a fresh CI machine). */
 export function natsServerBin(): string {
-  const bin = ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => fs.existsSync(p));
-  if (bin) return bin;
-  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', 'nats-server'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'ignore' });
-  return ['/usr/sbin/nats-server', '/usr/bin/nats-server'].find((p) => fs.existsSync(p)) ?? 'nats-server';
+  const found = () => NATS_BINS.find((p) => fs.existsSync(p));
+  if (found()) return found()!;
+  const apt = (...args: string[]) => execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', ...args], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, stdio: 'pipe', maxBuffer: 64 << 20 });
+  apt('update');
+  apt('install', '-y', '--no-install-recommends', 'nats-server');
+  const bin = found();
+  if (!bin) throw new Error('installed nats-server but found no nats-server binary');
+  return bin;
 }
 
 export function freePort(): Promise<number> {
@@ -68,6 +75,8 @@ export interface NatsOptions {
   config?: string;
   tls?: TlsFiles & { verify?: boolean };
   root?: string;
+  /** listen here (a hub that devices were pointed at before it started) */
+  port?: number;
 }
 
 export class NatsServer {
@@ -145,7 +154,7 @@ export interface Hub {
 /** One nats-server with JetStream, in its own temp dir. */
 export async function startNats(o: NatsOptions = {}): Promise<Hub> {
   const root = o.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'ictl-nats-'));
-  const port = await freePort();
+  const port = o.port ?? (await freePort());
   const s = new NatsServer(root, port, 'hub', serverConf({ name: 'hub', port, storeDir: path.join(root, 'js'), extra: o.config, tls: o.tls }));
   await s.start();
   const scheme = o.tls ? 'tls' : 'nats';

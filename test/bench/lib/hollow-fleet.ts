@@ -49,16 +49,18 @@ export async function startHollowAgent(db: Level<string, unknown>, url: string, 
   return { node, engine, reconciler, device, store };
 }
 
+type Sent = { statusWrites: number; statusBytes: number; auditRecords: number };
+
 export interface HollowFleet {
-  child: ChildProcess;
+  children: ChildProcess[];
   /** what the agents sent in total, reported when they stop */
-  stop(): Promise<{ statusWrites: number; statusBytes: number; auditRecords: number } | null>;
+  stop(): Promise<Sent | null>;
 }
 
-/** Start `count` hollow agents with `images` images each in a child process; resolves once every one applied the hub's set. */
-export function hollowFleet(url: string, count: number, images: number): Promise<HollowFleet> {
+/** One child process running the hollow agents `first`..`first + count - 1`. */
+function hollowChild(url: string, first: number, count: number, images: number): Promise<HollowFleet> {
   const dir = mkdtempSync(join(tmpdir(), 'ictl-hollow-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hollow-main.ts'), url, String(count), String(images), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'hollow-main.ts'), url, String(first), String(count), String(images), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
   const lines: ((l: Record<string, unknown>) => void)[] = [];
   child.stdout!.on('data', (c: Buffer) => {
@@ -81,15 +83,32 @@ export function hollowFleet(url: string, count: number, images: number): Promise
   return next().then((ready) => {
     if (!ready.ready) throw new Error(`hollow agents: ${JSON.stringify(ready)}`);
     return {
-      child,
+      children: [child],
       stop: async () => {
         const report = next().catch(() => null);
         child.kill('SIGTERM');
-        const r = (await report) as { statusWrites: number; statusBytes: number; auditRecords: number } | null;
+        const r = (await report) as Sent | null;
         await new Promise((res) => (child.exitCode !== null ? res(null) : child.once('exit', res)));
         rmSync(dir, { recursive: true, force: true });
         return r;
       },
     };
   });
+}
+
+/**
+ * Start `count` hollow agents with `images` images each, spread over `procs` child processes (one
+ * per core: a thousand agents on one thread would measure that thread); resolves once every one
+ * applied the hub's set and wrote its status.
+ */
+export async function hollowFleet(url: string, count: number, images: number, procs = 1): Promise<HollowFleet> {
+  const per = Math.ceil(count / procs);
+  const parts = await Promise.all(Array.from({ length: procs }, (_, p) => hollowChild(url, p * per, Math.min(per, count - p * per), images)));
+  return {
+    children: parts.flatMap((p) => p.children),
+    stop: async () => {
+      const rs = (await Promise.all(parts.map((p) => p.stop()))).filter((r): r is Sent => r !== null);
+      return rs.length ? { statusWrites: rs.reduce((n, r) => n + r.statusWrites, 0), statusBytes: rs.reduce((n, r) => n + r.statusBytes, 0), auditRecords: rs.reduce((n, r) => n + r.auditRecords, 0) } : null;
+    },
+  };
 }
