@@ -23,11 +23,11 @@ const CLI_MAY_USE = /^controller\/(agent|fleet)\//;
 
 /**
  * The fleet dashboard's page is browser code, bundled by controller/fleet/dashboard/build-page.ts:
- * it imports only its own folder, the dashboard's wire types and formatting (shared with the
- * server) and pure crd/ modules, and no package but its chart library; nothing else imports it.
+ * it imports only its own folder, the dashboard's wire types, formatting and record retention
+ * (shared with the server, pure, no imports) and pure crd/ modules, and no package but its chart library; nothing else imports it.
  */
 const PAGE = /^controller\/fleet\/dashboard\/page\//;
-const PAGE_MAY_IMPORT = /^(controller\/fleet\/dashboard\/page\/|controller\/fleet\/dashboard\/(wire|format)\.ts$|crd\/)/;
+const PAGE_MAY_IMPORT = /^(controller\/fleet\/dashboard\/page\/|controller\/fleet\/dashboard\/(wire|format|recent)\.ts$|crd\/)/;
 const PAGE_PACKAGES = new Set(['uplot']);
 
 /** Which top-level folders each may import (itself included). */

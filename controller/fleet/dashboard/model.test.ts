@@ -62,13 +62,16 @@ describe('FleetModel', () => {
     expect(c.reclaimed.reduce((n, [, b]) => n + b, 0)).toBe(10_000_000);
   });
 
-  it('ignores a record seen before (a consumer that resumes) and keeps the last ACTIVITY_MAX', () => {
+  it('ignores a record seen before (a consumer that resumes) and keeps the last ACTIVITY_MAX removals and others', () => {
     const m = new FleetModel();
-    for (let i = 1; i <= ACTIVITY_MAX + 10; i++) m.addAudit(i, removal('dev-a', T0), T0);
+    m.addAudit(1, removal('dev-a', T0), T0);
+    // a rollout: one apply record per device, more than the list keeps
+    for (let i = 2; i <= ACTIVITY_MAX + 10; i++) m.addAudit(i, { ...removal(`dev-${i}`, T0), image: null, from: null, to: 'succeeded', event: 'api.apply' }, T0);
     m.addAudit(5, removal('dev-a', T0), T0);
     const s = m.snapshot(T0);
-    expect(s.activity).toHaveLength(ACTIVITY_MAX);
+    expect(s.activity).toHaveLength(ACTIVITY_MAX + 1);
     expect(s.activity[0]!.seq).toBe(ACTIVITY_MAX + 10);
+    expect(s.activity.at(-1)).toMatchObject({ seq: 1, to: 'removed' });
     expect(m.lastSeq).toBe(ACTIVITY_MAX + 10);
   });
 

@@ -7,11 +7,15 @@
 import type { LogRecord } from '../../../crd/api/audit.js';
 import { decodeCommit } from '../../../crd/fleet/commit.js';
 import type { NodeStatus } from '../../../crd/fleet/node-status.js';
+import { keepRecent } from './recent.js';
 import { deviceRow, sameRow } from './rows.js';
 import type { ActivityItem, Changes, DeviceRow, RolloutInfo, Snapshot } from './wire.js';
 
 export const DAY_MS = 24 * 3600_000;
-/** audit records kept for the Activity list */
+/**
+ * audit records kept for the Activity list: this many removals and this many other records, so
+ * that a rollout's apply records (one per device) do not push the removals out
+ */
 export const ACTIVITY_MAX = 200;
 const MINUTE_S = 60;
 
@@ -24,7 +28,9 @@ export class FleetModel {
   private readonly freed = new Map<string, [number, number][]>();
   /** minute start (Unix s) → bytes reclaimed in that minute */
   private readonly reclaimed = new Map<number, number>();
+  /** newest first */
   private activity: ActivityItem[] = [];
+  private removals: ActivityItem[] = [];
   private rollout: RolloutInfo = { revision: 0, publishedAt: null, publisher: null, objects: 0 };
   /** the last audit sequence taken in: a consumer started again resumes after it */
   lastSeq = 0;
@@ -72,14 +78,15 @@ export class FleetModel {
       seq, time: String(r.time), node, image: r.image ?? null, tags: Array.isArray(r.tags) ? r.tags : [],
       from: r.from ?? null, to: String(r.to), event: String(r.event), reason: String(r.reason ?? ''), removal, freedBytes,
     };
-    this.activity.unshift(item);
-    if (this.activity.length > ACTIVITY_MAX) this.activity.length = ACTIVITY_MAX;
+    const list = r.to === 'removed' ? this.removals : this.activity;
+    list.unshift(item);
+    if (list.length > ACTIVITY_MAX) list.length = ACTIVITY_MAX;
     this.pending.activity.unshift(item);
-    if (this.pending.activity.length > ACTIVITY_MAX) this.pending.activity.length = ACTIVITY_MAX;
+    if (this.pending.activity.length > 2 * ACTIVITY_MAX) this.pending.activity = keepRecent(this.pending.activity, ACTIVITY_MAX);
     if (!freedBytes || !(now - t < DAY_MS)) return;
-    const list = this.freed.get(node) ?? [];
-    list.push([t, freedBytes]);
-    this.freed.set(node, list);
+    const mine = this.freed.get(node) ?? [];
+    mine.push([t, freedBytes]);
+    this.freed.set(node, mine);
     const minute = Math.floor(t / 1000 / MINUTE_S) * MINUTE_S;
     const total = (this.reclaimed.get(minute) ?? 0) + freedBytes;
     this.reclaimed.set(minute, total);
@@ -104,7 +111,7 @@ export class FleetModel {
     return {
       devices: [...this.rows.values()],
       rollout: this.rollout,
-      activity: [...this.activity],
+      activity: [...this.activity, ...this.removals].sort((a, b) => b.seq - a.seq),
       reclaimed: [...this.reclaimed.entries()].sort((a, b) => a[0] - b[0]),
       now: new Date(now).toISOString(),
     };

@@ -1,9 +1,12 @@
 /**
  * The Activity list: the fleet's recent audit records, newest first, removals marked and with what
- * they freed. New records are put on top; the list keeps the last MAX_ROWS. It follows the label
- * selector (a record shows when its device passes) and a "removals only" switch.
+ * they freed. New records are put on top; the list keeps the last MAX_ROWS removals and the last
+ * MAX_ROWS other records (as the server does), so that a rollout's apply records do not push the
+ * removals out. It follows the label selector (a record shows when its device passes) and a
+ * "removals only" switch.
  */
 import { clockTime, humanBytes } from '../format.js';
+import { keepRecent } from '../recent.js';
 import type { ActivityItem } from '../wire.js';
 import { byId, el, setText } from './dom.js';
 
@@ -24,7 +27,7 @@ interface ItemView {
 }
 
 export class ActivityView {
-  private readonly views: ItemView[] = [];
+  private views: ItemView[] = [];
   private readonly tbody: HTMLTableSectionElement;
   private readonly removalsOnly = byId<HTMLInputElement>('removals-only');
   private readonly empty = byId('activity-empty');
@@ -41,7 +44,7 @@ export class ActivityView {
       this.tbody.replaceChildren();
     }
     const have = new Set(this.views.map((v) => v.item.seq));
-    const fresh = items.filter((i) => !have.has(i.seq)).slice(0, MAX_ROWS);
+    const fresh = keepRecent(items.filter((i) => !have.has(i.seq)), MAX_ROWS);
     // a whole list: the first screenful now, the older records in the next frame
     const later = replace ? fresh.splice(FIRST_ROWS) : [];
     this.put(fresh, 'top');
@@ -59,7 +62,15 @@ export class ActivityView {
       this.views.push(...rows);
       this.tbody.append(...rows.map((r) => r.tr));
     }
-    for (const v of this.views.splice(MAX_ROWS)) v.tr.remove();
+    this.trim();
+  }
+
+  /** Drop the oldest records past MAX_ROWS of their kind. */
+  private trim(): void {
+    const kept = new Set(keepRecent(this.views.map((v) => v.item), MAX_ROWS));
+    if (kept.size === this.views.length) return;
+    for (const v of this.views) if (!kept.has(v.item)) v.tr.remove();
+    this.views = this.views.filter((v) => kept.has(v.item));
   }
 
   /** The label selector or the switch changed. */

@@ -8,6 +8,7 @@ import { selectorFrom } from './filter.js';
 import { holdersSummary } from './images.js';
 import { countRollout } from './rollout.js';
 import { emptyBatch, mergeChanges, mergeSnapshot } from './stream.js';
+import { keepRecent } from '../recent.js';
 
 const row = (name: string, over: Partial<DeviceRow> = {}): DeviceRow => ({
   name, labels: {}, ready: true, reason: 'Applied', lastSeen: '2026-03-01T12:00:00Z', appliedRevision: 3, disk: null, images: 0, freed24h: 0, ...over,
@@ -53,6 +54,12 @@ describe('the page', () => {
     expect(selectorFrom('  ')).toEqual({ ok: true, requirements: null });
     expect(selectorFrom('group=even,shard in (1,2)')).toMatchObject({ ok: true, requirements: [{ key: 'group', op: 'in', values: ['even'] }, { key: 'shard', op: 'in', values: ['1', '2'] }] });
     expect(selectorFrom('group in (').ok).toBe(false);
+  });
+
+  it('keeps the newest removals and the newest other records, each up to the cap', () => {
+    const r = (seq: number, to: string) => ({ seq, to });
+    const kept = keepRecent([r(9, 'succeeded'), r(8, 'succeeded'), r(7, 'removed'), r(6, 'succeeded'), r(5, 'removed'), r(4, 'removed')], 2);
+    expect(kept.map((k) => k.seq)).toEqual([9, 8, 7, 5]);
   });
 
   it('says who holds an image and in which state; what changed in an audit record', () => {

@@ -4,7 +4,9 @@
  * arrive (a row changed twice is drawn once) and applied once per animation frame, so a burst of
  * changes costs one DOM update per frame, and a hidden tab only merges until it is shown again.
  */
+import { keepRecent } from '../recent.js';
 import type { ActivityItem, Changes, DeviceRow, ReclaimedBucket, RolloutInfo, Snapshot } from '../wire.js';
+import { MAX_ROWS } from './activity.js';
 
 /** What one frame applies: everything that arrived since the frame before. */
 export interface Batch {
@@ -36,7 +38,7 @@ export function mergeChanges(b: Batch, c: Changes): Batch {
     b.remove.delete(d.name);
   }
   if (c.rollout) b.rollout = c.rollout;
-  if (c.activity.length) b.activity = [...c.activity, ...b.activity].slice(0, 500);
+  if (c.activity.length) b.activity = keepRecent([...c.activity, ...b.activity], MAX_ROWS);
   if (c.reclaimed.length) b.reclaimed = [...b.reclaimed, ...c.reclaimed];
   return b;
 }
