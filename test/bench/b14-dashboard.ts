@@ -3,8 +3,9 @@
  * and fleet client over an in-memory engine stand-in, in a child process) against one real
  * nats-server; the dashboard is the built CLI (`imagectl fleet dashboard`), the page runs in
  * headless Chromium (test/stack/browser.ts).
- * - first paint: a fresh load until every panel is filled and the Devices table's first screenful
- *   of rows is painted (the page's `dashboard:devices` mark, ms since navigation start), and until
+ * - first paint: a fresh load until the Rollout, the Devices table's first screenful of rows and
+ *   the Activity list are painted (the page's `dashboard:devices` mark, ms since navigation start;
+ *   the chart, below the fold, follows a frame later), and until
  *   every device's row is in the table (`dashboard:all-devices`), per repetition;
  * - update latency, steady: the devices' heartbeats (a status written every 30 s each), from the
  *   hub's timestamp of each write to its row showing the new last-seen time;
@@ -140,7 +141,7 @@ export async function b14(ctx: Ctx): Promise<BenchResult> {
       id: 'B14', title: `fleet dashboard: ${N} hollow devices, headless Chromium`, reps: ctx.reps, durationMs: ms(started),
       params: { devices: N, imagesEach: M, browser: 'Debian chromium, headless', viewport: '1280x900' },
       metrics: [
-        metric('first paint: fresh load until every panel is filled and the table\'s first screenful painted', 'ms', paints, { goal: '≤ 1000 ms', met: paintMed <= 1000 }),
+        metric('first paint: fresh load until the rollout, the table\'s first screenful and the activity are painted', 'ms', paints, { goal: '≤ 1000 ms', met: paintMed <= 1000 }),
         metric('same load: every device\'s row in the table, painted', 'ms', m.loads.map((l) => l.allRows), { note: 'info' }),
         metric('same load: the whole picture read (the snapshot the server put in the page)', 'ms', m.loads.map((l) => l.snapshot), { note: 'info' }),
         metric('update latency, rollout: status write → row shows the revision (p99)', 'ms', [p99(m.rollout)], { goal: '≤ 1000 ms', met: p99(m.rollout) <= 1000 }),

@@ -58,7 +58,7 @@ export async function readProbe(page: Page): Promise<ProbeData> {
 export interface Load {
   /** the whole picture read from the page (the `dashboard:snapshot` mark), ms since navigation start */
   snapshot: number;
-  /** every panel filled and the table's first screenful painted (`dashboard:devices`) */
+  /** the rollout, the table's first screenful and the activity painted (`dashboard:devices`) */
   firstPaint: number;
   /** every device's row in the table and painted (`dashboard:all-devices`) */
   allRows: number;
