@@ -134,7 +134,7 @@ describe('the fleet dashboard in a browser', () => {
     await waitFor('both again', async () => (await rows().count()) === 2, PAGE_WAIT, 100);
   });
 
-  it('sorts from the keyboard, keeps a screenshot, and logged no console error', async () => {
+  it('sorts from the keyboard and keeps rows in place as they change, keeps a screenshot, and logged no console error', async () => {
     const { page } = browser;
     const header = page.locator('#devices-table thead th[data-key="name"]');
     await header.locator('button').focus();
@@ -143,6 +143,20 @@ describe('the fleet dashboard in a browser', () => {
     expect(await rows().locator('th').allTextContents()).toEqual(['dev-b', 'dev-a']);
     await page.keyboard.press('Space');
     expect(await header.getAttribute('aria-sort')).toBe('ascending');
+    // sorted by a value that changes, rows move to their place as their statuses come in
+    const seen = page.locator('#devices-table thead th[data-key="lastSeen"] button');
+    await seen.click();
+    await seen.click();
+    expect(await page.getAttribute('#devices-table thead th[data-key="lastSeen"]', 'aria-sort')).toBe('descending');
+    writeSet({ 'all.yaml': policy('everywhere', null, '2h') });
+    expect((await publish()).code).toBe(0);
+    const { nc, commitRevision } = await hubKv(hub.url);
+    const rev = await commitRevision();
+    await nc.close();
+    await waitFor('both rows at the new revision', async () => (await rows().locator('td:nth-child(5)').allTextContents()).every((t) => t === String(rev)), PAGE_WAIT, 100);
+    const times = await rows().locator('time').evaluateAll((ts) => ts.map((t) => Date.parse(t.getAttribute('datetime')!)));
+    expect(times).toEqual([...times].sort((x, y) => y - x));
+    await page.locator('#devices-table thead th[data-key="name"] button').click();
     const shot = artifactPath('dashboard-e2e.png');
     await page.screenshot({ path: shot, fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });

@@ -178,8 +178,8 @@ export class DevicesTable {
     if (this.pending.length > 0) this.drawMore(this.pending.length);
   }
 
-  /** Put a row (not in `order`) where the sort says, in the array and in the table. */
-  private place(v: RowView): void {
+  /** The first place in `order` whose row does not sort before `v`'s data (binary search). */
+  private lowerBound(v: RowView): number {
     let lo = 0;
     let hi = this.order.length;
     while (lo < hi) {
@@ -187,19 +187,19 @@ export class DevicesTable {
       if (this.cmp(this.order[mid]!.data, v.data) < 0) lo = mid + 1;
       else hi = mid;
     }
+    return lo;
+  }
+
+  /** Put a row (not in `order`) where the sort says, in the array and in the table. */
+  private place(v: RowView): void {
+    const lo = this.lowerBound(v);
     this.order.splice(lo, 0, v);
     this.fill(v);
     this.tbody.insertBefore(v.tr, this.order[lo + 1]?.tr ?? null);
   }
 
   private indexOf(v: RowView): number {
-    let lo = 0;
-    let hi = this.order.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.cmp(this.order[mid]!.data, v.data) < 0) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = this.lowerBound(v);
     return this.order[lo] === v ? lo : this.order.indexOf(v);
   }
 
