@@ -56,7 +56,7 @@ function baseProgram(): Command {
     .addOption(new Option('--state-dir <dir>', 'agent state directory (default ./.imagectl, or /var/lib/imagectl for root)').env('IMAGECTL_STATE_DIR'))
     .addOption(new Option('--socket <path>', 'agent API socket (default <state-dir>/imagectl.sock)').env('IMAGECTL_SOCKET'))
     .addOption(new Option('--server <url>', 'talk to an agent\'s TCP API instead (http://HOST:PORT, see agent --listen); needs --token-file').env('IMAGECTL_SERVER'))
-    .addOption(new Option('--token-file <file>', 'with --server: the file holding the agent\'s bearer token').env('IMAGECTL_TOKEN_FILE'))
+    .addOption(new Option('--token-file <file>', 'the bearer token: the agent\'s with --server; the one agent --listen and fleet dashboard require').env('IMAGECTL_TOKEN_FILE'))
     .addOption(new Option('--fleet <url>', 'talk to the fleet\'s NATS hub instead (nats://[USER[:PASSWORD]@]HOST:PORT or tls://...)').env('IMAGECTL_FLEET'))
     .addOption(new Option('--fleet-password-file <file>', 'with --fleet: the password of the URL\'s user (as fleet nats-config writes it)'))
     .addOption(new Option('--fleet-creds <file>', 'with --fleet: a NATS .creds file'))

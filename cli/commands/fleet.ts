@@ -13,6 +13,7 @@ import { authorizationBlock } from '../../crd/fleet/permissions.js';
 import { nodeNameProblem } from '../../crd/fleet/names.js';
 import { CliError } from '../client.js';
 import { fleetAuthOf, type GlobalOpts } from '../context.js';
+import { dashboardCommand } from './fleet-dashboard.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, ...v.split(',').filter(Boolean)];
 
@@ -91,7 +92,8 @@ function natsConfigCommand(): Command {
 
 export function fleetCommand(): Command {
   return new Command('fleet')
-    .description('the fleet hub\'s tools: publish a directory, write nats-server permissions')
+    .description('the fleet hub\'s tools: publish a directory, write nats-server permissions, serve the dashboard')
     .addCommand(publishCommand())
-    .addCommand(natsConfigCommand());
+    .addCommand(natsConfigCommand())
+    .addCommand(dashboardCommand());
 }

@@ -47,6 +47,18 @@ export interface Commit {
   deleteStatuses?: string[];
   /** transitions and API-call records */
   audit?: LogRecord[];
+  /** the last engine event whose uses this commit records (controller/reconcile/uses.ts) */
+  eventCursor?: EventCursor;
+}
+
+/** The last engine event the agent recorded: where the replay of the engine's events starts. */
+export interface EventCursor {
+  /** the event's `timeNano`, as a decimal string */
+  timeNano: string;
+  /** what identifies that event in a replay, or null when none was seen since the stream opened at `timeNano` */
+  key: string | null;
+  /** the engine went away while the agent listened, with every event up to then recorded */
+  engineGone?: boolean;
 }
 
 type Db = Level<string, unknown>;
@@ -162,6 +174,10 @@ export class Store extends EventEmitter {
     await this.meta.put('clockAnchor', a);
   }
 
+  async eventCursor(): Promise<EventCursor | null> {
+    return ((await this.meta.get('eventCursor')) as EventCursor | undefined) ?? null;
+  }
+
   /** Write one small record: does the store take writes again? Throws when it does not. */
   async probeWrite(now: number): Promise<void> {
     await this.meta.put('lastWriteProbe', now);
@@ -225,6 +241,7 @@ export class Store extends EventEmitter {
     for (const id of c.deleteDownloads ?? []) ops.push({ type: 'del', sublevel: this.downloads, key: id });
     for (const [k, v] of c.putStatuses ?? []) ops.push({ type: 'put', sublevel: this.statuses, key: k, value: v });
     for (const k of c.deleteStatuses ?? []) ops.push({ type: 'del', sublevel: this.statuses, key: k });
+    if (c.eventCursor) ops.push({ type: 'put', sublevel: this.meta, key: 'eventCursor', value: c.eventCursor });
     const audit = c.audit ?? [];
     for (const r of audit) {
       const key = auditKey(r.time, ++this.seq);
