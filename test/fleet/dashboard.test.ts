@@ -104,7 +104,7 @@ describe('the fleet dashboard in a browser', () => {
     const rmi = await fleetCli(hub.url, ['rmi', ref, '--node', 'dev-a']);
     expect(rmi.stdout).toMatch(/^dev-a: Deleted: sha256:[0-9a-f]{64}$/m);
     // the device has committed its record when rmi answers; from there, 2 s
-    const row = page.locator('#activity-table tbody tr.removal[data-node="dev-a"]', { hasText: `removed by imagectl rmi ${ref}` });
+    const row = page.locator('#activity-table tbody tr.removal[data-node="dev-a"]', { hasText: `requested by imagectl rmi ${ref}; removed ${ref}` });
     await row.waitFor({ timeout: 15_000 });
     expect(await row.locator('td').nth(3).textContent()).toMatch(/→ removed$/);
     await page.check('#removals-only');
