@@ -22,6 +22,8 @@ export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
       nextDueAt: s.nextDueAt === null ? null : new Date(s.nextDueAt).toISOString(),
       // safe mode: the store takes no writes, nothing is removed
       safeMode: s.safeMode,
+      // stored policies over the cost budget: not used, and nothing is removed while there are any
+      disabledPolicies: [...s.disabledPolicies].map(([name, reason]) => ({ name, reason })),
       passStats: s.passStats,
       clock: { now: new Date(s.now).toISOString(), wallSkewMs: Date.now() - s.now },
       // the --manifests watch: its directory, last apply and last error

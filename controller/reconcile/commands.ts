@@ -66,6 +66,7 @@ export async function loadManaged(c: Commands, source: Readable, digest: string 
 function refusal(s: LoopState, img: PersistedImage, ref: string): { refusal: RmiRefusal; message: string } | null {
   const id = img.context.id;
   if (s.safeMode) return { refusal: 'safe-mode', message: `the agent is in safe mode (${s.safeMode.reason}); nothing is removed until the store takes writes again` };
+  if (s.policySafeMode) return { refusal: 'safe-mode', message: `the agent is in safe mode (${s.policySafeMode.reason}); nothing is removed until then` };
   if (img.state === 'removed') return { refusal: 'already-removed', message: `image ${ref} (${id}) was already removed` };
   if (!img.context.agentDownloaded) {
     return { refusal: 'not-managed', message: `image ${ref} is not managed by imagectl: it was discovered, not pulled or loaded by the agent. It is left alone; remove it with docker rmi, or let an ImagePolicy rule (agentDownloadedOnly: false) remove it` };

@@ -91,6 +91,7 @@ function planFor(d: PassDeps, s: LoopState, observed: Observation): PassPlan {
     workloadIds: protection.ids,
     arriving: s.arriving,
     refused: s.refused,
+    suspended: s.policySafeMode && `safe mode: ${s.policySafeMode.reason}`,
     now: d.now(),
   });
 }

@@ -11,6 +11,7 @@ import { appliesToNode } from '../../crd/imagepolicy/applies.js';
 import type { ProgressItem } from '../effects/pull.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import { loadManaged, pullManaged, removeManaged, type Commands, type RmiResult } from './commands.js';
+import { admitPolicies } from './budget.js';
 import { engineLost } from './conditions.js';
 import { EngineEvents } from './events.js';
 import { Loop } from './loop.js';
@@ -118,7 +119,7 @@ export class Reconciler {
     const s = this.s;
     s.policies = await this.o.store.listObjects('ImagePolicy');
     s.workloads = await this.o.store.listObjects('Workload');
-    s.selected = s.policies.filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);
+    s.selected = admitPolicies(s, s.policies, this.o.log, this.now()).filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);
     s.policiesKey = JSON.stringify(s.selected.map((p) => [p.metadata.name, p.spec]));
   }
 }
