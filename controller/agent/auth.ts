@@ -6,7 +6,7 @@
  * request must carry `Authorization: Bearer <token>`; the comparison takes constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -21,17 +21,27 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
   };
 }
 
-/** Read and check a token file: not readable or writable by others, and not trivially short. */
-export function readTokenFile(file: string): string {
+/**
+ * Read and check a token file: the agent user's own (0600 or 0400: no group or other bits, owned by
+ * the agent's uid), and not trivially short. Checked on the file that was read (fstat of the open
+ * descriptor), so a swap between the check and the read does not count.
+ */
+export function readTokenFile(file: string, uid = process.geteuid?.() ?? 0): string {
   let text: string;
-  let mode: number;
+  let st: Stats;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
-    mode = statSync(file).mode;
+    fd = openSync(file, 'r');
+    st = fstatSync(fd);
+    text = st.isFile() ? readFileSync(fd, 'utf8') : '';
   } catch (err) {
     throw new Error(`cannot read --token-file ${file}: ${(err as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  if ((mode & 0o007) !== 0) throw new Error(`--token-file ${file} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  if (!st.isFile()) throw new Error(`--token-file ${file} is not a regular file`);
+  if ((st.mode & 0o077) !== 0) throw new Error(`--token-file ${file} is accessible to other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
+  if (st.uid !== uid) throw new Error(`--token-file ${file} is owned by uid ${st.uid}, not by the agent's user (uid ${uid}); chown ${uid} it`);
   const token = text.trim();
   if (token.length < 16) throw new Error(`--token-file ${file} holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
   if (/\s/.test(token)) throw new Error(`--token-file ${file}: the token must be one line without spaces`);
