@@ -3,7 +3,8 @@
  * its own applyset, at start, on every change (debounced) and on every resync, so a `git pull` of a
  * checkout drives the device and drift is put back. A half-written file or a broken manifest keeps
  * the last good set applied; the problem is reported by `get`/`describe` and in the log until the
- * directory is good again. A directory without manifests is an empty set (everything of the set is
+ * directory is good again. Only regular files inside the directory are read (read.ts): a FIFO or a
+ * symlink that leaves it is a refused entry, reported in `version`, health and the log. A directory without manifests is an empty set (everything of the set is
  * pruned); a missing directory is an error (nothing is pruned).
  */
 import { watch, type FSWatcher } from 'node:fs';
@@ -48,7 +49,7 @@ export class ManifestWatch {
 
   constructor(private readonly o: ManifestWatchOptions) {
     const applyset = o.applyset ?? MANIFESTS_APPLYSET;
-    this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null };
+    this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null, refused: [] };
     this.loop = new Loop({
       reconcile: (reason) => this.once(reason),
       // a file event waits for things to be quiet: a checkout writes several files
@@ -59,7 +60,7 @@ export class ManifestWatch {
   }
 
   status(): ManifestWatchStatus {
-    return { ...this.state, objects: [...this.state.objects] };
+    return { ...this.state, objects: [...this.state.objects], refused: [...this.state.refused] };
   }
 
   /** Apply the directory once, then follow it. */
@@ -143,11 +144,20 @@ export class ManifestWatch {
     }
   }
 
+  /** Entries that were not read keep the set from being applied (their file's error says so); each is logged once. */
+  private noteRefused(refused: { file: string; reason: string }[]): void {
+    const seen = new Set(this.state.refused.map((r) => `${r.file}\0${r.reason}`));
+    for (const r of refused) if (!seen.has(`${r.file}\0${r.reason}`)) this.o.log.warn({ dir: this.o.dir, file: r.file, reason: r.reason }, 'manifests: an entry of the directory is refused');
+    this.state.refused = refused;
+  }
+
   /** The directory's objects, or why they cannot be applied. */
   private async load(): Promise<{ objects: unknown[] } | { error: string }> {
     const dir = this.o.dir;
-    const files = await readManifestDir(dir);
-    if ('error' in files) return files;
+    const read = await readManifestDir(dir);
+    if ('error' in read) return read;
+    this.noteRefused(read.refused);
+    const files = read.files;
     if (files.length === 0) return { objects: [] };
     // the parser (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
     const { SetParser } = await import('../../crd/load.js');

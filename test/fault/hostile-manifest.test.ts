@@ -7,7 +7,8 @@
  * starts in safe mode with that policy disabled and reported, and a glob with many wildcards costs
  * linear time against a long reference (minimatch's RegExps backtracked: O(n^k)).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
@@ -123,5 +124,56 @@ describe('a hostile ImagePolicy (finding 1)', () => {
     expect(img.status.rule).toBeNull();
     expect(img.status.protectedBy).toBe('no rule matches');
     expect((await health(agent.socket)).passes).toBeGreaterThan(1);
+  });
+});
+
+describe('a hostile --manifests directory (findings 4 and 10)', () => {
+  const policyYaml = (name: string) => `apiVersion: imagectl.dev/v1alpha1\nkind: ImagePolicy\nmetadata:\n  name: ${name}\nspec:\n  removal:\n    - imageName: "hm/*:*"\n      deleteAfter: 1h\n`;
+  const names = async () => ((await agent.json(['get', 'policies', '-o', 'json'])) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+
+  it('a symlink that leaves the directory is not followed: refused and reported, the file it points to is never applied', async () => {
+    const dir = mkdtempSync(join(work, 'gitops-'));
+    const outside = mkdtempSync(join(work, 'root-only-'));
+    writeFileSync(join(outside, 'stolen.yaml'), policyYaml('stolen'));
+    writeFileSync(join(dir, 'good.yaml'), policyYaml('good'));
+    symlinkSync(join(outside, 'stolen.yaml'), join(dir, 'out.yaml'));
+    agent = new AgentProcess(stack, AgentProcess.tempStateDir(), ['--manifests', dir]);
+    await agent.start();
+    expect(await names()).not.toContain('stolen');
+    const h = await health(agent.socket);
+    expect(h.manifests.refused).toEqual([{ file: join(dir, 'out.yaml'), reason: 'a symlink that leaves the directory (not followed)' }]);
+    expect(h.manifests.error).toContain(`${join(dir, 'out.yaml')}:1:1 refused: a symlink that leaves the directory`);
+    expect(h.manifests.error).not.toContain(outside);
+    expect((await agent.cli(['version'])).stdout).toContain(`Manifests refused: ${join(dir, 'out.yaml')}: a symlink that leaves the directory (not followed)`);
+    expect(agent.log).toContain('manifests: an entry of the directory is refused');
+    // a symlink that stays inside is read
+    unlinkSync(join(dir, 'out.yaml'));
+    writeFileSync(join(dir, '.inner.txt'), policyYaml('inner'));
+    symlinkSync(join(dir, '.inner.txt'), join(dir, 'inner.yaml'));
+    await waitFor('the directory to be applied', async () => (await names()).join() === 'good,inner');
+    expect((await health(agent.socket)).manifests).toMatchObject({ error: null, refused: [] });
+  });
+
+  it('a FIFO, a symlink to one, and four FIFOs never wedge the watch nor hang get and apply; once gone, the directory is applied', async () => {
+    const dir = mkdtempSync(join(work, 'gitops-'));
+    writeFileSync(join(dir, 'good.yaml'), policyYaml('good'));
+    for (const f of ['a.yaml', 'b.yaml', 'c.yaml', 'd.yaml']) execFileSync('mkfifo', [join(dir, f)]);
+    symlinkSync(join(dir, 'a.yaml'), join(dir, 'e.yaml'));
+    agent = new AgentProcess(stack, AgentProcess.tempStateDir(), ['--manifests', dir]);
+    await agent.start();
+    const h = await health(agent.socket);
+    expect(h.manifests.refused.map((r: { file: string; reason: string }) => `${r.file.slice(dir.length + 1)} ${r.reason}`)).toEqual([
+      'a.yaml a FIFO (only regular files are read)', 'b.yaml a FIFO (only regular files are read)', 'c.yaml a FIFO (only regular files are read)',
+      'd.yaml a FIFO (only regular files are read)', 'e.yaml a FIFO (only regular files are read)',
+    ]);
+    // get and apply answer while the FIFOs are there (each waits on nothing)
+    expect(await names()).toEqual([]);
+    const other = join(work, 'other.yaml');
+    writeFileSync(other, policyYaml('other'));
+    expect((await agent.cli(['apply', '-f', other])).code).toBe(0);
+    expect(await names()).toEqual(['other']);
+    for (const f of ['a.yaml', 'b.yaml', 'c.yaml', 'd.yaml', 'e.yaml']) unlinkSync(join(dir, f));
+    await waitFor('the directory to be applied once the FIFOs are gone', async () => (await names()).join() === 'good,other');
+    expect((await health(agent.socket)).manifests).toMatchObject({ error: null, refused: [] });
   });
 });
