@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../service/errors.js';
+import { ByteBudget } from './bodies.js';
 
 export { HttpError } from '../service/errors.js';
 
@@ -72,6 +73,8 @@ interface Route {
 export interface RouterOptions {
   /** request body cap (bytes); default 8 MiB */
   maxBodyBytes?: number;
+  /** bodies in flight over all connections (bytes); default twice the cap */
+  maxBodiesInFlightBytes?: number;
   /** called after every call that is not a GET (the audit) */
   onMutation?: (c: CallRecord) => Promise<void>;
   /** the clock for `startedAt` */
@@ -80,7 +83,10 @@ export interface RouterOptions {
 
 export class Router {
   private routes: Route[] = [];
-  constructor(readonly opts: RouterOptions = {}) {}
+  readonly bodies: ByteBudget;
+  constructor(readonly opts: RouterOptions = {}) {
+    this.bodies = new ByteBudget(opts.maxBodiesInFlightBytes ?? 2 * (opts.maxBodyBytes ?? MAX_BODY_BYTES));
+  }
 
   on(method: string, pattern: string, handler: Handler): this {
     const keys: string[] = [];
@@ -128,7 +134,14 @@ export class Router {
         await discard(req, DRAIN_BYTES);
         throw tooLarge(limit);
       }
-      out = await route.handler(req, res, params, url);
+      // a body is held from before it is read until the answer: bounded over all connections (bodies.ts)
+      const size = declared > 0 ? declared : req.headers['transfer-encoding'] !== undefined ? limit : 0;
+      const release = route.method === 'GET' || route.pattern === '/v1/load' ? null : await this.bodies.acquire(size);
+      try {
+        out = await route.handler(req, res, params, url);
+      } finally {
+        release?.();
+      }
       status = res.headersSent ? res.statusCode : 200;
       await audit();
       if (!res.headersSent && out !== undefined) sendJson(res, 200, out);

@@ -10,6 +10,7 @@ import type { RmiRefusal } from '../../reconcile/reconciler.js';
 import type { ApiDeps } from '../../service/deps.js';
 import { imageItem, oneImage } from '../../service/views.js';
 import { actorOf, HttpError, noteCall, readJson, type Router } from '../http.js';
+import { Stream } from '../stream.js';
 
 /** The HTTP status of each reason `rmi` did not remove. */
 const RMI_STATUS: Record<RmiRefusal, number> = {
@@ -30,13 +31,15 @@ async function pull(d: ApiDeps, req: IncomingMessage, res: ServerResponse): Prom
   const parsed = parseReference(ref);
   if (!parsed.ok) throw new HttpError(400, `invalid image reference ${JSON.stringify(ref)}: ${parsed.error}`);
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  // progress is lossy for a reader that falls behind; the result always goes out
+  const s = new Stream(res);
   try {
-    const { id, image } = await d.reconciler.pull(ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
+    const { id, image } = await d.reconciler.pull(ref, (item) => s.progress(`${JSON.stringify({ progress: item })}\n`));
     noteCall(req, { image: id, tags: image?.context.tags ?? [ref], ok: true, reason: `pull ${ref}: ${id}` });
-    res.end(`${JSON.stringify({ done: true, imageId: id, image: image ? imageItem(image) : null })}\n`);
+    s.end(`${JSON.stringify({ done: true, imageId: id, image: image ? imageItem(image) : null })}\n`);
   } catch (err) {
     noteCall(req, { ok: false, reason: `pull ${ref} failed: ${errorText(err)}` });
-    res.end(`${JSON.stringify({ error: `pull of ${ref} failed: ${errorText(err)}` })}\n`);
+    s.end(`${JSON.stringify({ error: `pull of ${ref} failed: ${errorText(err)}` })}\n`);
   }
 }
 
