@@ -2,6 +2,7 @@
 /** imagectl: a kubectl-like CLI for the imagectl agent. */
 import { CommanderError } from 'commander';
 import { CliError } from './client.js';
+import { printable } from './output.js';
 import { programFor } from './program.js';
 
 async function main(): Promise<void> {
@@ -15,7 +16,9 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`${/^error|\n/i.test(err.message) ? '' : 'error: '}${err.message}\n`);
+      // the message may quote what the agent was sent: each line printed escaped
+      const text = err.message.split('\n').map(printable).join('\n');
+      process.stderr.write(`${/^error|\n/i.test(text) ? '' : 'error: '}${text}\n`);
       process.exitCode = err.exitCode;
       return;
     }

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { findKind } from '../../crd/kinds.js';
 import { CliError, type ApiError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
+import { printable } from '../output.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -36,7 +37,7 @@ export function deleteCommand(): Command {
           const status = (err as ApiError).status;
           if (status === undefined) throw err; // the agent is unreachable
           if (status === 404 && opts.ignoreNotFound) continue;
-          process.stderr.write(`Error from server${status === 404 ? ' (NotFound)' : ''}: ${(err as Error).message}\n`);
+          process.stderr.write(`Error from server${status === 404 ? ' (NotFound)' : ''}: ${printable((err as Error).message)}\n`);
           failed++;
         }
       }

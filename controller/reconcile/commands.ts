@@ -15,6 +15,7 @@ import { tryCommit } from './conditions.js';
 import type { Loop } from './loop.js';
 import type { PassDeps } from './options.js';
 import { applyEvent, type PassPlan } from './plan.js';
+import { protectionsOf } from './protection.js';
 import { executeRemovals } from './removals.js';
 import type { LoopState } from './state.js';
 import { noteDownloads } from './workload-pass.js';
@@ -26,7 +27,7 @@ export interface Commands {
 }
 
 /** Why `rmi` did not remove: the API answers each with its own status. */
-export type RmiRefusal = 'safe-mode' | 'already-removed' | 'not-managed' | 'in-use' | 'needed-by-workload' | 'engine-in-use' | 'engine-refused' | 'failed';
+export type RmiRefusal = 'safe-mode' | 'already-removed' | 'not-managed' | 'in-use' | 'needed-by-workload' | 'kept' | 'engine-in-use' | 'engine-refused' | 'failed';
 
 export type RmiResult =
   | { ok: true; image: string; removed: string[]; residual: string[] }
@@ -71,9 +72,11 @@ function refusal(s: LoopState, img: PersistedImage, ref: string): { refusal: Rmi
   if (!img.context.agentDownloaded) {
     return { refusal: 'not-managed', message: `image ${ref} is not managed by imagectl: it was discovered, not pulled or loaded by the agent. It is left alone; remove it with docker rmi, or let an ImagePolicy rule (agentDownloadedOnly: false) remove it` };
   }
-  if (img.state === 'in-use') return { refusal: 'in-use', message: `image ${ref} is in use by ${img.context.usedBy.join(', ') || 'a container'}; remove the container first` };
-  if (img.context.protectedBy?.startsWith('workload ')) return { refusal: 'needed-by-workload', message: `image ${ref} is needed by ${img.context.protectedBy}; delete the workload first` };
-  return null;
+  // every protection, named: a keep entry must not hide that a Workload needs the image, nor the reverse
+  const why = protectionsOf({ policies: s.selected, workloads: s.workloads, statuses: s.statuses }, { ...img.context, inUse: img.state === 'in-use' });
+  if (why.length === 0) return null;
+  const refusal: RmiRefusal = img.state === 'in-use' ? 'in-use' : why.some((w) => w.startsWith('needed by workload')) ? 'needed-by-workload' : 'kept';
+  return { refusal, message: `image ${ref} is protected: ${why.join('; ')}; nothing was removed` };
 }
 
 /** `imagectl rmi`: between passes, the image is recorded `removable` (write-ahead), then removed like any other. */
