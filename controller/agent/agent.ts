@@ -42,6 +42,9 @@ export interface AgentOptions {
   tokenFile?: string;
   /** request body cap, bytes (default 8 MiB) */
   maxBodyBytes?: number;
+  /** the largest archive `pull --archive` and Workload archives may be, and what their layers may expand to (bytes) */
+  maxArchiveBytes?: number;
+  maxArchiveExpandedBytes?: number;
   /** the node's Open Horizon constraints, matched against policy properties */
   nodeConstraints?: string[];
   /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
@@ -71,7 +74,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
   await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
   const docker = dockerFromHost(o.dockerHost);
-  const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
+  const archives: ArchiveStore = {
+    cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])],
+    maxBytes: o.maxArchiveBytes, maxExpandedBytes: o.maxArchiveExpandedBytes,
+  };
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';
   const workloads = new WorkloadExecutor({ docker, defaultPullPolicy, archives, now: clock.now });

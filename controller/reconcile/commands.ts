@@ -9,6 +9,8 @@ import type { Readable } from 'node:stream';
 import { familiar, normalizeWithDefaultTag } from '../../crd/fields/reference.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import { loadRecorded, pullRecorded, type Loaded } from '../effects/download.js';
+import { ArchiveError, type ArchiveContents } from '../effects/archives.js';
+import { localImage } from '../effects/pull.js';
 import type { ProgressItem } from '../effects/pull.js';
 import type { DownloadRecord } from '../store/records.js';
 import { tryCommit } from './conditions.js';
@@ -52,14 +54,35 @@ export async function pullManaged(c: Commands, ref: string, onItem?: (i: Progres
 }
 
 /** `token`: a load's references are unknown until it ends, so every new image waits meanwhile (PassInput.arriving). */
-export async function loadManaged(c: Commands, source: Readable, digest: string | undefined, name: string, token: string): Promise<Loaded> {
+export async function loadManaged(c: Commands, source: Readable, digest: string | undefined, name: string, token: string, declared?: number): Promise<Loaded> {
   c.s.arriving.add(token);
   try {
-    const loaded = await loadRecorded(c.d.docker, c.d.archives, { stream: source }, digest, `load ${name}`, c.d.now);
+    const loaded = await loadRecorded(c.d.docker, c.d.archives, { stream: source, declared }, digest, `load ${name}`, c.d.now, (contents) => tagGuard(c, contents));
     await recordDownloads(c, loaded.downloads);
     return loaded;
   } finally {
     c.s.arriving.delete(token);
+  }
+}
+
+/**
+ * A load never moves a tag off an image that is protected (kept, needed by a Workload, in use):
+ * the engine would leave that image untagged, and the agent could then remove it.
+ */
+async function tagGuard(c: Commands, contents: ArchiveContents): Promise<void> {
+  let containers: Awaited<ReturnType<Commands['d']['docker']['listContainers']>> | null = null;
+  for (const img of contents.images) {
+    for (const tag of img.tags) {
+      const here = await localImage(c.d.docker, tag);
+      if (!here || here.id === img.id) continue;
+      containers ??= await c.d.docker.listContainers({ all: true });
+      const usedBy = containers.filter((x) => x.ImageID === here.id).map((x) => (x.Names?.[0] ?? x.Id.slice(0, 12)).replace(/^\//, ''));
+      const why = protectionsOf({ policies: c.s.selected, workloads: c.s.workloads, statuses: c.s.statuses }, { ...here, usedBy, inUse: usedBy.length > 0 });
+      if (c.s.policySafeMode) why.push(`the agent is in safe mode (${c.s.policySafeMode.reason})`);
+      if (why.length > 0) {
+        throw new ArchiveError('ArchiveTagProtected', `the archive's tag ${tag} names image ${here.id} here, which is protected (${why.join('; ')}): loading would move the tag off it; nothing was loaded`);
+      }
+    }
   }
 }
 

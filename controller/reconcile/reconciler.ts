@@ -100,8 +100,9 @@ export class Reconciler {
     return pullManaged(this.commands(), ref, onItem);
   }
 
-  load(source: Readable, digest: string | undefined, name: string) {
-    return loadManaged(this.commands(), source, digest, name, `*${randomUUID()}`);
+  /** `declared`: the archive's size, when the client said it (checked before anything is written). */
+  load(source: Readable, digest: string | undefined, name: string, declared?: number) {
+    return loadManaged(this.commands(), source, digest, name, `*${randomUUID()}`, declared);
   }
 
   /** `imagectl rmi` of the image `id` (named `ref` by the user). */

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../../engine/docker.js';
+import { ArchiveError } from '../../effects/archives.js';
 import { parseReference } from '../../../crd/fields/reference.js';
 import { escapeControls, hasControls } from '../../../crd/api/text.js';
 import type { RmiRefusal } from '../../reconcile/reconciler.js';
@@ -18,6 +19,9 @@ const RMI_STATUS: Record<RmiRefusal, number> = {
   'safe-mode': 503, 'already-removed': 404, 'not-managed': 409, 'in-use': 409, 'needed-by-workload': 409, kept: 409,
   'engine-in-use': 409, 'engine-refused': 409, failed: 500,
 };
+
+/** The HTTP status of a refused load, by its reason (the rest: 422). */
+const LOAD_STATUS: Record<string, number> = { ArchiveTooLarge: 413, ArchiveExpandsTooMuch: 413, InsufficientDisk: 507, ArchiveTagProtected: 409 };
 
 async function refOf(req: IncomingMessage): Promise<string> {
   const body = (await readJson(req)) as { ref?: unknown };
@@ -64,10 +68,12 @@ async function load(d: ApiDeps, req: IncomingMessage, url: URL) {
   }
   noteCall(req, { reason: `load ${name}` });
   let loaded: Awaited<ReturnType<ApiDeps['reconciler']['load']>>;
+  const length = Number(req.headers['content-length']);
   try {
-    loaded = await d.reconciler.load(req, digest, name);
+    loaded = await d.reconciler.load(req, digest, name, Number.isSafeInteger(length) && length >= 0 ? length : undefined);
   } catch (err) {
-    throw new HttpError(422, errorText(err));
+    const status = err instanceof ArchiveError ? LOAD_STATUS[err.reason] ?? 422 : 422;
+    throw new HttpError(status, errorText(err));
   }
   const { refs, ids } = loaded;
   noteCall(req, { image: ids.length === 1 ? ids[0]! : null, tags: refs, reason: `load ${name}: ${refs.join(', ')} (${loaded.digest})` });
