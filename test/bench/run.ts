@@ -18,6 +18,7 @@ import { b6 } from './b6-memory.js';
 import { b7 } from './b7-audit.js';
 import { b8 } from './b8-cli.js';
 import { b9 } from './b9-apply.js';
+import { b14 } from './b14-hostile-validation.js';
 import { BenchAgent } from './lib/agent.js';
 import type { Ctx } from './lib/context.js';
 import { RawEngine } from './lib/engine.js';
@@ -55,7 +56,7 @@ async function step(id: string, fn: () => Promise<BenchResult>): Promise<void> {
 await step('B3', () => b3(ctx));
 await step('B7', () => b7(ctx));
 
-const engineIds = ['B1', 'B2', 'B4', 'B5', 'B6', 'B8', 'B9'];
+const engineIds = ['B1', 'B2', 'B4', 'B5', 'B6', 'B8', 'B9', 'B14'];
 if (engineIds.some(want)) {
   await ensurePackages();
   const stack = await startStack({ log: (m) => ctx.log(`[stack] ${m}`) });
@@ -83,6 +84,7 @@ if (engineIds.some(want)) {
       }
     }
     await step('B9', () => b9(ctx));
+    await step('B14', () => b14(ctx));
     await cleanEngine(ctx.raw);
   } finally {
     ctx.raw.close();
