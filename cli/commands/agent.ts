@@ -69,6 +69,19 @@ export function parseBytes(v: string | number, flag = '--max-body-bytes'): numbe
 /** An optional size from its flag or its config key. */
 const sizeOption = (v: string | number | undefined, flag: string) => (v === undefined ? undefined : parseBytes(v, flag));
 
+/** Who may reach the API, and what one request or archive may cost. */
+function securityOptions(opts: { socketGroup?: string; listen?: string; maxBodyBytes?: string; maxArchiveBytes?: string; maxArchiveExpandedBytes?: string }, g: GlobalOpts, cfg: AgentConfigFile) {
+  return {
+    socketGroup: opts.socketGroup ?? cfg.socketGroup,
+    listen: opts.listen ?? cfg.listen,
+    // a global option: the same file the CLI's --server reads
+    tokenFile: g.tokenFile ?? cfg.tokenFile,
+    maxBodyBytes: sizeOption(opts.maxBodyBytes ?? cfg.maxBodyBytes, '--max-body-bytes'),
+    maxArchiveBytes: sizeOption(opts.maxArchiveBytes ?? cfg.maxArchiveBytes, '--max-archive-bytes'),
+    maxArchiveExpandedBytes: sizeOption(opts.maxArchiveExpandedBytes ?? cfg.maxArchiveExpandedBytes, '--max-archive-expanded-bytes'),
+  };
+}
+
 /** `imagectl agent --repair`: salvage the store, rebuild from the engine, say what was lost. */
 async function runRepair(stateDir: string, socket: string): Promise<void> {
   const live = await probeSocket(socket);
@@ -103,16 +116,7 @@ export function agentCommand(): Command {
       const cfg = opts.config ? readConfig(opts.config) : {};
       const { stateDir, socket } = resolvePaths({ stateDir: g.stateDir ?? cfg.stateDir, socket: g.socket ?? cfg.socket });
       if (opts.repair) return runRepair(stateDir, socket);
-      const maxBody = opts.maxBodyBytes ?? cfg.maxBodyBytes;
-      const security = {
-        socketGroup: opts.socketGroup ?? cfg.socketGroup,
-        listen: opts.listen ?? cfg.listen,
-        // a global option: the same file the CLI's --server reads
-        tokenFile: g.tokenFile ?? cfg.tokenFile,
-        maxBodyBytes: maxBody === undefined ? undefined : parseBytes(maxBody),
-        maxArchiveBytes: sizeOption(opts.maxArchiveBytes ?? cfg.maxArchiveBytes, '--max-archive-bytes'),
-        maxArchiveExpandedBytes: sizeOption(opts.maxArchiveExpandedBytes ?? cfg.maxArchiveExpandedBytes, '--max-archive-expanded-bytes'),
-      };
+      const security = securityOptions(opts, g, cfg);
       const labelArgs = typeof opts.nodeLabel === 'string' ? [opts.nodeLabel] : (opts.nodeLabel ?? []);
       const nodeLabels = { ...(cfg.nodeLabels ?? {}), ...parseLabels(labelArgs) };
       const interval = parseDuration(opts.interval ?? cfg.interval ?? '30s');

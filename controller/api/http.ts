@@ -95,6 +95,30 @@ export class Router {
     return this;
   }
 
+  /** Run a route's handler: its path parameters, the body cap, and the bound on bodies in flight. */
+  private async run(route: Route, req: IncomingMessage, res: ServerResponse, url: URL, limit: number): Promise<unknown> {
+    const m = route.re.exec(url.pathname)!;
+    let params: Record<string, string>;
+    try {
+      params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
+    } catch {
+      throw new HttpError(400, `malformed path ${url.pathname}`);
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (route.method !== 'GET' && route.pattern !== '/v1/load' && declared > limit) {
+      await discard(req, DRAIN_BYTES);
+      throw tooLarge(limit);
+    }
+    // a body is held from before it is read until the answer: bounded over all connections (bodies.ts)
+    const size = declared > 0 ? declared : req.headers['transfer-encoding'] !== undefined ? limit : 0;
+    const release = route.method === 'GET' || route.pattern === '/v1/load' ? null : await this.bodies.acquire(size);
+    try {
+      return await route.handler(req, res, params, url);
+    } finally {
+      release?.();
+    }
+  }
+
   /** Serve one request made by `actor` (`uid:0`, `token`, …). */
   async handle(req: IncomingMessage, res: ServerResponse, actor = 'unknown'): Promise<void> {
     actors.set(req, actor);
@@ -122,26 +146,7 @@ export class Router {
       if (matching.length === 0) throw new HttpError(404, `no route ${url.pathname}`);
       route = matching.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, `${req.method} not allowed on ${url.pathname}`);
-      const m = route.re.exec(url.pathname)!;
-      let params: Record<string, string>;
-      try {
-        params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
-      } catch {
-        throw new HttpError(400, `malformed path ${url.pathname}`);
-      }
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (route.method !== 'GET' && route.pattern !== '/v1/load' && declared > limit) {
-        await discard(req, DRAIN_BYTES);
-        throw tooLarge(limit);
-      }
-      // a body is held from before it is read until the answer: bounded over all connections (bodies.ts)
-      const size = declared > 0 ? declared : req.headers['transfer-encoding'] !== undefined ? limit : 0;
-      const release = route.method === 'GET' || route.pattern === '/v1/load' ? null : await this.bodies.acquire(size);
-      try {
-        out = await route.handler(req, res, params, url);
-      } finally {
-        release?.();
-      }
+      out = await this.run(route, req, res, url, limit);
       status = res.headersSent ? res.statusCode : 200;
       await audit();
       if (!res.headersSent && out !== undefined) sendJson(res, 200, out);
