@@ -173,20 +173,25 @@ function segsMatch(p: readonly Seg[], f: readonly string[]): boolean {
 
 /** Segments as minimatch splits a path, or null when one of them is one minimatch treats specially. */
 function fileSegments(s: string): string[] | null {
-  const f = s.split(/\/+/);
-  return f.some((x) => x === '' || x === '.' || x === '..') ? null : f;
+  const f = s.includes('//') ? s.split(/\/+/) : s.split('/');
+  for (const x of f) if (x === '' || x === '.' || x === '..') return null;
+  return f;
 }
 
 /** Compile a glob (braces expanded here, each alternative compiled once). */
 export function compileGlob(source: string): Glob {
   const alts = expandBraces(source);
   const fast: Seg[][] = [];
+  /** without `**`, an alternative matches only strings of as many segments as it has */
+  const fixed: boolean[] = [];
   const slow: string[] = [];
   const shared = new Map<string, string>();
   for (const a of alts) {
     const segs = segments(a, shared);
-    if (segs) fast.push(segs);
-    else slow.push(a);
+    if (segs) {
+      fast.push(segs);
+      fixed.push(!segs.includes(GLOBSTAR));
+    } else slow.push(a);
   }
   // minimatch for the rest, and for strings with special segments, made on first use
   let mm: Minimatch[] | null = null;
@@ -202,7 +207,10 @@ export function compileGlob(source: string): Glob {
     test(s) {
       const f = fileSegments(s);
       if (!f) return viaMinimatch(s, true);
-      for (const segs of fast) if (segsMatch(segs, f)) return true;
+      for (let i = 0; i < fast.length; i++) {
+        const segs = fast[i]!;
+        if ((!fixed[i] || segs.length === f.length) && segsMatch(segs, f)) return true;
+      }
       return slow.length > 0 && viaMinimatch(s, false);
     },
   };
