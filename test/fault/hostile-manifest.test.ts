@@ -18,14 +18,13 @@ import { stackInfo } from '../stack/context.js';
 import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
 import { Store } from '../../controller/store/store.js';
 import { call, health } from './helpers/api.js';
+import { rss } from './helpers/proc.js';
 
 const stack = stackInfo();
 let docker: Dockerode;
 let agent: AgentProcess;
 const work = mkdtempSync(join(tmpdir(), 'ictl-hostile-manifest-'));
 
-/** Resident memory of a process now (VmRSS), bytes. */
-const rss = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
 const MB = 1024 * 1024;
 
 const bombSpec = (n: number) => ({ removal: [{ imageName: 'hm/*:*', deleteAfter: '1s' }], keep: Array.from({ length: n }, (_, i) => `fixture/p${i}{0..999}:*`) });

@@ -6,20 +6,20 @@
  * pile up is dropped, and bodies in flight are bounded over all connections.
  */
 import net from 'node:net';
-import { readFileSync } from 'node:fs';
 import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
 import { dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
 import { call, health } from './helpers/api.js';
+import { peakRss, rss } from './helpers/proc.js';
 
 const stack = stackInfo();
 let docker: Dockerode;
 let agent: AgentProcess;
 const MB = 1024 * 1024;
 
-const status = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) * 1024;
+const status = (pid: number, field: 'VmRSS' | 'VmHWM') => (field === 'VmRSS' ? rss(pid) : peakRss(pid));
 const policies = (n: number, annotation = '') => Array.from({ length: n }, (_, i) => ({
   apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy',
   metadata: { name: `p-${String(i).padStart(4, '0')}-${'x'.repeat(50)}`, ...(annotation ? { annotations: { note: annotation } } : {}) },
