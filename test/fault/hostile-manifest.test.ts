@@ -8,11 +8,11 @@
  * linear time against a long reference (minimatch's RegExps backtracked: O(n^k)).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
 import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
@@ -33,6 +33,7 @@ const policyDoc = (name: string, spec: object) => ({ apiVersion: 'imagectl.dev/v
 beforeAll(() => {
   docker = dockerFor(stack);
 });
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeEach(async () => {
   await removeAllContainers(docker);
   await removeAllImages(docker);

@@ -5,12 +5,12 @@
  * ESC, BEL and a newline were written raw into the audit log, where `imagectl audit` showed a
  * convincing fake transition.
  */
-import { createWriteStream, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
 import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
@@ -25,6 +25,7 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 beforeAll(() => {
   docker = dockerFor(stack);
 });
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeEach(async () => {
   await removeAllContainers(docker);
   await removeAllImages(docker);
