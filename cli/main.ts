@@ -2,8 +2,9 @@
 /** imagectl: a kubectl-like CLI for the imagectl agent. */
 import { CommanderError } from 'commander';
 import { CliError } from './client.js';
-import { printable } from './output.js';
+import { printableLines } from './output.js';
 import { programFor } from './program.js';
+import { closeFleet } from './commands/fleet-client.js';
 
 async function main(): Promise<void> {
   try {
@@ -17,13 +18,16 @@ async function main(): Promise<void> {
     }
     if (err instanceof CliError) {
       // the message may quote what the agent was sent: each line printed escaped
-      const text = err.message.split('\n').map(printable).join('\n');
+      const text = printableLines(err.message);
       process.stderr.write(`${/^error|\n/i.test(text) ? '' : 'error: '}${text}\n`);
       process.exitCode = err.exitCode;
       return;
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
+  } finally {
+    // a --fleet command's NATS connection would keep the process alive
+    await closeFleet();
   }
 }
 

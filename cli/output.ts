@@ -17,6 +17,9 @@ export function parseOutput(o: string | undefined, allowed: OutputFormat[] = ['w
  */
 export const printable = escapeControls;
 
+/** A message of several lines, each made printable (its line breaks kept). */
+export const printableLines = (s: string) => s.split('\n').map(printable).join('\n');
+
 /** Cells padded to the column widths, three spaces apart; the last column is not padded. */
 function tableLine(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('   ').trimEnd();

@@ -1,7 +1,8 @@
 /**
- * The agent's engine client (controller/engine.ts) and its removal paths against the test stack's
- * real dockerd and registry. Fixtures are made with dockerode (test/stack/fixtures.ts); everything
- * under test goes through the product client.
+ * The agent's engine client (controller/engine/: dockerode behind a typed facade) and its removal
+ * paths against the test stack's real dockerd and registry. Fixtures are made with a dockerode of
+ * their own (test/stack/fixtures.ts); everything under test goes through the product client. What
+ * the client sends is read off dockerode's own dial (docker-modem), one line per engine request.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +18,18 @@ import { removeImageSafely } from '../controller/effects/remove.js';
 import { waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
 import { buildFixture, dockerFor, FIXTURE_CMD, followProgress, pushFixture, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
+
+/** Record `METHOD /path` of every request the client sends through dockerode, until `stop()`. */
+function recordRequests(client: EngineClient): { sent: string[]; stop(): void } {
+  const modem = client.docker.modem;
+  const dial = modem.dial;
+  const sent: string[] = [];
+  modem.dial = function (this: typeof modem, o, cb) {
+    sent.push(`${o.method} ${o.path.replace(/\?$/, '')}`); // before dial prefixes the API version
+    return dial.call(this, o, cb);
+  };
+  return { sent, stop: () => void (modem.dial = dial) };
+}
 
 const stack = stackInfo();
 const R = stack.registry;
@@ -71,12 +84,12 @@ describe('engine client on a real engine', () => {
     const id = await buildFixture(docker, ref);
     const digest = await pushFixture(docker, ref);
     expect((await engine.inspectImage(id)).RepoDigests).toEqual([`${R}/ec/fast@${digest}`]);
-    const calls = vi.spyOn(engine, 'request');
+    const calls = recordRequests(engine);
     try {
       expect(await removeImageSafely(engine, id, [ref])).toEqual({ kind: 'removed', untagged: [], deleted: ref });
-      expect(calls.mock.calls.map(([method, path]) => `${method} ${path}`)).toEqual([`DELETE /images/${id}`]);
+      expect(calls.sent).toEqual([`DELETE /images/${id}`]);
     } finally {
-      calls.mockRestore();
+      calls.stop();
     }
     expect(await gone(id)).toBe(true);
     expect(await gone(ref)).toBe(true);
@@ -95,17 +108,60 @@ describe('engine client on a real engine', () => {
     expect(before.RepoDigests).toHaveLength(2);
     const direct = await engine.removeImage(id).catch((e: unknown) => e);
     expect(statusOf(direct)).toBe(409); // the engine's own refusal, which the fast path meets first
-    const calls = vi.spyOn(engine, 'request');
+    const calls = recordRequests(engine);
     try {
       expect(await removeImageSafely(engine, id, [a])).toEqual({ kind: 'removed', untagged: [], deleted: a });
-      const sent = calls.mock.calls.map(([method, path]) => `${method} ${path}`);
-      expect(sent[0]).toBe(`DELETE /images/${id}`);
-      expect(sent).toContain(`DELETE /images/${a}`);
-      expect(sent.at(-1)).toBe(`DELETE /images/${id}`);
+      expect(calls.sent[0]).toBe(`DELETE /images/${id}`);
+      expect(calls.sent).toContain(`DELETE /images/${a}`);
+      expect(calls.sent.at(-1)).toBe(`DELETE /images/${id}`);
     } finally {
-      calls.mockRestore();
+      calls.stop();
     }
     expect(await gone(id)).toBe(true);
+  });
+
+  it('several tags observed: the careful path from the start untags the extra one and deletes the last, unforced', async () => {
+    const id = await buildFixture(docker, 'ec/two:1');
+    await docker.getImage(id).tag({ repo: 'ec/two', tag: '2' });
+    const calls = recordRequests(engine);
+    try {
+      expect(await removeImageSafely(engine, id, ['ec/two:1', 'ec/two:2'])).toEqual({ kind: 'removed', untagged: ['ec/two:1'], deleted: 'ec/two:2' });
+      expect(calls.sent.filter((l) => l.startsWith('DELETE'))).toEqual(['DELETE /images/ec/two:1', 'DELETE /images/ec/two:2']);
+    } finally {
+      calls.stop();
+    }
+    expect(await gone(id)).toBe(true);
+  });
+
+  it('an image that is not there: the fast path answers gone after one DELETE', async () => {
+    const calls = recordRequests(engine);
+    try {
+      expect(await removeImageSafely(engine, `sha256:${'0'.repeat(64)}`, [])).toEqual({ kind: 'gone' });
+      expect(calls.sent).toEqual([`DELETE /images/sha256:${'0'.repeat(64)}`]);
+    } finally {
+      calls.stop();
+    }
+  });
+
+  it('sends one call after another over one kept-alive connection', async () => {
+    const id = await buildFixture(docker, 'ec/alive:1');
+    const c = dockerFromHost(stack.dockerHost);
+    const connect = vi.spyOn(c.agent!, 'createConnection');
+    try {
+      await observe(c); // two lists at once: they may take two sockets
+      const opened = connect.mock.calls.length;
+      for (let i = 0; i < 5; i++) {
+        await c.listImages();
+        await c.inspectImage(id);
+        await c.listContainers({ all: true });
+      }
+      expect(await c.ping()).toBe('OK');
+      expect(opened).toBeGreaterThanOrEqual(1);
+      expect(connect.mock.calls.length).toBe(opened);
+    } finally {
+      connect.mockRestore();
+      c.close();
+    }
   });
 
   it('pull of a missing tag from the local registry fails with the registry\'s reason', async () => {

@@ -9,7 +9,8 @@ import http from 'node:http';
 import { join } from 'node:path';
 import type { PullPolicy } from '../../crd/workload/type.js';
 import type { ArchiveStore } from '../effects/archives.js';
-import { dockerFromHost } from '../engine/docker.js';
+import { EngineConfigError } from '../engine/host.js';
+import { openEngine } from '../engine/startup.js';
 import { WorkloadExecutor } from '../workloads/executor.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { agentClock, restartFloor, systemMono } from './clock.js';
@@ -22,6 +23,9 @@ import { callRecord } from '../api/audit-calls.js';
 import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
 import { ManifestWatch } from '../manifests/watch.js';
 import { DirectoryError, ownDirectory, socketDir } from './dirs.js';
+import { AgentMetrics } from '../metrics/metrics.js';
+import { MetricsEndpoints } from './metrics-listener.js';
+import type { FleetAuth } from '../fleet/connect.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -49,6 +53,12 @@ export interface AgentOptions {
   nodeConstraints?: string[];
   /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
   manifestsDir?: string;
+  /** `HOST:PORT`: serve Prometheus metrics there (only /metrics); off by default */
+  metricsListen?: string;
+  /** a bearer token for the metrics port (mode 0600, at least 16 characters) */
+  metricsTokenFile?: string;
+  /** `--fleet URL --node-name NAME`: follow the fleet's hub as this node (controller/fleet/device.ts) */
+  fleet?: { auth: FleetAuth; node: string };
 }
 
 export class AgentStartError extends Error {}
@@ -68,12 +78,13 @@ export interface RunningAgent {
 
 export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const log = await prepare(o);
+  // a DOCKER_HOST or TLS setting that cannot work stops the start; an engine that is down does not
+  const docker = await openEngine(o.dockerHost).catch((err: unknown) => Promise.reject(err instanceof EngineConfigError ? new AgentStartError(err.message) : err));
   const store = await openStore(o.stateDir);
   const bootId = bootIdNow();
   const clock = agentClock(restartFloor(await store.latestTime(), await store.clockAnchor(), { mono: systemMono(), bootId }));
   // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
   await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
-  const docker = dockerFromHost(o.dockerHost);
   const archives: ArchiveStore = {
     cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])],
     maxBytes: o.maxArchiveBytes, maxExpandedBytes: o.maxArchiveExpandedBytes,
@@ -81,10 +92,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';
   const workloads = new WorkloadExecutor({ docker, defaultPullPolicy, archives, now: clock.now });
-  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now });
+  // the metrics read the reconciler's snapshot, and the reconciler tells them about every pass
+  let metrics: AgentMetrics | undefined;
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now, onPass: (p) => metrics?.onPass(p) });
+  metrics = new AgentMetrics(() => reconciler.snapshot(), store, docker, clock.now());
   const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
   const deps: ApiDeps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, defaultPullPolicy, watch };
-  const servers = await serve(o, deps, log, clock.now);
+  const servers = await serve(o, deps, log, clock.now, metrics);
   try {
     log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
     await reconciler.start();
@@ -93,12 +107,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
   }
   await watch?.start(deps);
+  // the fleet client loads only on a device of a fleet; the agent never waits for the hub
+  const device = o.fleet ? await (await import('../fleet/start.js')).startDevice(o.fleet, deps, log, o.socket) : undefined;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({}, 'agent stopping');
       await watch?.stop();
+      await device?.stop();
       await servers.close();
     })());
   return { stop, reconciler };
@@ -150,7 +167,7 @@ const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
  * Serve the API on the unix socket (and TCP when asked). `close` stops the loop, closes the
  * listeners and the store and removes the socket (a start that failed, or stop).
  */
-async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number): Promise<{ close(): Promise<void> }> {
+async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number, metrics: AgentMetrics): Promise<{ close(): Promise<void> }> {
   const api = buildApi(deps, {
     maxBodyBytes: o.maxBodyBytes,
     now,
@@ -160,6 +177,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
       await deps.store.commit({ audit: [r] });
     },
   });
+  const endpoints = new MetricsEndpoints(metrics, api, o, log);
   let socketActor = 'unknown';
   const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
   server.keepAliveTimeout = 5_000;
@@ -168,6 +186,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
     await deps.reconciler.stop();
     await closeServer(server);
     if (tcp) await closeServer(tcp);
+    await endpoints.close();
     await deps.store.close();
     try {
       unlinkSync(o.socket);
@@ -182,6 +201,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
       tcp = t.server;
       log.warn({ address: t.address }, 'the API also listens on TCP; every request needs the bearer token');
     }
+    await endpoints.listen();
   } catch (err) {
     await close();
     if (err instanceof ListenError || err instanceof AgentStartError) throw new AgentStartError(err.message);

@@ -43,14 +43,14 @@ describe('readTokenFile', () => {
     const me = process.geteuid!();
     for (const mode of [0o600, 0o400]) {
       chmodSync(file, mode);
-      expect(readTokenFile(file, me)).toBe('a1b2c3d4e5f6a7b8c9d0');
+      expect(readTokenFile(file, { uid: me })).toBe('a1b2c3d4e5f6a7b8c9d0');
     }
     for (const mode of [0o640, 0o660, 0o604, 0o644]) {
       chmodSync(file, mode);
-      expect(() => readTokenFile(file, me), mode.toString(8)).toThrow(`is accessible to other users (mode 0${mode.toString(8)}); chmod 600 it`);
+      expect(() => readTokenFile(file, { uid: me }), mode.toString(8)).toThrow(`is accessible to other users (mode 0${mode.toString(8)}); chmod 600 it`);
     }
     chmodSync(file, 0o600);
-    expect(() => readTokenFile(file, me + 1)).toThrow(`is owned by uid ${me}, not by the agent's user (uid ${me + 1})`);
-    expect(() => readTokenFile(dir, me)).toThrow(/not a regular file|cannot read/);
+    expect(() => readTokenFile(file, { uid: me + 1 })).toThrow(`is owned by uid ${me}, not by the agent's user (uid ${me + 1})`);
+    expect(() => readTokenFile(dir, { uid: me })).toThrow(/not a regular file|cannot read/);
   });
 });

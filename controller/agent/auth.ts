@@ -21,12 +21,23 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
   };
 }
 
+/** Who a token file must belong to, and the flag that named it (for the messages). */
+export interface TokenFileOwner {
+  flag?: string;
+  /** the uid the file must be owned by: the process's own (the agent's user) */
+  uid?: number;
+  /** how the messages name that user */
+  user?: string;
+}
+
 /**
- * Read and check a token file: the agent user's own (0600 or 0400: no group or other bits, owned by
- * the agent's uid), and not trivially short. Checked on the file that was read (fstat of the open
- * descriptor), so a swap between the check and the read does not count.
+ * Read and check a token file: the process user's own (0600 or 0400: no group or other bits, owned
+ * by its uid), and not trivially short. Checked on the file that was read (fstat of the open
+ * descriptor), so a swap between the check and the read does not count. The API's, the metrics
+ * port's and the fleet dashboard's token files all go through here.
  */
-export function readTokenFile(file: string, uid = process.geteuid?.() ?? 0): string {
+export function readTokenFile(file: string, o: TokenFileOwner = {}): string {
+  const { flag = '--token-file', uid = process.geteuid?.() ?? 0, user = "the agent's user" } = o;
   let text: string;
   let st: Stats;
   let fd: number | undefined;
@@ -35,24 +46,24 @@ export function readTokenFile(file: string, uid = process.geteuid?.() ?? 0): str
     st = fstatSync(fd);
     text = st.isFile() ? readFileSync(fd, 'utf8') : '';
   } catch (err) {
-    throw new Error(`cannot read --token-file ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${flag} ${file}: ${(err as Error).message}`);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
-  if (!st.isFile()) throw new Error(`--token-file ${file} is not a regular file`);
-  if ((st.mode & 0o077) !== 0) throw new Error(`--token-file ${file} is accessible to other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
-  if (st.uid !== uid) throw new Error(`--token-file ${file} is owned by uid ${st.uid}, not by the agent's user (uid ${uid}); chown ${uid} it`);
+  if (!st.isFile()) throw new Error(`${flag} ${file} is not a regular file`);
+  if ((st.mode & 0o077) !== 0) throw new Error(`${flag} ${file} is accessible to other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
+  if (st.uid !== uid) throw new Error(`${flag} ${file} is owned by uid ${st.uid}, not by ${user} (uid ${uid}); chown ${uid} it`);
   const token = text.trim();
-  if (token.length < 16) throw new Error(`--token-file ${file} holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
-  if (/\s/.test(token)) throw new Error(`--token-file ${file}: the token must be one line without spaces`);
+  if (token.length < 16) throw new Error(`${flag} ${file} holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
+  if (/\s/.test(token)) throw new Error(`${flag} ${file}: the token must be one line without spaces`);
   return token;
 }
 
 /** `127.0.0.1:8080` → host and port; a port alone means 127.0.0.1. */
-export function parseListen(s: string): { host: string; port: number } {
+export function parseListen(s: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(s.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port > 0 && port < 65536)) throw new Error(`--listen ${JSON.stringify(s)}: want HOST:PORT, e.g. 127.0.0.1:7443`);
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`${flag} ${JSON.stringify(s)}: want HOST:PORT, e.g. 127.0.0.1:7443`);
   return { host: m[1] || '127.0.0.1', port };
 }
 

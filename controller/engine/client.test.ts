@@ -1,9 +1,10 @@
 /**
- * The engine client against a real HTTP server on a local unix socket: what goes over the wire
- * (paths, queries, headers, bodies, one kept-alive connection), how answers come back (errors,
- * JSON-lines streams cut anywhere), and the removal paths' engine calls. The engine itself is
- * exercised in test/engine-client.test.ts; here the server plays answers a real engine gives
- * (404/409 bodies, progress streams with an error item) at chunk boundaries a test can choose.
+ * The dockerode-based engine client against a FAKE engine: a plain HTTP server on a local unix
+ * socket that plays answers a real engine gives (an older engine's version refusal, 404/409
+ * bodies, a proxy's text page, progress streams with an error item) at chunk boundaries a test can
+ * choose, and faults a real engine cannot be made to show on demand (a socket cut mid-line, a tag
+ * lost between two calls). What works against the real engine is tested there, in
+ * test/engine-client.test.ts and test/engine-tls.test.ts. DOCKER_HOST parsing is tested at the end.
  */
 import http from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dockerFromHost, errorText, statusOf } from './docker.js';
-import { EngineClient, engineAddress, splitPullRef } from './client.js';
+import type { EngineClient } from './client.js';
+import { EngineConfigError, engineTarget } from './host.js';
 import { LineSplitter } from '../../crd/api/lines.js';
 import { consumeProgress, loadArchive, pullImage, PullError, type ProgressItem } from '../effects/pull.js';
 import { removeImageSafely } from '../effects/remove.js';
@@ -47,7 +49,7 @@ async function chunked(res: http.ServerResponse, pieces: (string | Buffer)[]): P
 }
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'ictl-engine-'));
+  dir = mkdtempSync(join(tmpdir(), 'ictl-fake-engine-'));
   seen = [];
   connections = 0;
   handler = (_req, res) => json(res, 500, { message: 'no handler' });
@@ -103,7 +105,7 @@ describe('engine client requests', () => {
     expect(seen).toHaveLength(4);
   });
 
-  it('speaks /v1.41 with the old client\'s queries, on one kept-alive connection', async () => {
+  it('speaks /v1.41, never forces an image removal, puts only the name of a new container in its URL, on one kept-alive connection', async () => {
     handler = (req, res) => {
       if (req.url.startsWith('/v1.41/images/json')) return json(res, 200, [{ Id: 'sha256:a', RepoTags: ['x:1'], RepoDigests: null, Created: 1, Size: 2, Labels: null }]);
       if (req.url.startsWith('/v1.41/containers/json')) return json(res, 200, []);
@@ -136,11 +138,12 @@ describe('engine client requests', () => {
     const create = seen[5]!;
     expect(create.headers['content-type']).toBe('application/json');
     expect(JSON.parse(create.body.toString())).toEqual({ name: 'imagectl-w', Image: 'sha256:a', Cmd: ['sleep', '1'], Labels: { k: 'v' }, HostConfig: { NetworkMode: 'none' } });
-    expect(seen.filter((s) => s !== create).every((s) => s.body.length === 0)).toBe(true);
+    // GETs and DELETEs carry no body (dockerode echoes the query of a POST as its body; the engine ignores it)
+    expect(seen.filter((s) => s.method !== 'POST').every((s) => s.body.length === 0)).toBe(true);
     expect(connections).toBe(1);
   });
 
-  it('sends the empty registry auth on pull and distribution, and splits pull references like the old client', async () => {
+  it('sends the empty registry auth on pull and distribution, and splits pull references into fromImage and tag', async () => {
     handler = (req, res) => (req.url.startsWith('/v1.41/distribution/') ? json(res, 200, { Descriptor: { digest: 'sha256:d' } }) : chunked(res, ['{"status":"ok"}\n']));
     expect((await client.distribution('127.0.0.1:5000/a/b:1')).Descriptor.digest).toBe('sha256:d');
     await consumeProgress(await client.pull('127.0.0.1:5000/a/b@sha256:abc'));
@@ -151,8 +154,8 @@ describe('engine client requests', () => {
       'POST /v1.41/images/create?fromImage=127.0.0.1%3A5000%2Fa%2Fb&tag=latest',
     ]);
     expect(seen.map((s) => s.headers['x-registry-auth'])).toEqual(['e30=', 'e30=', 'e30=']);
-    expect(splitPullRef('busybox')).toEqual({ fromImage: 'busybox', tag: 'latest' });
-    expect(splitPullRef('busybox:1.36')).toEqual({ fromImage: 'busybox', tag: '1.36' });
+    await consumeProgress(await client.pull('busybox:1.36'));
+    expect(seen.at(-1)!.url).toBe('/v1.41/images/create?fromImage=busybox&tag=1.36');
   });
 
   it('loads a tar body stream (quiet), reading what the engine reports', async () => {
@@ -330,19 +333,84 @@ describe('removeImageSafely', () => {
   });
 });
 
-describe('engineAddress (DOCKER_HOST)', () => {
-  it('reads unix and tcp addresses, and defaults to /var/run/docker.sock', () => {
-    expect(engineAddress(undefined)).toEqual({ socketPath: '/var/run/docker.sock' });
-    expect(engineAddress('unix:///run/x.sock')).toEqual({ socketPath: '/run/x.sock' });
-    expect(engineAddress('tcp://10.0.0.2:2376')).toEqual({ host: '10.0.0.2', port: 2376 });
-    expect(engineAddress('tcp://edge')).toEqual({ host: 'edge', port: 2375 });
-    expect(() => engineAddress('ssh://user@edge')).toThrow(/only unix/);
+describe('engineTarget (DOCKER_HOST as the docker CLI reads it)', () => {
+  /** a DOCKER_CERT_PATH whose files hold their own names (read, not parsed, here) */
+  const certDir = () => {
+    const d = mkdtempSync(join(dir, 'certs-'));
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(d, f), `${f}\n`);
+    return d;
+  };
+
+  it('reads unix addresses, and defaults to /var/run/docker.sock as the CLI does', () => {
+    expect(engineTarget(undefined, {})).toMatchObject({ transport: 'unix', address: 'unix:///var/run/docker.sock', options: { socketPath: '/var/run/docker.sock' } });
+    expect(engineTarget('', {}).options.socketPath).toBe('/var/run/docker.sock');
+    expect(engineTarget('unix://', {}).options.socketPath).toBe('/var/run/docker.sock');
+    expect(engineTarget('unix:///run/x.sock', {})).toMatchObject({ transport: 'unix', options: { socketPath: '/run/x.sock', host: undefined } });
   });
 
-  it('talks to a tcp engine', async () => {
+  it('reads tcp addresses: plain on 2375, a bare host:port as tcp, TLS on 2376 when DOCKER_TLS_VERIFY is set', () => {
+    expect(engineTarget('tcp://10.0.0.2:2376', {})).toMatchObject({ transport: 'tcp', options: { host: '10.0.0.2', port: 2376, protocol: 'http', ca: undefined } });
+    expect(engineTarget('tcp://edge', {})).toMatchObject({ address: 'tcp://edge:2375', options: { host: 'edge', port: 2375 } });
+    expect(engineTarget('edge:4243', {})).toMatchObject({ transport: 'tcp', options: { host: 'edge', port: 4243 } });
+    const certs = certDir();
+    const tls = engineTarget('tcp://edge', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs });
+    expect(tls).toMatchObject({ transport: 'tls', address: `tcp://edge:2376 (TLS, certificates from ${certs})`, options: { host: 'edge', port: 2376, protocol: 'https' } });
+    expect(String(tls.options.ca)).toBe('ca.pem\n');
+    expect(String(tls.options.cert)).toBe('cert.pem\n');
+    expect(String(tls.options.key)).toBe('key.pem\n');
+    // "set" means set: the CLI verifies for any value
+    expect(engineTarget('tcp://edge:2376', { DOCKER_TLS_VERIFY: '0', DOCKER_CERT_PATH: certs }).transport).toBe('tls');
+  });
+
+  it('refuses TLS whose certificate files are missing, naming the file', () => {
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const err = (() => {
+      try {
+        engineTarget('tcp://edge:2376', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: empty });
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(EngineConfigError);
+    expect((err as Error).message).toBe(`DOCKER_TLS_VERIFY is set, but ${join(empty, 'ca.pem')} cannot be read (ENOENT); DOCKER_CERT_PATH must hold ca.pem, cert.pem and key.pem`);
+  });
+
+  it('reads ssh addresses (user, port 22, the ssh-agent) and refuses one without an agent', () => {
+    expect(engineTarget('ssh://edge@10.0.0.3', { SSH_AUTH_SOCK: '/tmp/agent.sock' })).toMatchObject({
+      transport: 'ssh',
+      address: 'ssh://edge@10.0.0.3:22',
+      options: { protocol: 'ssh', host: '10.0.0.3', port: 22, username: 'edge', sshOptions: { agent: '/tmp/agent.sock' } },
+    });
+    expect(engineTarget('ssh://root@127.0.0.1:2222', { SSH_AUTH_SOCK: '/a' }).options.port).toBe(2222);
+    expect(() => engineTarget('ssh://edge@10.0.0.3', {})).toThrow(/SSH_AUTH_SOCK is not set/);
+    expect(() => engineTarget('ssh://edge:secret@10.0.0.3', { SSH_AUTH_SOCK: '/a' })).toThrow(/no password/);
+  });
+
+  it('refuses what is no engine address', () => {
+    expect(() => engineTarget('http://edge:2375', {})).toThrow(EngineConfigError);
+    expect(() => engineTarget('npipe:////./pipe/docker_engine', {})).toThrow(/npipe:\/\/ is not an engine address here/);
+    expect(() => engineTarget('tcp://edge:2375/prefix', {})).toThrow(/takes no path/);
+  });
+
+  it('speaks to the address it was given, whatever DOCKER_HOST docker-modem would read from the environment', async () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = 'tcp://192.0.2.1:2375';
+    try {
+      handler = (_req, res) => json(res, 200, []);
+      const c = dockerFromHost(`unix://${join(dir, 'docker.sock')}`);
+      expect(await c.listImages()).toEqual([]);
+      c.close();
+    } finally {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    }
+    expect(seen).toHaveLength(1);
+  });
+
+  it('talks to a fake engine on tcp', async () => {
     const tcp = http.createServer((_req, res) => json(res, 200, []));
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
-    const c = dockerFromHost(`tcp://127.0.0.1:${(tcp.address() as { port: number }).port}`);
+    const c = dockerFromHost(`tcp://127.0.0.1:${(tcp.address() as { port: number }).port}`, {});
     try {
       expect(await c.listContainers({ all: true })).toEqual([]);
     } finally {

@@ -1,13 +1,18 @@
 /**
- * The engine connection and the observe executor. One kept-alive HTTP agent for all calls (see
- * engine.ts), so a pass costs two list calls on one connection. Docker is reached through
- * DOCKER_HOST: unix:///path, tcp://host:port, or /var/run/docker.sock when unset.
+ * The engine connection and the observe executor. The agent makes ONE client (dockerode, one
+ * kept-alive connection pool) from DOCKER_HOST and keeps it for life: see host.ts for the
+ * addresses (unix, tcp, tcp with TLS, ssh) and client.ts for the calls.
  */
-import { EngineClient, engineAddress } from './client.js';
+import { EngineClient } from './client.js';
+import { engineTarget, type EngineEnv } from './host.js';
 import type { Observation } from './observation.js';
 
-export function dockerFromHost(host: string | undefined = process.env.DOCKER_HOST): EngineClient {
-  return new EngineClient(engineAddress(host));
+export { errorText, statusOf } from './errors.js';
+export { EngineConfigError } from './host.js';
+
+/** The client for `host` (default: DOCKER_HOST). Throws EngineConfigError for an address or TLS setting that cannot work. */
+export function dockerFromHost(host: string | undefined = process.env.DOCKER_HOST, env: EngineEnv = process.env): EngineClient {
+  return new EngineClient(engineTarget(host, env));
 }
 
 const realTags = (tags: string[] | null | undefined) => (tags ?? []).filter((t) => t !== '<none>:<none>');
@@ -33,15 +38,4 @@ export async function observe(docker: EngineClient): Promise<Observation> {
       labels: c.Labels ?? {},
     })),
   };
-}
-
-/** The HTTP status of an engine error (see engine.ts), or undefined (no answer: connection refused, reset). */
-export function statusOf(err: unknown): number | undefined {
-  return (err as { statusCode?: number })?.statusCode;
-}
-
-/** The engine's own message for an engine error, else the error's message. */
-export function errorText(err: unknown): string {
-  const e = err as { json?: { message?: string }; message?: string };
-  return e?.json?.message ?? e?.message ?? String(err);
 }

@@ -8,6 +8,7 @@ import type { Workload } from '../../crd/workload/type.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { Observation } from '../engine/observation.js';
 import type { DownloadRecord } from '../store/records.js';
+import type { EventCursor } from '../store/store.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import type { LoopStats } from './loop.js';
 
@@ -26,6 +27,8 @@ export interface SafeMode {
 export interface PassStats extends LoopStats {
   /** engine events received */
   events: number;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors: number;
 }
 
 export interface LastPass {
@@ -63,10 +66,14 @@ export class LoopState {
   disabledPolicies: ReadonlyMap<string, string> = new Map();
   policySafeMode: SafeMode | null = null;
   events = 0;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors = 0;
   /** terminal removal refusals, by image ID (kept in memory: an agent restart retries them) */
   refused: ReadonlyMap<string, Refusal> = new Map();
   /** results acted on in the engine but not yet written (safe mode, or an API pull awaiting its pass) */
   unwritten = { downloads: new Map<string, DownloadRecord>(), statuses: new Map<string, WorkloadStatus>(), deleted: new Set<string>() };
+  /** the event cursor last written (uses.ts) */
+  committedCursor: EventCursor | null = null;
   /** containers already logged as referencing a gone image */
   readonly dangling = new Set<string>();
   skewLogged = false;
@@ -103,7 +110,7 @@ export function snapshotOf(s: LoopState, stats: LoopStats, now: number): LoopSna
     // a disabled policy is safe mode too: nothing is removed while its keep entries are unknown
     safeMode: (s.safeMode ?? s.policySafeMode) && { ...(s.safeMode ?? s.policySafeMode)! },
     disabledPolicies: s.disabledPolicies,
-    passStats: { ...stats, events: s.events },
+    passStats: { ...stats, events: s.events, removalErrors: s.removalErrors },
     images: s.images,
     downloads: s.downloads,
     statuses: s.statuses,

@@ -90,7 +90,8 @@ export class AgentProcess {
     await waitFor(`the agent to answer on ${this.socket}\n${this.log}`, async () => {
       if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}: ${this.log}`);
       const r = await this.cli(['version']);
-      return r.stdout.includes('Docker Engine: reachable');
+      // ready: the engine answers and the first whole pass is done (the engine's events replayed)
+      return r.stdout.includes('Docker Engine: reachable') && !r.stdout.includes('Reconciled: not yet');
     });
   }
 

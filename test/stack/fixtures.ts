@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import Dockerode from 'dockerode';
-import { busyboxPath, type StackInfo } from './stack.js';
+import { busyboxPath, dockerForTls, type StackInfo } from './stack.js';
 
 export const FIXTURE_CMD = ['/bin/busybox', 'sleep', '3600'];
 
@@ -16,6 +16,7 @@ export interface ProgressItem {
 }
 
 export function dockerFor(info: StackInfo): Dockerode {
+  if (info.tls) return dockerForTls(Number(new URL(info.dockerHost).port), info.tls.certPaths.good);
   return new Dockerode({ socketPath: info.socketPath });
 }
 

@@ -1,6 +1,8 @@
 /**
  * Throwaway Docker test stack: a private dockerd (plus the containerd it manages) and a
  * docker-registry, everything under one temp dir, so integration tests never touch a host engine.
+ * With `tls`, the engine listens only on tcp://127.0.0.1:PORT with --tlsverify, with certificates
+ * made in the temp dir (tls.ts), and no unix socket.
  */
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,10 +12,13 @@ import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
+import { makeTlsMaterial, type TlsMaterial } from './tls.js';
 
 export interface StackInfo {
-  dockerHost: string; // 'unix:///abs/path/docker.sock'
-  socketPath: string;
+  dockerHost: string; // 'unix:///abs/path/docker.sock', or 'tcp://127.0.0.1:PORT' for a TLS stack
+  socketPath: string; // unused by a TLS stack
+  /** a TLS-only engine: the DOCKER_CERT_PATH directories its clients can use (see tls.ts) */
+  tls?: { certPaths: TlsMaterial['certPaths'] };
   registry: string; // '127.0.0.1:PORT'
   root: string; // temp dir holding everything
 }
@@ -30,9 +35,11 @@ export interface Stack extends StackInfo {
 const execFileP = promisify(execFile);
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
-const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static'];
+// openssl makes the TLS engine's certificates (tls.ts); openssh runs the ssh:// remote (ssh.ts);
+// prometheus: its promtool checks the metrics output and the example alert rules; zsh: for the completion test
+const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static', 'openssl', 'openssh-server', 'openssh-client', 'prometheus', 'zsh'];
 
-function findBin(name: string, dirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']): string | undefined {
+export function findBin(name: string, dirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']): string | undefined {
   return dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
 }
 
@@ -57,10 +64,11 @@ export function busyboxPath(): string {
 
 function packagesPresent(): boolean {
   const busybox = findBin('busybox', ['/bin', '/usr/bin']);
-  return !!(findBin('dockerd') && findBin('docker-registry') && busybox && isStaticElf(busybox));
+  const tools = ['dockerd', 'docker', 'docker-registry', 'openssl', 'sshd', 'ssh-keygen', 'ssh-agent', 'ssh-add', 'promtool', 'zsh'];
+  return !!(tools.every((t) => findBin(t)) && busybox && isStaticElf(busybox));
 }
 
-/** Installs docker.io, docker-registry and busybox-static when one of their binaries is missing. */
+/** Installs the PACKAGES when one of their binaries is missing. */
 export async function ensurePackages(): Promise<void> {
   if (packagesPresent()) return;
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -83,10 +91,10 @@ export async function ensurePackages(): Promise<void> {
   } finally {
     if (ownPolicy) await fsp.rm(policy, { force: true });
   }
-  if (!packagesPresent()) throw new Error(`installed ${PACKAGES.join(' ')} but dockerd/docker-registry/static busybox still missing`);
+  if (!packagesPresent()) throw new Error(`installed ${PACKAGES.join(' ')} but one of their binaries (or a static busybox) is still missing`);
 }
 
-interface Daemon {
+export interface Daemon {
   pid: number;
   exited: Promise<void>;
   done: boolean;
@@ -95,7 +103,7 @@ interface Daemon {
 
 const SETPRIV = findBin('setpriv');
 
-function spawnDaemon(bin: string, args: string[], logFile: string, env = process.env): Daemon {
+export function spawnDaemon(bin: string, args: string[], logFile: string, env = process.env): Daemon {
   const out = fs.openSync(logFile, 'a');
   // --pdeathsig: if this process dies without running its exit handlers (SIGKILL, OOM),
   // the kernel still sends the daemon SIGTERM.
@@ -127,7 +135,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 /** SIGTERM, wait up to 15 s, then SIGKILL the daemon's whole process group. Returns false if it had to kill. */
-async function terminate(d: Daemon): Promise<boolean> {
+export async function terminate(d: Daemon): Promise<boolean> {
   if (d.done) return true;
   signal(d.pid, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;
@@ -151,7 +159,7 @@ function tail(file: string, lines = 40): string {
   }
 }
 
-async function waitReady(what: string, d: Daemon, logFile: string, probe: () => Promise<unknown>): Promise<void> {
+export async function waitReady(what: string, d: Daemon, logFile: string, probe: () => Promise<unknown>): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   let lastErr: unknown;
   while (Date.now() < deadline) {
@@ -178,7 +186,7 @@ function httpStatus(url: string): Promise<number> {
   });
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer().unref().on('error', reject);
     srv.listen(0, '127.0.0.1', () => {
@@ -287,6 +295,7 @@ class LocalStack implements Stack {
   private engine?: Daemon;
   private reg?: Daemon;
   private readonly docker: Dockerode;
+  readonly tls?: { certPaths: TlsMaterial['certPaths'] };
 
   constructor(
     readonly root: string,
@@ -294,10 +303,25 @@ class LocalStack implements Stack {
     port: number,
     private readonly log: (s: string) => void,
     private readonly daemonConfig: Record<string, unknown> = {},
+    private readonly tlsEngine?: { port: number; material: TlsMaterial },
   ) {
-    this.dockerHost = `unix://${socketPath}`;
     this.registry = `127.0.0.1:${port}`;
-    this.docker = new Dockerode({ socketPath, timeout: 5000 });
+    if (tlsEngine) {
+      this.dockerHost = `tcp://127.0.0.1:${tlsEngine.port}`;
+      this.tls = { certPaths: tlsEngine.material.certPaths };
+      this.docker = dockerForTls(tlsEngine.port, tlsEngine.material.certPaths.good);
+    } else {
+      this.dockerHost = `unix://${socketPath}`;
+      this.docker = new Dockerode({ socketPath, timeout: 5000 });
+    }
+  }
+
+  /** dockerd's -H and TLS flags */
+  private listenArgs(): string[] {
+    const t = this.tlsEngine;
+    if (!t) return ['-H', this.dockerHost];
+    const { ca, cert, key } = t.material.server;
+    return ['-H', this.dockerHost, '--tlsverify', '--tlscacert', ca, '--tlscert', cert, '--tlskey', key];
   }
 
   private p(name: string): string {
@@ -315,14 +339,14 @@ class LocalStack implements Stack {
     // itself when the root is on overlayfs (e.g. CI inside a container); both checked.
     const args = [
       '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false', '--userland-proxy=false',
-      '--data-root', this.p('data'), '--exec-root', this.p('exec'), '-H', this.dockerHost,
+      '--data-root', this.p('data'), '--exec-root', this.p('exec'), ...this.listenArgs(),
       '--pidfile', this.p('docker.pid'), '--config-file', this.p('daemon.json'),
     ];
     const logFile = this.p('dockerd.log');
     this.engine = spawnDaemon(findBin('dockerd') ?? 'dockerd', args, logFile);
     await waitReady('dockerd', this.engine, logFile, () => this.docker.ping());
     const { Driver } = await this.docker.info();
-    this.log(`dockerd ready in ${Date.now() - started} ms (storage driver ${Driver}, socket ${this.socketPath})`);
+    this.log(`dockerd ready in ${Date.now() - started} ms (storage driver ${Driver}, ${this.tlsEngine ? `TLS on ${this.dockerHost}` : `socket ${this.socketPath}`})`);
   }
 
   async stopEngine(): Promise<void> {
@@ -377,15 +401,32 @@ class LocalStack implements Stack {
   }
 }
 
-export async function startStack(opts: { root?: string; log?: (s: string) => void; daemonConfig?: Record<string, unknown> } = {}): Promise<Stack> {
+/** A dockerode for a TLS stack's engine, with the certificates of a DOCKER_CERT_PATH directory. */
+export function dockerForTls(port: number, certPath: string): Dockerode {
+  const read = (f: string) => fs.readFileSync(path.join(certPath, f));
+  return new Dockerode({ host: '127.0.0.1', port, protocol: 'https', ca: read('ca.pem'), cert: read('cert.pem'), key: read('key.pem'), timeout: 5000 });
+}
+
+export interface StackOptions {
+  root?: string;
+  log?: (s: string) => void;
+  daemonConfig?: Record<string, unknown>;
+  /** a TLS-only engine on 127.0.0.1 (see tls.ts) */
+  tls?: boolean;
+  /** start the registry too (default true) */
+  registry?: boolean;
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const root = opts.root ? path.resolve(opts.root) : await fsp.mkdtemp('/tmp/ictl-');
   await fsp.mkdir(root, { recursive: true });
   const socketPath = path.join(root, 'docker.sock');
   if (socketPath.length >= 100) throw new Error(`socket path too long for a unix socket: ${socketPath}`);
-  const stack = new LocalStack(root, socketPath, await freePort(), opts.log ?? (() => {}), opts.daemonConfig);
+  const tls = opts.tls ? { port: await freePort(), material: await makeTlsMaterial(path.join(root, 'tls')) } : undefined;
+  const stack = new LocalStack(root, socketPath, await freePort(), opts.log ?? (() => {}), opts.daemonConfig, tls);
   installSafetyNet();
   live.add(root);
-  const results = await Promise.allSettled([stack.startEngine(), stack.startRegistry()]);
+  const results = await Promise.allSettled([stack.startEngine(), opts.registry === false ? Promise.resolve() : stack.startRegistry()]);
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) {
     await stack.stop().catch(() => {});

@@ -3,26 +3,31 @@ import type { LogRecord } from '../../../crd/api/audit.js';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
 import { ndjson, Stream } from '../stream.js';
-import { explainImage, imageItem, oneImage, planView } from '../../service/views.js';
+import { explainImage, imageItem, imageLabels, oneImage, planView } from '../../service/views.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
   const snap = () => d.reconciler.snapshot();
 
   r.on('GET', '/v1/images', async (_q, _s, _p, url) => {
     const all = url.searchParams.get('all') === 'true';
-    const { images, engine } = snap();
-    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map(imageItem);
+    const { images, engine, lastObservation } = snap();
+    const labels = imageLabels(lastObservation);
+    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, labels.get(p.context.id)));
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
     return { apiVersion: 'v1', kind: 'ImageList', items, engine };
   });
 
-  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!)));
+  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => {
+    const { images, lastObservation } = snap();
+    const img = oneImage(images, p.ref!);
+    return imageItem(img, imageLabels(lastObservation).get(img.context.id));
+  });
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
-    const { images, policies } = snap();
+    const { images, policies, lastObservation } = snap();
     const img = oneImage(images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
-    return { image: imageItem(img), ...explainImage(img, policies), events };
+    return { image: imageItem(img, imageLabels(lastObservation).get(img.context.id)), ...explainImage(img, policies), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
