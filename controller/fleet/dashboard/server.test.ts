@@ -149,14 +149,17 @@ describe('without a token (loopback only)', () => {
 });
 
 describe('the start', () => {
-  it('refuses a non-loopback listen address without a token file, and a token file others can read', () => {
+  it('refuses a non-loopback listen address without a token file, and a token file its group or others can read', () => {
     expect(() => dashboardToken('0.0.0.0:8080', undefined)).toThrow(/not a loopback address.*--token-file/);
     expect(() => dashboardToken('[::]:8080', undefined)).toThrow(/not a loopback address/);
     expect(dashboardToken('127.0.0.1:8080', undefined)).toEqual({ host: '127.0.0.1', port: 8080, token: null });
     const f = join(dir, 'token');
     writeFileSync(f, `${TOKEN}\n`);
-    chmodSync(f, 0o644);
-    expect(() => dashboardToken('0.0.0.0:8080', f)).toThrow(/accessible to other users/);
+    // the API's own token-file check (controller/agent/auth.ts): no group or other bits at all
+    for (const mode of [0o644, 0o640, 0o660, 0o604]) {
+      chmodSync(f, mode);
+      expect(() => dashboardToken('0.0.0.0:8080', f), mode.toString(8)).toThrow(`is accessible to other users (mode 0${mode.toString(8)}); chmod 600 it`);
+    }
     chmodSync(f, 0o600);
     expect(dashboardToken('0.0.0.0:8080', f).token).toBe(TOKEN);
     expect(() => dashboardToken('nowhere', undefined)).toThrow(/want HOST:PORT/);
