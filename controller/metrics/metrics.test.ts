@@ -43,7 +43,7 @@ describe('AgentMetrics', () => {
   it('tells age, disk and manual removals apart, and leaves out images found gone', () => {
     expect(removalReason(record({}))).toBe('age');
     expect(removalReason(record({ reason: 'disk pressure: / 91% >= 85% (target 80%)' }))).toBe('disk');
-    expect(removalReason(record({ actor: 'uid:0', reason: 'removed by imagectl rmi a:1' }))).toBe('manual');
+    expect(removalReason(record({ actor: 'uid:0', reason: 'requested by imagectl rmi a:1; removed a:1' }))).toBe('manual');
     expect(removalReason(record({ reason: 'found gone before removal' }))).toBeNull();
     expect(removalReason(record({ event: 'observe', reason: 'found gone: the image disappeared from the engine' }))).toBeNull();
     expect(removalReason(record({ to: 'idle', event: 'observe' }))).toBeNull();
@@ -52,7 +52,7 @@ describe('AgentMetrics', () => {
   it('counts what commits wrote: removals with their bytes and lateness, in-use refusals, pulls', async () => {
     const { commit, value, src } = setup();
     commit({ putImages: [removed('sha256:a', 1000, Date.parse('2026-01-01T00:00:03.000Z'), 5000)], audit: [record({})] });
-    commit({ audit: [record({ image: 'sha256:b', actor: 'uid:0', reason: 'removed by imagectl rmi b:1', freedBytes: 700 } as Partial<LogRecord>)] });
+    commit({ audit: [record({ image: 'sha256:b', actor: 'uid:0', reason: 'requested by imagectl rmi b:1; removed b:1', freedBytes: 700 } as Partial<LogRecord>)] });
     commit({ audit: [record({ image: 'sha256:c', from: 'removable', to: 'in-use', event: 'remove_failed', reason: 'removal refused' })] });
     commit({ audit: [record({ image: 'sha256:d', from: 'removable', to: 'idle', event: 'remove_failed', reason: 'removal refused by the engine (409) with no container using it' })] });
     commit({ audit: [record({ image: null, from: null, to: 'succeeded', event: 'api.pull', reason: 'pull a:1' }), record({ image: null, from: null, to: 'failed', event: 'api.pull', reason: 'pull z:1 failed' })] });
