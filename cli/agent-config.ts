@@ -24,6 +24,8 @@ export interface AgentConfigFile {
   listen?: string;
   tokenFile?: string;
   maxBodyBytes?: number | string;
+  maxArchiveBytes?: number | string;
+  maxArchiveExpandedBytes?: number | string;
   metricsListen?: string;
   metricsTokenFile?: string;
 }
@@ -43,6 +45,8 @@ export const CONFIG_KEYS: readonly { key: keyof AgentConfigFile; flag: string; e
   { key: 'listen', flag: '--listen', example: '127.0.0.1:7443', meaning: 'also serve the API on TCP; needs tokenFile' },
   { key: 'tokenFile', flag: '--token-file', example: '/etc/imagectl/token', meaning: 'the API\'s bearer token (mode 0600, at least 16 characters)' },
   { key: 'maxBodyBytes', flag: '--max-body-bytes', example: '8Mi', meaning: 'request body cap of the API' },
+  { key: 'maxArchiveBytes', flag: '--max-archive-bytes', example: '4Gi', meaning: 'the largest archive taken (pull --archive, Workload archive:)' },
+  { key: 'maxArchiveExpandedBytes', flag: '--max-archive-expanded-bytes', example: '16Gi', meaning: 'what an archive\'s layers may expand to' },
   { key: 'metricsListen', flag: '--metrics-listen', example: '127.0.0.1:9464', meaning: 'serve Prometheus metrics at /metrics there (and nothing else)' },
   { key: 'metricsTokenFile', flag: '--metrics-token-file', example: '/etc/imagectl/metrics-token', meaning: 'a bearer token for the metrics port (mode 0600)' },
 ];

@@ -93,6 +93,11 @@ describe('kubectl jsonpath templates', () => {
     expect(evalPath('.metadata.name', list.items[0])).toEqual(['sha256:1']);
   });
 
+  it('prints a value with control characters escaped, and the template\'s own text as written', () => {
+    const item = { metadata: { name: 'x' }, status: { reason: 'ok\x1b[2J\nfake\u202eline' } };
+    expect(jsonpathTemplate('{.metadata.name}{"\\t"}{.status.reason}{"\\n"}')(item)).toBe(`x\t${String.raw`ok\x1b[2J\nfake\u202eline`}\n`);
+  });
+
   it('relaxes --sort-by and custom-columns paths as kubectl does', () => {
     expect(relaxedPath('.metadata.name')).toBe('.metadata.name');
     expect(relaxedPath('{.metadata.name}')).toBe('.metadata.name');

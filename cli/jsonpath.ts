@@ -3,12 +3,14 @@
  * expression is a path (`{.a.b}`, `{.items[*].x}`, `{$.kind}`, `{@}`, `{..name}`, filters
  * `{.items[?(@.status.state=="idle")].metadata.name}`, escaped dots `{.labels.kubernetes\.io/arch}`),
  * a quoted string (`{"\n"}`), or `{range PATH}…{end}`. Several results of one path print separated
- * by spaces; strings print as they are, objects and lists as JSON; a missing key prints nothing
+ * by spaces; strings print as they are (with control characters made visible escapes, as every
+ * value the CLI prints: output.ts printable), objects and lists as JSON; a missing key prints nothing
  * (kubectl's --allow-missing-template-keys). The template syntax is parsed here; the paths are
  * evaluated by jsonpath-plus (safe evaluation of filters, no JavaScript `eval`).
  */
 import { JSONPath } from 'jsonpath-plus';
 import { CliError } from './client.js';
+import { printable } from './output.js';
 
 type Node = { t: 'text'; v: string } | { t: 'path'; path: string } | { t: 'range'; path: string; body: Node[] };
 
@@ -189,7 +191,8 @@ function render(nodes: Node[], current: unknown, root: unknown): string {
   let out = '';
   for (const n of nodes) {
     if (n.t === 'text') out += n.v;
-    else if (n.t === 'path') out += evalPath(n.path, current, root).map(show).join(' ');
+    // a value is the agent's data: its control characters are escaped, the template's own text is not
+    else if (n.t === 'path') out += evalPath(n.path, current, root).map((v) => printable(show(v))).join(' ');
     else {
       let each = evalPath(n.path, current, root);
       if (each.length === 1 && Array.isArray(each[0])) each = each[0] as unknown[];

@@ -2,6 +2,7 @@
 /** imagectl: a kubectl-like CLI for the imagectl agent. */
 import { CommanderError } from 'commander';
 import { CliError } from './client.js';
+import { printableLines } from './output.js';
 import { programFor } from './program.js';
 import { closeFleet } from './commands/fleet-client.js';
 
@@ -16,7 +17,9 @@ async function main(): Promise<void> {
       return;
     }
     if (err instanceof CliError) {
-      process.stderr.write(`${/^error|\n/i.test(err.message) ? '' : 'error: '}${err.message}\n`);
+      // the message may quote what the agent was sent: each line printed escaped
+      const text = printableLines(err.message);
+      process.stderr.write(`${/^error|\n/i.test(text) ? '' : 'error: '}${text}\n`);
       process.exitCode = err.exitCode;
       return;
     }

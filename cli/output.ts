@@ -1,5 +1,6 @@
 /** kubectl-style output: aligned tables, -o json|yaml|name, human times and sizes. */
 import { CliError } from './client.js';
+import { escapeControls } from '../crd/api/text.js';
 
 export type OutputFormat = 'table' | 'wide' | 'json' | 'yaml' | 'name';
 
@@ -9,21 +10,15 @@ export function parseOutput(o: string | undefined, allowed: OutputFormat[] = ['w
   return o as OutputFormat;
 }
 
-const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-/** C0 and C1 controls, DEL, and the bidirectional overrides and isolates that reorder what follows. */
-const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
-
 /**
  * A value as it may be printed on a terminal: control characters (ESC, BEL, newline, …) and bidi
  * controls become visible escapes (`\n`, `\x1b`, `\u202e`), so a value can neither break a table's
- * lines nor send the terminal commands.
+ * lines nor send the terminal commands (the agent escapes what it records the same way).
  */
-export function printable(s: string): string {
-  return s.replace(UNPRINTABLE, (c) => {
-    const code = c.charCodeAt(0);
-    return NAMED_ESCAPES[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
-  });
-}
+export const printable = escapeControls;
+
+/** A message of several lines, each made printable (its line breaks kept). */
+export const printableLines = (s: string) => s.split('\n').map(printable).join('\n');
 
 /** Cells padded to the column widths, three spaces apart; the last column is not padded. */
 function tableLine(cells: readonly string[], widths: readonly number[]): string {

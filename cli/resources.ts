@@ -5,6 +5,7 @@
  * nodes, the images across devices, and the published policies and workloads).
  */
 import { CliError } from './client.js';
+import { printable } from './output.js';
 
 export type ResourceName = 'images' | 'policies' | 'workloads' | 'nodes';
 
@@ -90,11 +91,14 @@ export function notFound(r: Resource, name: string): CliError {
   return new CliError(`Error from server (NotFound): ${r.plural} "${name}" not found`);
 }
 
-/** An API error turned into kubectl's wording when it is a 404 for `name`. */
+/**
+ * An API error turned into kubectl's wording when it is a 404 for `name`. The agent's message may
+ * quote what it was sent: it is made printable here, for every command that prints it.
+ */
 export function fromServer(err: unknown, r: Resource, name: string): unknown {
   const status = (err as { status?: number }).status;
-  if (status === 404) return notFound(r, name);
-  if (status !== undefined) return new CliError(`Error from server: ${(err as Error).message}`);
+  if (status === 404) return notFound(r, printable(name));
+  if (status !== undefined) return new CliError(`Error from server: ${printable((err as Error).message)}`);
   return err; // the agent is unreachable: that message says so
 }
 

@@ -125,20 +125,22 @@ describe('diff', () => {
   });
 
   it('shows a 2-line change in a 2010-line object as a few small hunks, not a replacement of the whole object', async () => {
-    const keep = (changed: Record<number, string> = {}) => Array.from({ length: 2000 }, (_, i) => `    - "fixture/keep-${changed[i] ?? i}:*"\n`).join('');
-    const big = (changed?: Record<number, string>) => policy('big', { spec: `  keep:\n${keep(changed)}` });
+    // 1000 keep entries (the schema's most) and 500 properties of two lines each
+    const keep = (changed: Record<number, string> = {}) => Array.from({ length: 1000 }, (_, i) => `    - "fixture/keep-${changed[i] ?? i}:*"\n`).join('');
+    const props = Array.from({ length: 500 }, (_, i) => `    - {name: p${i}, value: v${i}}\n`).join('');
+    const big = (changed?: Record<number, string>) => policy('big', { spec: `  keep:\n${keep(changed)}  properties:\n${props}` });
     expect((await cli('apply', '-f', big())).code).toBe(0);
     const live = (await cli('get', 'policy', 'big', '-o', 'yaml')).stdout;
     expect(live.split('\n').length).toBeGreaterThanOrEqual(2010);
     // the first and the last entry: the lines between them are too many for a quadratic table
-    const d = await cli('diff', '-f', big({ 0: 'first', 1999: 'last' }));
+    const d = await cli('diff', '-f', big({ 0: 'first', 999: 'last' }));
     expect(d.code).toBe(1);
     expect(d.stdout.startsWith('diff -u -N live/imagepolicy/big merged/imagepolicy/big\n--- live/imagepolicy/big\n+++ merged/imagepolicy/big\n@@ ')).toBe(true);
     // the two entries, and the generation the change raises (near the first: one hunk for both)
     expect(d.stdout.split('\n').filter((l) => /^[-+][^-+]/.test(l))).toEqual([
       '-  generation: 1', '+  generation: 2',
       '-    - fixture/keep-0:*', '+    - fixture/keep-first:*',
-      '-    - fixture/keep-1999:*', '+    - fixture/keep-last:*',
+      '-    - fixture/keep-999:*', '+    - fixture/keep-last:*',
     ]);
     expect(d.stdout.match(/^@@ /gm)).toHaveLength(2);
     expect(d.stdout.split('\n').length).toBeLessThan(40);

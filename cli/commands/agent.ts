@@ -17,7 +17,8 @@ const collect = (v: string, prev: string[] = []) => [...prev, v];
 interface AgentFlags {
   nodeName?: string;
   nodeLabel?: string[] | string; interval?: string; config?: string; logLevel?: string; defaultPullPolicy?: PullPolicy; archiveDir?: string[]; nodeConstraint?: string[];
-  manifests?: string; repair?: boolean; socketGroup?: string; listen?: string; maxBodyBytes?: string; metricsListen?: string; metricsTokenFile?: string;
+  manifests?: string; repair?: boolean; socketGroup?: string; listen?: string; maxBodyBytes?: string; maxArchiveBytes?: string; maxArchiveExpandedBytes?: string;
+  metricsListen?: string; metricsTokenFile?: string;
 }
 
 export function parseLabels(list: string[]): Record<string, string> {
@@ -31,12 +32,15 @@ export function parseLabels(list: string[]): Record<string, string> {
 }
 
 /** `8388608`, `512Ki`, `8Mi`, `1Gi` → bytes. */
-export function parseBytes(v: string | number): number {
+export function parseBytes(v: string | number, flag = '--max-body-bytes'): number {
   const m = /^(\d+)(Ki|Mi|Gi)?$/.exec(String(v).trim());
   const n = m ? Number(m[1]) * (m[2] === 'Ki' ? 1024 : m[2] === 'Mi' ? 1024 ** 2 : m[2] === 'Gi' ? 1024 ** 3 : 1) : NaN;
-  if (!(n >= 1024)) throw new CliError(`--max-body-bytes ${JSON.stringify(v)}: want a size of at least 1Ki, e.g. 8Mi or 1048576`);
+  if (!(n >= 1024)) throw new CliError(`${flag} ${JSON.stringify(v)}: want a size of at least 1Ki, e.g. 8Mi or 1048576`);
   return n;
 }
+
+/** An optional size from its flag or its config key. */
+const sizeOption = (v: string | number | undefined, flag: string) => (v === undefined ? undefined : parseBytes(v, flag));
 
 /** `imagectl agent --repair`: salvage the store, rebuild from the engine, say what was lost. */
 async function runRepair(stateDir: string, socket: string): Promise<void> {
@@ -89,6 +93,8 @@ export function agentCommand(): Command {
     .addOption(new Option('--socket-group <group>', 'make the API socket 0660 and owned by this group (default: 0600, owner only)').env('IMAGECTL_SOCKET_GROUP'))
     .addOption(new Option('--listen <host:port>', 'also serve the API on TCP (off by default); needs the global --token-file (mode 0600, at least 16 characters)').env('IMAGECTL_LISTEN'))
     .addOption(new Option('--max-body-bytes <size>', 'request body cap of the API, e.g. 8Mi (default), 512Ki').env('IMAGECTL_MAX_BODY_BYTES'))
+    .addOption(new Option('--max-archive-bytes <size>', 'the largest archive pull --archive and Workload archives may be, e.g. 4Gi (default)').env('IMAGECTL_MAX_ARCHIVE_BYTES'))
+    .addOption(new Option('--max-archive-expanded-bytes <size>', 'the most an archive\'s layers may expand to, uncompressed, e.g. 16Gi (default)').env('IMAGECTL_MAX_ARCHIVE_EXPANDED_BYTES'))
     .addOption(new Option('--manifests <dir>', 'GitOps: apply this directory, pruning what leaves it, at start and on every change').env('IMAGECTL_MANIFESTS'))
     .addOption(new Option('--metrics-listen <host:port>', 'serve Prometheus metrics at /metrics on this address, and nothing else (off by default; the API socket serves /metrics too)').env('IMAGECTL_METRICS_LISTEN'))
     .addOption(new Option('--metrics-token-file <file>', 'with --metrics-listen: every scrape needs this bearer token (mode 0600, at least 16 characters)').env('IMAGECTL_METRICS_TOKEN_FILE'))
@@ -124,15 +130,16 @@ export function agentCommand(): Command {
     });
 }
 
-/** The socket, TCP and metrics listeners, from flags over the config file. */
+/** The socket, TCP and metrics listeners, and what one request or archive may cost, from flags over the config file. */
 function listeners(opts: AgentFlags, cfg: AgentConfigFile, g: GlobalOpts) {
-  const maxBody = opts.maxBodyBytes ?? cfg.maxBodyBytes;
   return {
     socketGroup: opts.socketGroup ?? cfg.socketGroup,
     listen: opts.listen ?? cfg.listen,
     // a global option: the same file the CLI's --server reads
     tokenFile: g.tokenFile ?? cfg.tokenFile,
-    maxBodyBytes: maxBody === undefined ? undefined : parseBytes(maxBody),
+    maxBodyBytes: sizeOption(opts.maxBodyBytes ?? cfg.maxBodyBytes, '--max-body-bytes'),
+    maxArchiveBytes: sizeOption(opts.maxArchiveBytes ?? cfg.maxArchiveBytes, '--max-archive-bytes'),
+    maxArchiveExpandedBytes: sizeOption(opts.maxArchiveExpandedBytes ?? cfg.maxArchiveExpandedBytes, '--max-archive-expanded-bytes'),
     metricsListen: opts.metricsListen ?? cfg.metricsListen,
     metricsTokenFile: opts.metricsTokenFile ?? cfg.metricsTokenFile,
   };

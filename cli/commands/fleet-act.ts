@@ -8,7 +8,7 @@ import { imageMatcher } from '../../crd/fleet/images.js';
 import { commandNode, nodeStatuses, readAudit } from '../../controller/fleet/hub-queries.js';
 import { CliError } from '../client.js';
 import type { GlobalOpts } from '../context.js';
-import { parseOutput, shortId } from '../output.js';
+import { parseOutput, printable, shortId } from '../output.js';
 import { fleetClient } from './fleet-get.js';
 import { pickNodes } from './fleet-read.js';
 
@@ -36,8 +36,10 @@ export async function fleetAudit(g: GlobalOpts, o: { node?: string; image?: stri
       process.stdout.write(`${'NODE'.padEnd(16)}   ${'TIME'.padEnd(24)}   ${'IMAGE'.padEnd(12)}   ${'TRANSITION'.padEnd(24)}   ${'TAGS'.padEnd(24)}   REASON\n`);
       header = true;
     }
+    // a record is what a device sent: any of its strings may carry terminal escapes or a fake line
     const tr = r.event.startsWith('api.') ? `${r.event} -> ${r.to} (${r.actor})` : `${r.from ?? '<new>'} -> ${r.to}`;
-    process.stdout.write(`${r.node.padEnd(16)}   ${r.time.padEnd(24)}   ${(r.image ? shortId(r.image) : '-').padEnd(12)}   ${tr.padEnd(24)}   ${(r.tags.join(',') || '<none>').padEnd(24)}   ${r.reason}\n`);
+    const cells = [r.node.padEnd(16), r.time.padEnd(24), (r.image ? shortId(r.image) : '-').padEnd(12), tr.padEnd(24), (r.tags.join(',') || '<none>').padEnd(24), r.reason];
+    process.stdout.write(`${cells.map((c) => printable(String(c))).join('   ')}\n`);
   });
   if (count === 0 && format !== 'json') process.stderr.write('No audit records found\n');
 }
@@ -60,10 +62,11 @@ export async function fleetAct(g: GlobalOpts, op: 'pull' | 'rmi', ref: string, o
   const results = await Promise.all(nodes.map((n) => commandNode(hub, n.node, { op, ref }, COMMAND_TIMEOUT_MS)));
   let failed = 0;
   for (const r of results) {
-    if (r.ok) process.stdout.write(`${r.node}: ${r.message}\n`);
+    // the device's answer, printed escaped as the agent's messages are
+    if (r.ok) process.stdout.write(`${printable(r.node)}: ${printable(r.message)}\n`);
     else {
       failed++;
-      process.stdout.write(`${r.node}: error: ${r.message}\n`);
+      process.stdout.write(`${printable(r.node)}: error: ${printable(r.message)}\n`);
     }
   }
   if (failed) {

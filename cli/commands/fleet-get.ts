@@ -3,7 +3,7 @@ import { nodeStatuses } from '../../controller/fleet/hub-queries.js';
 import { nodeItem } from '../../crd/fleet/node-status.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { ago, bytes, fields, indent, table } from '../output.js';
+import { ago, bytes, fields, indent, printable, table } from '../output.js';
 import { FLEET_RESOURCES } from '../resources.js';
 import { columnsOf } from '../tables.js';
 import { FleetClient } from './fleet-client.js';
@@ -29,7 +29,7 @@ export async function describeNode(g: GlobalOpts, name: string): Promise<void> {
     ['Engine', st.engine.reachable ? 'reachable' : `unreachable: ${st.engine.error}`],
     ['Disk', st.disk ? `${bytes(st.disk.usedBytes)} of ${bytes(st.disk.totalBytes)} used (${st.disk.path})` : '<unknown>'],
   ]);
-  out += `Workloads:\n${st.workloads.length ? st.workloads.map((w) => `  ${w.name}: ${w.phase} ${w.reason} ${w.resolvedDigest ?? ''}`.trimEnd()).join('\n') : '  <none>'}\n`;
+  out += `Workloads:\n${st.workloads.length ? st.workloads.map((w) => `  ${printable(`${w.name}: ${w.phase} ${w.reason} ${w.resolvedDigest ?? ''}`.trimEnd())}`).join('\n') : '  <none>'}\n`;
   const live = fleetImages([s], undefined, false);
   const images = FLEET_RESOURCES.find((r) => r.fleet)!;
   const t = columnsOf(images, live, false);

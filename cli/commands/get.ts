@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { CliError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { matchesSelector, parseSelector } from '../../crd/fields/label-selector.js';
+import { printable, printableLines } from '../output.js';
 import { nameOf, parseFormat, render, type Format, type Group } from '../printer.js';
 import { fromServer, parseTargets, RESOURCES, type DevicePick, type Resource, type Target } from '../resources.js';
 import { follow, WatchPrinter, type WatchEvent } from '../watch.js';
@@ -39,8 +40,8 @@ function selectorOf(s: string | undefined): Selector {
 
 /** What the agent warns about beside a list (a broken --manifests set, an unreachable engine). */
 function warn(res: ListAnswer): void {
-  if (res.manifests?.error) process.stderr.write(`warning: --manifests ${res.manifests.dir}: the last good set stays applied: ${res.manifests.error}\n`);
-  if (res.engine && !res.engine.reachable) process.stderr.write(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state\n`);
+  if (res.manifests?.error) process.stderr.write(`${printableLines(`warning: --manifests ${res.manifests.dir}: the last good set stays applied: ${res.manifests.error}`)}\n`);
+  if (res.engine && !res.engine.reachable) process.stderr.write(`${printable(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state`)}\n`);
 }
 
 async function listed(client: Client, resources: readonly Resource[], all: boolean, select: Selector, pick: DevicePick): Promise<Group[]> {

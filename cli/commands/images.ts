@@ -5,7 +5,7 @@ import type { ProgressItem } from '../../crd/api/progress.js';
 import { CliError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { pullProgress } from '../progress.js';
-import { shortId } from '../output.js';
+import { printable, shortId } from '../output.js';
 
 /** Stream an archive to the agent, which caches it, verifies it and loads it. */
 function upload(client: Client, file: string, digest: string | undefined): Promise<{ loaded: string[]; images: string[]; archiveDigest: string }> {
@@ -95,7 +95,7 @@ export function rmiCommand(): Command {
           process.stdout.write(`Deleted: ${r.image}\n`);
           for (const f of r.residual) process.stdout.write(`Removed residual data: ${f}\n`);
         } catch (err) {
-          process.stderr.write(`error: ${(err as Error).message}\n`);
+          process.stderr.write(`error: ${printable((err as Error).message)}\n`);
           failed++;
         }
       }

@@ -6,7 +6,6 @@
  */
 import { mkdirSync, readFileSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
-import { dirname } from 'node:path';
 import { join } from 'node:path';
 import type { PullPolicy } from '../../crd/workload/type.js';
 import type { ArchiveStore } from '../effects/archives.js';
@@ -18,10 +17,12 @@ import { agentClock, restartFloor, systemMono } from './clock.js';
 import { createLog, isLevel, LEVELS, type Log } from './log.js';
 import type { ApiDeps } from '../service/deps.js';
 import { Store, StoreDamagedError, StoreLockedError } from '../store/store.js';
+import { StorePermissionError } from '../store/perms.js';
 import { buildApi } from '../api/api.js';
 import { callRecord } from '../api/audit-calls.js';
 import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
 import { ManifestWatch } from '../manifests/watch.js';
+import { DirectoryError, ownDirectory, socketDir } from './dirs.js';
 import { AgentMetrics } from '../metrics/metrics.js';
 import { MetricsEndpoints } from './metrics-listener.js';
 import type { FleetAuth } from '../fleet/connect.js';
@@ -45,6 +46,9 @@ export interface AgentOptions {
   tokenFile?: string;
   /** request body cap, bytes (default 8 MiB) */
   maxBodyBytes?: number;
+  /** the largest archive `pull --archive` and Workload archives may be, and what their layers may expand to (bytes) */
+  maxArchiveBytes?: number;
+  maxArchiveExpandedBytes?: number;
   /** the node's Open Horizon constraints, matched against policy properties */
   nodeConstraints?: string[];
   /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
@@ -81,7 +85,10 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   const clock = agentClock(restartFloor(await store.latestTime(), await store.clockAnchor(), { mono: systemMono(), bootId }));
   // the next run (same boot) carries this clock forward; a store that takes no write is found out by the first pass
   await store.putClockAnchor({ at: clock.now(), mono: systemMono(), bootId }).catch(() => undefined);
-  const archives: ArchiveStore = { cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])] };
+  const archives: ArchiveStore = {
+    cacheDir: join(o.stateDir, 'cache', 'archives'), roots: [join(o.stateDir, 'archives'), ...(o.archiveDirs ?? [])],
+    maxBytes: o.maxArchiveBytes, maxExpandedBytes: o.maxArchiveExpandedBytes,
+  };
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';
   const workloads = new WorkloadExecutor({ docker, defaultPullPolicy, archives, now: clock.now });
@@ -119,13 +126,15 @@ async function prepare(o: AgentOptions): Promise<Log> {
   const level = o.logLevel ?? 'info';
   if (!isLevel(level)) throw new AgentStartError(`unknown log level ${JSON.stringify(level)}: use one of ${Object.keys(LEVELS).join(', ')}`);
   const log = createLog(level);
-  mkdirSync(o.stateDir, { recursive: true, mode: 0o700 });
-  mkdirSync(dirname(o.socket), { recursive: true, mode: 0o700 });
+  // whatever the umask it was started with, nothing the agent makes is readable by others
+  process.umask(0o077);
   if (o.listen && !o.tokenFile) throw new AgentStartError('--listen needs --token-file: the TCP API never runs without a token');
   try {
-    await prepareSocketPath(o.socket, o.stateDir);
+    ownDirectory(o.stateDir, 'state directory', '--state-dir');
+    ownDirectory(socketDir(o.socket), 'socket directory', '--socket');
+    await prepareSocketPath(o.socket);
   } catch (err) {
-    if (err instanceof ListenError) throw new AgentStartError(err.message);
+    if (err instanceof ListenError || err instanceof DirectoryError) throw new AgentStartError(err.message);
     throw err;
   }
   return log;
@@ -137,7 +146,7 @@ async function openStore(stateDir: string): Promise<Store> {
   try {
     store = await Store.open(stateDir);
   } catch (err) {
-    if (err instanceof StoreLockedError || err instanceof StoreDamagedError) throw new AgentStartError(err.message);
+    if (err instanceof StoreLockedError || err instanceof StoreDamagedError || err instanceof StorePermissionError) throw new AgentStartError(err.message + (err instanceof StorePermissionError ? '; nothing was removed' : ''));
     throw new AgentStartError(`${(err as Error).message}; nothing was removed`);
   }
   try {

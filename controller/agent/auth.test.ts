@@ -1,5 +1,8 @@
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bearerCheck, groupId, parseListen } from './auth.js';
+import { bearerCheck, groupId, parseListen, readTokenFile } from './auth.js';
 
 describe('bearerCheck', () => {
   const ok = bearerCheck('s3cret-token-0123456789');
@@ -28,5 +31,26 @@ describe('groupId', () => {
     expect(groupId('imagectl', etc)).toBe(1234);
     expect(groupId('42', etc)).toBe(42);
     expect(() => groupId('nope', etc)).toThrow(/no group/);
+  });
+});
+
+describe('readTokenFile', () => {
+  // finding 10 of the security issue: token files with mode 0640 or 0660 were accepted
+  it('takes only a file of the agent user with no group or other permissions (0600, 0400)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ictl-token-'));
+    const file = join(dir, 'token');
+    writeFileSync(file, 'a1b2c3d4e5f6a7b8c9d0\n');
+    const me = process.geteuid!();
+    for (const mode of [0o600, 0o400]) {
+      chmodSync(file, mode);
+      expect(readTokenFile(file, { uid: me })).toBe('a1b2c3d4e5f6a7b8c9d0');
+    }
+    for (const mode of [0o640, 0o660, 0o604, 0o644]) {
+      chmodSync(file, mode);
+      expect(() => readTokenFile(file, { uid: me }), mode.toString(8)).toThrow(`is accessible to other users (mode 0${mode.toString(8)}); chmod 600 it`);
+    }
+    chmodSync(file, 0o600);
+    expect(() => readTokenFile(file, { uid: me + 1 })).toThrow(`is owned by uid ${me}, not by the agent's user (uid ${me + 1})`);
+    expect(() => readTokenFile(dir, { uid: me })).toThrow(/not a regular file|cannot read/);
   });
 });

@@ -6,7 +6,7 @@
  * request must carry `Authorization: Bearer <token>`; the comparison takes constant time.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
@@ -21,17 +21,38 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
   };
 }
 
-/** Read and check a token file: not readable or writable by others, and not trivially short. */
-export function readTokenFile(file: string, flag = '--token-file'): string {
+/** Who a token file must belong to, and the flag that named it (for the messages). */
+export interface TokenFileOwner {
+  flag?: string;
+  /** the uid the file must be owned by: the process's own (the agent's user) */
+  uid?: number;
+  /** how the messages name that user */
+  user?: string;
+}
+
+/**
+ * Read and check a token file: the process user's own (0600 or 0400: no group or other bits, owned
+ * by its uid), and not trivially short. Checked on the file that was read (fstat of the open
+ * descriptor), so a swap between the check and the read does not count. The API's, the metrics
+ * port's and the fleet dashboard's token files all go through here.
+ */
+export function readTokenFile(file: string, o: TokenFileOwner = {}): string {
+  const { flag = '--token-file', uid = process.geteuid?.() ?? 0, user = "the agent's user" } = o;
   let text: string;
-  let mode: number;
+  let st: Stats;
+  let fd: number | undefined;
   try {
-    text = readFileSync(file, 'utf8');
-    mode = statSync(file).mode;
+    fd = openSync(file, 'r');
+    st = fstatSync(fd);
+    text = st.isFile() ? readFileSync(fd, 'utf8') : '';
   } catch (err) {
     throw new Error(`cannot read ${flag} ${file}: ${(err as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  if ((mode & 0o007) !== 0) throw new Error(`${flag} ${file} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  if (!st.isFile()) throw new Error(`${flag} ${file} is not a regular file`);
+  if ((st.mode & 0o077) !== 0) throw new Error(`${flag} ${file} is accessible to other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}); chmod 600 it`);
+  if (st.uid !== uid) throw new Error(`${flag} ${file} is owned by uid ${st.uid}, not by ${user} (uid ${uid}); chown ${uid} it`);
   const token = text.trim();
   if (token.length < 16) throw new Error(`${flag} ${file} holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
   if (/\s/.test(token)) throw new Error(`${flag} ${file}: the token must be one line without spaces`);

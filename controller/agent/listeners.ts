@@ -4,19 +4,18 @@
  * and optionally a TCP address (--listen, off by default) that answers 401 to every request
  * without the bearer token.
  */
-import { chmodSync, chownSync, lstatSync, readFileSync, statSync, unlinkSync } from 'node:fs';
+import { chmodSync, chownSync, lstatSync, readFileSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
-import { dirname } from 'node:path';
 import { bearerCheck, groupId, parseListen, readTokenFile } from './auth.js';
 import { probeSocket } from './probe.js';
 
 export class ListenError extends Error {}
 
-/** Refuse a socket path that others could tamper with, or that is something else than a stale socket. */
-export async function prepareSocketPath(socket: string, stateDir: string): Promise<void> {
-  for (const [what, dir] of [['state directory', stateDir], ['socket directory', dirname(socket)]] as const) {
-    if ((statSync(dir).mode & 0o002) !== 0) throw new ListenError(`the ${what} ${dir} is world-writable; choose another${what === 'state directory' ? ' --state-dir' : ' --socket'}`);
-  }
+/**
+ * Refuse a socket path that is something else than a stale socket (its directory is checked to be
+ * the agent's own first: dirs.ts).
+ */
+export async function prepareSocketPath(socket: string): Promise<void> {
   // another agent answering on the socket: leave it alone
   const live = await probeSocket(socket);
   if (live) throw new ListenError(`another imagectl agent (pid ${live.pid}) is already serving ${socket} for ${live.stateDir}`);

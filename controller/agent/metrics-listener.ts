@@ -52,7 +52,7 @@ export async function listenMetrics(metrics: AgentMetrics, o: MetricsOptions, lo
   let check: ((h: string | undefined) => boolean) | null = null;
   try {
     addr = parseListen(o.metricsListen, '--metrics-listen');
-    if (o.metricsTokenFile) check = bearerCheck(readTokenFile(o.metricsTokenFile, '--metrics-token-file'));
+    if (o.metricsTokenFile) check = bearerCheck(readTokenFile(o.metricsTokenFile, { flag: '--metrics-token-file' }));
   } catch (err) {
     throw new ListenError((err as Error).message);
   }

@@ -252,6 +252,7 @@ export function formatRepair(r: RepairReport): string {
 
 /** `imagectl agent --repair`: repair the store against the engine of DOCKER_HOST; the report as text. */
 export async function repairWithEngine(stateDir: string): Promise<string> {
+  process.umask(0o077); // what repair writes (backups, the rebuilt store) is the agent user's alone, as the agent's own files
   const docker = dockerFromHost();
   try {
     return formatRepair(await repairStore(stateDir, docker));

@@ -5,6 +5,7 @@
 import { VERSION } from '../../crd/api/version.js';
 import type { ApiDeps } from '../service/deps.js';
 import { Router, type RouterOptions } from './http.js';
+import { streamStats } from './stream.js';
 import { imageRoutes } from './routes/images.js';
 import { manageRoutes } from './routes/manage.js';
 import { objectRoutes } from './routes/objects.js';
@@ -23,7 +24,11 @@ export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
       nextDueAt: s.nextDueAt === null ? null : new Date(s.nextDueAt).toISOString(),
       // safe mode: the store takes no writes, nothing is removed
       safeMode: s.safeMode,
+      // stored policies over the cost budget: not used, and nothing is removed while there are any
+      disabledPolicies: [...s.disabledPolicies].map(([name, reason]) => ({ name, reason })),
       passStats: s.passStats,
+      // streamed answers open now, and followers dropped for not reading (stream.ts)
+      streams: streamStats(),
       clock: { now: new Date(s.now).toISOString(), wallSkewMs: Date.now() - s.now },
       // the --manifests watch: its directory, last apply and last error
       ...(d.watch ? { manifests: d.watch.status() } : {}),

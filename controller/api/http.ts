@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HttpError } from '../service/errors.js';
+import { ByteBudget } from './bodies.js';
 
 export { HttpError } from '../service/errors.js';
 
@@ -72,6 +73,8 @@ interface Route {
 export interface RouterOptions {
   /** request body cap (bytes); default 8 MiB */
   maxBodyBytes?: number;
+  /** bodies in flight over all connections (bytes); default twice the cap */
+  maxBodiesInFlightBytes?: number;
   /** called after every call that is not a GET (the audit) */
   onMutation?: (c: CallRecord) => Promise<void>;
   /** the clock for `startedAt` */
@@ -80,13 +83,40 @@ export interface RouterOptions {
 
 export class Router {
   private routes: Route[] = [];
-  constructor(readonly opts: RouterOptions = {}) {}
+  readonly bodies: ByteBudget;
+  constructor(readonly opts: RouterOptions = {}) {
+    this.bodies = new ByteBudget(opts.maxBodiesInFlightBytes ?? 2 * (opts.maxBodyBytes ?? MAX_BODY_BYTES));
+  }
 
   on(method: string, pattern: string, handler: Handler): this {
     const keys: string[] = [];
     const re = new RegExp(`^${pattern.replace(/:(\w+)/g, (_, k: string) => (keys.push(k), '([^/]+)'))}$`);
     this.routes.push({ method, pattern, re, keys, handler });
     return this;
+  }
+
+  /** Run a route's handler: its path parameters, the body cap, and the bound on bodies in flight. */
+  private async run(route: Route, req: IncomingMessage, res: ServerResponse, url: URL, limit: number): Promise<unknown> {
+    const m = route.re.exec(url.pathname)!;
+    let params: Record<string, string>;
+    try {
+      params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
+    } catch {
+      throw new HttpError(400, `malformed path ${url.pathname}`);
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (route.method !== 'GET' && route.pattern !== '/v1/load' && declared > limit) {
+      await discard(req, DRAIN_BYTES);
+      throw tooLarge(limit);
+    }
+    // a body is held from before it is read until the answer: bounded over all connections (bodies.ts)
+    const size = declared > 0 ? declared : req.headers['transfer-encoding'] !== undefined ? limit : 0;
+    const release = route.method === 'GET' || route.pattern === '/v1/load' ? null : await this.bodies.acquire(size);
+    try {
+      return await route.handler(req, res, params, url);
+    } finally {
+      release?.();
+    }
   }
 
   /** Serve one request made by `actor` (`uid:0`, `token`, …). */
@@ -116,19 +146,7 @@ export class Router {
       if (matching.length === 0) throw new HttpError(404, `no route ${url.pathname}`);
       route = matching.find((r) => r.method === req.method);
       if (!route) throw new HttpError(405, `${req.method} not allowed on ${url.pathname}`);
-      const m = route.re.exec(url.pathname)!;
-      let params: Record<string, string>;
-      try {
-        params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
-      } catch {
-        throw new HttpError(400, `malformed path ${url.pathname}`);
-      }
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (route.method !== 'GET' && route.pattern !== '/v1/load' && declared > limit) {
-        await discard(req, DRAIN_BYTES);
-        throw tooLarge(limit);
-      }
-      out = await route.handler(req, res, params, url);
+      out = await this.run(route, req, res, url, limit);
       status = res.headersSent ? res.statusCode : 200;
       await audit();
       if (!res.headersSent && out !== undefined) sendJson(res, 200, out);

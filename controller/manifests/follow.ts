@@ -10,22 +10,24 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { formatManifestError } from '../../crd/types.js';
 import { Loop } from '../reconcile/loop.js';
-import { readManifestDir } from './read.js';
+import { readManifestDir, type RefusedEntry } from './read.js';
 
-export type LoadedDir = { objects: unknown[] } | { error: string };
+/** what was read, and the entries that were refused (their files carry the refusal as their error, so such a set is never applied or published) */
+export type LoadedDir = ({ objects: unknown[] } | { error: string }) & { refused?: RefusedEntry[] };
 
 /** The directory's objects, or why they cannot be applied or published. A directory without manifests is an empty set; a missing one is an error. */
 export async function loadManifestDir(dir: string): Promise<LoadedDir> {
-  const files = await readManifestDir(dir);
-  if ('error' in files) return files;
-  if (files.length === 0) return { objects: [] };
+  const read = await readManifestDir(dir);
+  if ('error' in read) return read;
+  const { files, refused } = read;
+  if (files.length === 0) return { objects: [], refused };
   // the parser (yaml, the validators) is loaded on first use: an agent without --manifests never needs it
   const { SetParser } = await import('../../crd/load.js');
   const set = new SetParser();
   for (const f of files) set.add(f);
   const r = set.finish();
-  if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}` };
-  return { objects: r.objects.map((o) => o.object) };
+  if (!r.ok) return { error: `${r.errors.length} problem${r.errors.length > 1 ? 's' : ''} in ${dir}:\n${r.errors.map(formatManifestError).join('\n')}`, refused };
+  return { objects: r.objects.map((o) => o.object), refused };
 }
 
 export interface DirFollowOptions {

@@ -3,7 +3,8 @@
  * its own applyset, at start, on every change (debounced) and on every resync, so a `git pull` of a
  * checkout drives the device and drift is put back. A half-written file or a broken manifest keeps
  * the last good set applied; the problem is reported by `get`/`describe` and in the log until the
- * directory is good again. A directory without manifests is an empty set (everything of the set is
+ * directory is good again. Only regular files inside the directory are read (read.ts): a FIFO or a
+ * symlink that leaves it is a refused entry, reported in `version`, health and the log. A directory without manifests is an empty set (everything of the set is
  * pruned); a missing directory is an error (nothing is pruned).
  */
 import { apiCallRecord } from '../../crd/api/audit.js';
@@ -43,12 +44,12 @@ export class ManifestWatch {
 
   constructor(private readonly o: ManifestWatchOptions) {
     const applyset = o.applyset ?? MANIFESTS_APPLYSET;
-    this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null };
+    this.state = { dir: o.dir, applyset, applysetId: applysetId(applyset), lastAppliedAt: null, lastCheckedAt: null, objects: [], error: null, refused: [] };
     this.follow = new DirFollow({ dir: o.dir, pollMs: o.pollMs, debounceMs: o.debounceMs, onSet: (loaded, reason) => this.once(loaded, reason) });
   }
 
   status(): ManifestWatchStatus {
-    return { ...this.state, objects: [...this.state.objects] };
+    return { ...this.state, objects: [...this.state.objects], refused: [...this.state.refused] };
   }
 
   /** Apply the directory once, then follow it. */
@@ -74,6 +75,7 @@ export class ManifestWatch {
   private async once(loaded: LoadedDir, reason: string): Promise<void> {
     if (!this.deps) return;
     this.state.lastCheckedAt = new Date().toISOString();
+    this.noteRefused(loaded.refused ?? []);
     if ('error' in loaded) return await this.fail(loaded.error, reason);
     let results: ApplyResult[];
     try {
@@ -109,6 +111,13 @@ export class ManifestWatch {
     } catch (err) {
       this.o.log.warn({ error: (err as Error).message }, 'manifests: the audit record was not written');
     }
+  }
+
+  /** Entries that were not read keep the set from being applied (their file's error says so); each is logged once. */
+  private noteRefused(refused: { file: string; reason: string }[]): void {
+    const seen = new Set(this.state.refused.map((r) => `${r.file}\0${r.reason}`));
+    for (const r of refused) if (!seen.has(`${r.file}\0${r.reason}`)) this.o.log.warn({ dir: this.o.dir, file: r.file, reason: r.reason }, 'manifests: an entry of the directory is refused');
+    this.state.refused = refused;
   }
 }
 

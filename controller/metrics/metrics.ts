@@ -23,6 +23,8 @@ export interface MetricsSource {
   statuses: ReadonlyMap<string, { phase: string }>;
   engine: { reachable: boolean };
   safeMode: object | null;
+  /** stored policies disabled over the cost budget (they put the agent in safe mode too) */
+  disabledPolicies?: ReadonlyMap<string, string>;
   /** `removalErrors`: removals that failed and are retried, counted by the reconciler */
   passStats: { removalErrors?: number };
 }
@@ -128,7 +130,7 @@ export class AgentMetrics {
       },
     });
     new Gauge({ name: 'imagectl_engine_up', help: '1 when the agent reaches the Docker engine', registers, collect() { this.set(src().engine.reachable ? 1 : 0); } });
-    new Gauge({ name: 'imagectl_safe_mode', help: '1 while the store takes no writes (safe mode: nothing is removed)', registers, collect() { this.set(src().safeMode ? 1 : 0); } });
+    new Gauge({ name: 'imagectl_safe_mode', help: '1 in safe mode (the store takes no writes, or a stored policy is disabled over the cost budget): nothing is removed', registers, collect() { this.set(src().safeMode ? 1 : 0); } });
   }
 
   /** Removal errors are counted by the reconciler; the counter follows its count. */
@@ -144,7 +146,9 @@ export class AgentMetrics {
     if (p.error === null) this.lastSuccess.set((Date.parse(p.at) + p.durationMs) / 1000);
     else {
       const s = this.src();
-      this.passErrors.inc({ kind: s.safeMode ? 'store' : s.engine.reachable ? 'other' : 'engine' });
+      // a disabled policy is safe mode too but fails no pass: with one, only the store's own safe mode error counts as `store`
+      const store = s.safeMode !== null && ((s.disabledPolicies?.size ?? 0) === 0 || p.error.startsWith('safe mode: '));
+      this.passErrors.inc({ kind: store ? 'store' : s.engine.reachable ? 'other' : 'engine' });
     }
   }
 

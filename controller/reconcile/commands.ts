@@ -9,12 +9,15 @@ import type { Readable } from 'node:stream';
 import { familiar, normalizeWithDefaultTag } from '../../crd/fields/reference.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import { loadRecorded, pullRecorded, type Loaded } from '../effects/download.js';
+import { ArchiveError, type ArchiveContents } from '../effects/archives.js';
+import { localImage } from '../effects/pull.js';
 import type { ProgressItem } from '../effects/pull.js';
 import type { DownloadRecord } from '../store/records.js';
 import { tryCommit } from './conditions.js';
 import type { Loop } from './loop.js';
 import type { PassDeps } from './options.js';
 import { applyEvent, type PassPlan } from './plan.js';
+import { protectionsOf } from './protection.js';
 import { executeRemovals } from './removals.js';
 import type { LoopState } from './state.js';
 import { noteDownloads } from './workload-pass.js';
@@ -26,7 +29,7 @@ export interface Commands {
 }
 
 /** Why `rmi` did not remove: the API answers each with its own status. */
-export type RmiRefusal = 'safe-mode' | 'already-removed' | 'not-managed' | 'in-use' | 'needed-by-workload' | 'engine-in-use' | 'engine-refused' | 'failed';
+export type RmiRefusal = 'safe-mode' | 'already-removed' | 'not-managed' | 'in-use' | 'needed-by-workload' | 'kept' | 'engine-in-use' | 'engine-refused' | 'failed';
 
 export type RmiResult =
   | { ok: true; image: string; removed: string[]; residual: string[] }
@@ -51,10 +54,10 @@ export async function pullManaged(c: Commands, ref: string, onItem?: (i: Progres
 }
 
 /** `token`: a load's references are unknown until it ends, so every new image waits meanwhile (PassInput.arriving). */
-export async function loadManaged(c: Commands, source: Readable, digest: string | undefined, name: string, token: string): Promise<Loaded> {
+export async function loadManaged(c: Commands, source: Readable, digest: string | undefined, name: string, token: string, declared?: number): Promise<Loaded> {
   c.s.arriving.add(token);
   try {
-    const loaded = await loadRecorded(c.d.docker, c.d.archives, { stream: source }, digest, `load ${name}`, c.d.now);
+    const loaded = await loadRecorded(c.d.docker, c.d.archives, { stream: source, declared }, digest, `load ${name}`, c.d.now, (contents) => tagGuard(c, contents));
     await recordDownloads(c, loaded.downloads);
     return loaded;
   } finally {
@@ -62,17 +65,41 @@ export async function loadManaged(c: Commands, source: Readable, digest: string 
   }
 }
 
+/**
+ * A load never moves a tag off an image that is protected (kept, needed by a Workload, in use):
+ * the engine would leave that image untagged, and the agent could then remove it.
+ */
+async function tagGuard(c: Commands, contents: ArchiveContents): Promise<void> {
+  let containers: Awaited<ReturnType<Commands['d']['docker']['listContainers']>> | null = null;
+  for (const img of contents.images) {
+    for (const tag of img.tags) {
+      const here = await localImage(c.d.docker, tag);
+      if (!here || here.id === img.id) continue;
+      containers ??= await c.d.docker.listContainers({ all: true });
+      const usedBy = containers.filter((x) => x.ImageID === here.id).map((x) => (x.Names?.[0] ?? x.Id.slice(0, 12)).replace(/^\//, ''));
+      const why = protectionsOf({ policies: c.s.selected, workloads: c.s.workloads, statuses: c.s.statuses }, { ...here, usedBy, inUse: usedBy.length > 0 });
+      if (c.s.policySafeMode) why.push(`the agent is in safe mode (${c.s.policySafeMode.reason})`);
+      if (why.length > 0) {
+        throw new ArchiveError('ArchiveTagProtected', `the archive's tag ${tag} names image ${here.id} here, which is protected (${why.join('; ')}): loading would move the tag off it; nothing was loaded`);
+      }
+    }
+  }
+}
+
 /** Why an image cannot be removed by name, or null. */
 function refusal(s: LoopState, img: PersistedImage, ref: string): { refusal: RmiRefusal; message: string } | null {
   const id = img.context.id;
   if (s.safeMode) return { refusal: 'safe-mode', message: `the agent is in safe mode (${s.safeMode.reason}); nothing is removed until the store takes writes again` };
+  if (s.policySafeMode) return { refusal: 'safe-mode', message: `the agent is in safe mode (${s.policySafeMode.reason}); nothing is removed until then` };
   if (img.state === 'removed') return { refusal: 'already-removed', message: `image ${ref} (${id}) was already removed` };
   if (!img.context.agentDownloaded) {
     return { refusal: 'not-managed', message: `image ${ref} is not managed by imagectl: it was discovered, not pulled or loaded by the agent. It is left alone; remove it with docker rmi, or let an ImagePolicy rule (agentDownloadedOnly: false) remove it` };
   }
-  if (img.state === 'in-use') return { refusal: 'in-use', message: `image ${ref} is in use by ${img.context.usedBy.join(', ') || 'a container'}; remove the container first` };
-  if (img.context.protectedBy?.startsWith('workload ')) return { refusal: 'needed-by-workload', message: `image ${ref} is needed by ${img.context.protectedBy}; delete the workload first` };
-  return null;
+  // every protection, named: a keep entry must not hide that a Workload needs the image, nor the reverse
+  const why = protectionsOf({ policies: s.selected, workloads: s.workloads, statuses: s.statuses }, { ...img.context, inUse: img.state === 'in-use' });
+  if (why.length === 0) return null;
+  const refusal: RmiRefusal = img.state === 'in-use' ? 'in-use' : why.some((w) => w.startsWith('needed by workload')) ? 'needed-by-workload' : 'kept';
+  return { refusal, message: `image ${ref} is protected: ${why.join('; ')}; nothing was removed` };
 }
 
 /** `imagectl rmi`: between passes, the image is recorded `removable` (write-ahead), then removed like any other. */

@@ -110,6 +110,7 @@ function planFor(d: PassDeps, s: LoopState, observed: Observation, drained: Retu
     workloadIds: protection.ids,
     arriving: s.arriving,
     refused: s.refused,
+    suspended: s.policySafeMode && `safe mode: ${s.policySafeMode.reason}`,
     uses,
     unseen,
     now: d.now(),

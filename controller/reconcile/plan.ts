@@ -32,6 +32,8 @@ export interface PassInput {
   arriving?: ReadonlySet<string>;
   /** images whose removal the engine refused for good (no container used them): protected, with this reason */
   refused?: ReadonlyMap<string, { protectedBy: string }>;
+  /** why nothing may be removed now (a disabled policy): every image is protected with it */
+  suspended?: string | null;
   /** uses seen in the engine's events since the last pass (agent clock), by image ID */
   uses?: ReadonlyMap<string, { at: number; reason: string }>;
   /** history that could not be seen: every tracked image counts as used at `at` */
@@ -155,7 +157,7 @@ function observeImage(input: PassInput, out: PassPlan, img: ObservedImage, usedB
   const repoDigests = sameList(current.context.repoDigests, img.repoDigests) ? current.context.repoDigests : img.repoDigests;
   const verdict = decide(input.policies, { id: img.id, tags, repoDigests, agentDownloaded }, input.workloadRefs);
   const wl = input.workloadIds?.get(img.id);
-  const protectedBy = verdict.protectedBy ?? (wl ? `workload ${wl}` : null) ?? input.refused?.get(img.id)?.protectedBy ?? null;
+  const protectedBy = input.suspended ?? verdict.protectedBy ?? (wl ? `workload ${wl}` : null) ?? input.refused?.get(img.id)?.protectedBy ?? null;
   const ev: ObserveEvent = {
     type: 'OBSERVE', now, present: true, tags, repoDigests, sizeBytes: img.sizeBytes, usedBy, rule: verdict.rule, protectedBy,
     ...(dl ? { agentDownloaded: true, downloadedAt: dl.at } : {}),

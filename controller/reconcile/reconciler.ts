@@ -12,6 +12,7 @@ import { appliesToNode } from '../../crd/imagepolicy/applies.js';
 import type { ProgressItem } from '../effects/pull.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import { loadManaged, pullManaged, removeManaged, type Commands, type RmiResult } from './commands.js';
+import { admitPolicies } from './budget.js';
 import { engineLost, tryCommit } from './conditions.js';
 import { EngineEvents } from './events.js';
 import { UseLog } from './uses.js';
@@ -116,8 +117,9 @@ export class Reconciler {
     return pullManaged(this.commands(), ref, onItem);
   }
 
-  load(source: Readable, digest: string | undefined, name: string) {
-    return loadManaged(this.commands(), source, digest, name, `*${randomUUID()}`);
+  /** `declared`: the archive's size, when the client said it (checked before anything is written). */
+  load(source: Readable, digest: string | undefined, name: string, declared?: number) {
+    return loadManaged(this.commands(), source, digest, name, `*${randomUUID()}`, declared);
   }
 
   /** `imagectl rmi` of the image `id` (named `ref` by the user). */
@@ -149,7 +151,7 @@ export class Reconciler {
       objects!.filter((o): o is StoredOf<K> => isKind(o, kind)).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
     s.policies = objects ? of('ImagePolicy') : await this.o.store.listObjects('ImagePolicy');
     s.workloads = objects ? of('Workload') : await this.o.store.listObjects('Workload');
-    s.selected = s.policies.filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);
+    s.selected = admitPolicies(s, s.policies, this.o.log, this.now()).filter((p) => appliesToNode(p.spec, { labels: this.o.nodeLabels, constraints: this.o.nodeConstraints }).matches);
     s.policiesKey = JSON.stringify(s.selected.map((p) => [p.metadata.name, p.spec]));
   }
 }

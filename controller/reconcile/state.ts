@@ -62,6 +62,9 @@ export class LoopState {
   nextDueAt: number | null = null;
   /** non-null while the store takes no writes: nothing is removed */
   safeMode: SafeMode | null = null;
+  /** stored policies over the cost budget, name → why (budget.ts): not compiled; while any, nothing is removed */
+  disabledPolicies: ReadonlyMap<string, string> = new Map();
+  policySafeMode: SafeMode | null = null;
   events = 0;
   /** removals the engine failed for another reason than a container using the image (retried) */
   removalErrors = 0;
@@ -84,6 +87,8 @@ export interface LoopSnapshot {
   lastPass: LastPass | null;
   nextDueAt: number | null;
   safeMode: SafeMode | null;
+  /** stored policies over the cost budget (disabled), name → why */
+  disabledPolicies: ReadonlyMap<string, string>;
   passStats: PassStats;
   images: ReadonlyMap<string, PersistedImage>;
   downloads: ReadonlyMap<string, DownloadRecord>;
@@ -102,7 +107,9 @@ export function snapshotOf(s: LoopState, stats: LoopStats, now: number): LoopSna
     passes: s.passes,
     lastPass: s.lastPass && { ...s.lastPass },
     nextDueAt: s.nextDueAt,
-    safeMode: s.safeMode && { ...s.safeMode },
+    // a disabled policy is safe mode too: nothing is removed while its keep entries are unknown
+    safeMode: (s.safeMode ?? s.policySafeMode) && { ...(s.safeMode ?? s.policySafeMode)! },
+    disabledPolicies: s.disabledPolicies,
     passStats: { ...stats, events: s.events, removalErrors: s.removalErrors },
     images: s.images,
     downloads: s.downloads,

@@ -12,6 +12,7 @@ import { Serial } from '../reconcile/loop.js';
 import type { ApiDeps } from './deps.js';
 import { HttpError } from './errors.js';
 import { planView, policyItem } from './views.js';
+import { setBudgetCheck, withinBudget } from './budget.js';
 
 export function kindOf(s: string): KindName {
   const k = findKind(s);
@@ -27,7 +28,9 @@ export function view(o: StoredObject, d: ApiDeps): unknown {
     : {};
   if (o.kind === 'ImagePolicy') {
     const item = policyItem(o, d.nodeLabels, d.nodeConstraints);
-    return { ...item, status: { ...item.status, ...managed } };
+    const disabled = d.reconciler.snapshot().disabledPolicies.get(o.metadata.name);
+    const off = disabled ? { appliesToNode: false, reason: `disabled: over the cost budget: ${disabled}`, disabled } : {};
+    return { ...item, status: { ...item.status, ...off, ...managed } };
   }
   return Object.keys(managed).length ? { ...o, status: managed } : o;
 }
@@ -94,6 +97,8 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
     const live = await d.store.listObjects();
     const plan = planApply(live, incoming, new Date(), randomUUID, { prune: req.prune, applyset: req.applyset });
     if (plan.problems.length > 0) throw new HttpError(409, `${plan.problems.length} conflict(s); nothing was applied`, plan.problems);
+    const over = setBudgetCheck(live, plan);
+    if (over.length > 0) throw new HttpError(422, `${over.length} invalid object(s); nothing was applied`, over);
     if (req.dryRun === 'server') {
       const byKey = new Map(live.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
       const puts = new Map(plan.puts.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
@@ -102,7 +107,7 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
         .map((r) => ({ ...r, live: comparable(byKey.get(`${r.kind}/${r.name}`)), after: comparable(puts.get(`${r.kind}/${r.name}`)) }));
       if (req.plan === false) return { results: plan.results, dryRun: 'server' as const, changes };
       const after = afterPlan(live, plan);
-      const policies = after.filter((o) => o.kind === 'ImagePolicy')
+      const policies = withinBudget(after.filter((o) => o.kind === 'ImagePolicy'))
         .filter((p) => policyItem(p, d.nodeLabels, d.nodeConstraints).status.appliesToNode);
       const snap = d.reconciler.snapshot();
       const seen = { images: snap.lastObservation?.images ?? [], containers: snap.lastObservation?.containers ?? [] };

@@ -34,4 +34,6 @@ export interface ManifestWatchStatus {
   objects: string[];
   /** why the last attempt failed (the last good set stays applied), or null */
   error: string | null;
+  /** entries of the directory that were not read (FIFOs, devices, symlinks that leave it), and why */
+  refused: { file: string; reason: string }[];
 }

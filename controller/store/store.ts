@@ -14,9 +14,8 @@ import { isKind, type KindName, type StoredObject, type StoredOf } from '../../c
 export type { StoredObject } from '../../crd/api/object.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { DownloadRecord } from './records.js';
+import { securePrivate } from './perms.js';
 import { copyLogs, recoveryDrops } from './recovery.js';
-
-export { recoveryDrops } from './recovery.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -89,6 +88,7 @@ export class Store extends EventEmitter {
   }
 
   static async open(dir: string): Promise<Store> {
+    securePrivate(dir);
     const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
     // LevelDB rewrites its write-ahead logs at open: keep a copy until the open proved them sound,
     // so that a damaged one can still be read by `agent --repair`

@@ -7,6 +7,7 @@
  *   `image: null` unless the call concerned one image (pull, load, rmi), so that `audit --image`
  *   shows it in that image's history.
  */
+import { escapeControls } from './text.js';
 
 /** A transition of one image's machine. */
 export interface AuditRecord {
@@ -32,16 +33,16 @@ export interface ApiCallRecord extends Omit<AuditRecord, 'image'> {
 /** Any record of the audit log. */
 export type LogRecord = AuditRecord | ApiCallRecord;
 
-/** The record of one mutating API call. */
+/** The record of one mutating API call; what it says is escaped (a request's text is anybody's). */
 export function apiCallRecord(a: { time: number; verb: string; ok: boolean; reason: string; actor: string; image?: string | null; tags?: string[] }): ApiCallRecord {
   return {
     time: new Date(a.time).toISOString(),
     image: a.image ?? null,
-    tags: a.tags ?? [],
+    tags: (a.tags ?? []).map(escapeControls),
     from: null,
     to: a.ok ? 'succeeded' : 'failed',
     event: `api.${a.verb}`,
-    reason: a.reason,
-    actor: a.actor,
+    reason: escapeControls(a.reason),
+    actor: escapeControls(a.actor),
   };
 }

@@ -5,12 +5,16 @@ import type { Manifest } from '../precompiled/manifest-types.js';
 import type { ImagePolicy, NodeSelector } from './type.js';
 import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
+import { policyBudgetProblem } from './budget.js';
 import { selectorTerms } from './node-selector.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
 export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
   if (obj.kind !== 'ImagePolicy') return;
   const spec = obj.spec;
+  // the budget first, counted without compiling anything: over it, no pattern is compiled at all
+  const budget = policyBudgetProblem(spec);
+  if (budget) push(budget.path, budget.message);
   spec.removal?.forEach((rule, i) => {
     const at = ['spec', 'removal', i];
     const hasAfter = rule.deleteAfter !== undefined;
@@ -28,13 +32,15 @@ export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
       const d = checkRange(minutes * 60_000, `${minutes} minutes`);
       if (!d.ok) push([...at, 'deleteAfterMinutes'], d.error);
     }
-    const problem = imagePatternProblem(rule.imageName);
+    const problem = budget ? null : imagePatternProblem(rule.imageName);
     if (problem) push([...at, 'imageName'], problem);
   });
-  spec.keep?.forEach((p, i) => {
-    const problem = imagePatternProblem(p);
-    if (problem) push(['spec', 'keep', i], problem);
-  });
+  if (!budget) {
+    spec.keep?.forEach((p, i) => {
+      const problem = imagePatternProblem(p);
+      if (problem) push(['spec', 'keep', i], problem);
+    });
+  }
   checkOpenHorizonFields(spec, push);
   if (spec.nodeSelector) checkNodeSelector(spec.nodeSelector, push);
 }

@@ -6,8 +6,8 @@
  * the image's references are normalized first (`nginx:1` → `docker.io/library/nginx:1`), and the
  * familiar short form (`nginx:1`, `fixture/a:1`) is matched as well.
  */
-import { Minimatch } from 'minimatch';
 import type { ImagePolicy } from './type.js';
+import { compileGlob, GLOB_OPTIONS } from './glob.js';
 import { familiar, normalize, normalizePattern } from '../fields/reference.js';
 import { checkRange, formatDuration, parseDuration } from '../fields/duration.js';
 
@@ -45,14 +45,12 @@ export interface CompiledPolicies {
   keep: CompiledKeep[];
 }
 
-
-/** The minimatch options of every image pattern. */
-export const GLOB_OPTIONS = { dot: true, nonegate: true, nocomment: true, noext: false } as const;
+export { GLOB_OPTIONS };
 
 /** One glob, as imagectl's dialect reads it (without the image-name normalization). */
 export function globMatcher(pattern: string): (s: string) => boolean {
-  const m = new Minimatch(pattern, GLOB_OPTIONS);
-  return (s) => m.match(s);
+  const g = compileGlob(pattern);
+  return (s) => g.test(s);
 }
 
 /** Characters that end the literal part of a minimatch pattern (globs, classes, braces, extglobs, escapes). */
@@ -74,22 +72,45 @@ export function literalPrefix(p: string): string {
   return lit;
 }
 
-const patternCache = new Map<string, CompiledPattern>();
+/**
+ * Compiled patterns by source, least recently used first. Bounded by what they hold (brace
+ * alternatives), not only by their number, so that a set of big patterns cannot keep memory: the
+ * oldest are dropped (and collected) once the cache holds more than PATTERN_CACHE_COST.
+ */
+const patternCache = new Map<string, { c: CompiledPattern; cost: number }>();
 const PATTERN_CACHE_MAX = 20_000;
+export const PATTERN_CACHE_COST = 50_000;
+let cachedCost = 0;
+
+/** What the pattern cache holds: entries and brace alternatives (tests and the budget read it). */
+export function patternCacheSize(): { entries: number; alternatives: number } {
+  return { entries: patternCache.size, alternatives: cachedCost };
+}
 
 /** Compile a glob (cached by its source: compiling is the expensive part of matching). */
 export function compilePattern(source: string): CompiledPattern {
   const hit = patternCache.get(source);
-  if (hit) return hit;
+  if (hit) {
+    patternCache.delete(source);
+    patternCache.set(source, hit);
+    return hit.c;
+  }
   let c: CompiledPattern;
+  let cost = 1;
   if (source === '*' || source === '**') c = { source, test: () => true, prefixes: [''] };
   else {
     const sources = [...new Set([source, normalizePattern(source)])];
-    const variants = sources.map((p) => new Minimatch(p, GLOB_OPTIONS));
-    c = { source, test: (cands) => cands.some((cand) => variants.some((m) => m.match(cand))), prefixes: sources.map(literalPrefix) };
+    const variants = sources.map(compileGlob);
+    cost = variants.reduce((n, v) => n + v.alternatives, 0);
+    c = { source, test: (cands) => cands.some((cand) => variants.some((m) => m.test(cand))), prefixes: sources.map(literalPrefix) };
   }
-  if (patternCache.size >= PATTERN_CACHE_MAX) patternCache.clear();
-  patternCache.set(source, c);
+  patternCache.set(source, { c, cost });
+  cachedCost += cost;
+  for (const [k, v] of patternCache) {
+    if (cachedCost <= PATTERN_CACHE_COST && patternCache.size <= PATTERN_CACHE_MAX) break;
+    patternCache.delete(k);
+    cachedCost -= v.cost;
+  }
   return c;
 }
 

@@ -17,7 +17,7 @@ import { candidates, type CompiledKeep, type CompiledPolicies, type CompiledRule
 import { PrefixIndex } from './prefix-index.js';
 import { sameList } from '../fields/lists.js';
 
-export { candidates, compilePattern, compilePolicies, globMatcher, GLOB_OPTIONS, literalPrefix, ruleDeleteAfter } from './compile.js';
+export { candidates, compilePattern, compilePolicies, globMatcher, GLOB_OPTIONS, literalPrefix, patternCacheSize, ruleDeleteAfter } from './compile.js';
 export type { CompiledKeep, CompiledPattern, CompiledPolicies, CompiledRule } from './compile.js';
 
 export interface MatchSubject {

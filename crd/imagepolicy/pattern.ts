@@ -1,10 +1,9 @@
 import { makeRe } from 'minimatch';
 import { hasGlob, parseReference, patternTagProblem } from '../fields/reference.js';
-import { GLOB_OPTIONS } from './compile.js';
+import { classEnd, GLOB_OPTIONS, slowAlternatives } from './glob.js';
+import { braceAlternatives, MAX_BRACE_ALTERNATIVES, MAX_PATTERN_LENGTH, MAX_SLOW_ALTERNATIVES, slowAlternativeProblem } from './budget.js';
 
-/** Past this, brace expansion makes minimatch slow (`{1..100000}` takes half a second). */
-export const MAX_BRACE_ALTERNATIVES = 1000;
-const MAX_PATTERN_LENGTH = 512;
+export { MAX_BRACE_ALTERNATIVES } from './budget.js';
 
 /**
  * Why an image pattern (removal[].imageName, keep[]) is unusable, or null when it is fine.
@@ -46,24 +45,6 @@ export function globDialectProblem(p: string): string | null {
   return globProblem(p);
 }
 
-/**
- * Where the class opened by the `[` at `i` ends (just past its `]`), or -1 when it is not closed.
- * As minimatch reads a class: `]` right after `[` or `[!`/`[^` is a member, `\` escapes the next
- * character, and `[:alpha:]` is one member.
- */
-function classEnd(p: string, i: number): number {
-  let j = i + 1;
-  if (p[j] === '!' || p[j] === '^') j++;
-  if (p[j] === ']') j++;
-  while (j < p.length) {
-    if (p[j] === '\\') j += 2;
-    else if (p[j] === ']') return j + 1;
-    else if (p.startsWith('[:', j) && /^\[:[a-z]+:\]/.test(p.slice(j))) j = p.indexOf(':]', j + 2) + 2;
-    else j++;
-  }
-  return -1;
-}
-
 /** Unbalanced brackets and braces: minimatch would silently match them literally. */
 export function globProblem(p: string): string | null {
   let braces = 0;
@@ -82,8 +63,26 @@ export function globProblem(p: string): string | null {
   if (braceAlternatives(p) > MAX_BRACE_ALTERNATIVES) {
     return `glob ${JSON.stringify(p)} expands to more than ${MAX_BRACE_ALTERNATIVES} alternatives`;
   }
-  if (!PLAIN_GLOB.test(p) && makeRe(p, GLOB_OPTIONS) === false) return `invalid glob ${JSON.stringify(p)}`;
-  return null;
+  return PLAIN_BRACED.test(p) ? null : slowProblem(p);
+}
+
+/** Plain globs with braces: every alternative is plain, so imagectl's own matcher takes them all. */
+const PLAIN_BRACED = /^[A-Za-z0-9._:/@*?,{}-]+$/;
+
+/**
+ * The alternatives that minimatch itself must match (extglobs, escapes) must compile and stay
+ * cheap to match (its RegExps backtrack); the others are matched by glob.ts and always compile.
+ */
+function slowProblem(p: string): string | null {
+  const slow = slowAlternatives(p);
+  if (slow.length === 0) return null;
+  if (slow.length > MAX_SLOW_ALTERNATIVES) return `glob ${JSON.stringify(p)} has more than ${MAX_SLOW_ALTERNATIVES} alternatives with extglobs or escapes`;
+  for (const a of slow) {
+    const problem = slowAlternativeProblem(a);
+    if (problem) return `glob ${JSON.stringify(p)}: ${problem}`;
+  }
+  const opts = { ...GLOB_OPTIONS, nobrace: true };
+  return slow.every((a) => makeRe(a, opts) === false) && braceAlternatives(p) === slow.length ? `invalid glob ${JSON.stringify(p)}` : null;
 }
 
 /**
@@ -92,28 +91,6 @@ export function globProblem(p: string): string | null {
  * this against minimatch) and the costly makeRe is needed only for the others.
  */
 export const PLAIN_GLOB = /^[A-Za-z0-9._:/@*?-]+$/;
-
-/** An upper bound of the number of brace expansions, without expanding. */
-function braceAlternatives(p: string): number {
-  let total = 1;
-  const stack: { start: number; commas: number }[] = [];
-  for (let i = 0; i < p.length && total <= MAX_BRACE_ALTERNATIVES; i++) {
-    if (p[i] === '{') stack.push({ start: i, commas: 0 });
-    else if (p[i] === ',' && stack.length > 0) stack[stack.length - 1]!.commas++;
-    else if (p[i] === '}' && stack.length > 0) {
-      const g = stack.pop()!;
-      total *= g.commas > 0 ? g.commas + 1 : rangeSize(p.slice(g.start + 1, i));
-    }
-  }
-  return total;
-}
-
-function rangeSize(body: string): number {
-  const m = /^(-?\d+|[a-zA-Z])\.\.(-?\d+|[a-zA-Z])(?:\.\.-?\d+)?$/.exec(body);
-  if (!m) return 1;
-  const n = (s: string) => (/^-?\d+$/.test(s) ? Number(s) : s.charCodeAt(0));
-  return Math.abs(n(m[2]!) - n(m[1]!)) + 1;
-}
 
 /**
  * Read each wildcard, class and brace group as "0" and check that the result is a reference,

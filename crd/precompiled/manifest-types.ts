@@ -64,6 +64,8 @@ export interface ImagePolicy {
       /**
        * Label requirements the node must meet, all of them.
        *
+       * @maxItems 100
+       *
        * Items: One requirement on one node label.
        */
       matchExpressions?: {
@@ -78,6 +80,8 @@ export interface ImagePolicy {
         /**
          * Label values for In and NotIn (at least one); must be absent or empty for Exists and DoesNotExist.
          *
+         * @maxItems 1000
+         *
          * Items: A label value.
          */
         values?: string[];
@@ -86,11 +90,15 @@ export interface ImagePolicy {
     /**
      * Open Horizon constraint expressions over the node's labels, all of which must hold for the policy to apply: comparisons NAME OP VALUE with ==, =, !=, <, >, <=, >= and in, joined by && / AND and || / OR, with parentheses. Example: "site == plant-7 && cores >= 4".
      *
+     * @maxItems 100
+     *
      * Items: One constraint expression.
      */
     constraints?: string[];
     /**
      * Open Horizon policy properties. A node's own constraints (imagectl agent --node-constraint) must hold for them; a policy without properties is not subject to node constraints.
+     *
+     * @maxItems 1000
      *
      * Items: One property: a name, a value and optionally its type.
      */
@@ -111,11 +119,15 @@ export interface ImagePolicy {
     /**
      * Open Horizon patterns the policy applies to: when set, only a node whose openhorizon.pattern label is one of them (with or without the org/ prefix) is selected.
      *
+     * @maxItems 1000
+     *
      * Items: A pattern name, e.g. myorg/pattern-sensors.
      */
     patterns?: string[];
     /**
-     * Rules for removing unused images. When several rules match an image, the one with the shortest delay wins.
+     * Rules for removing unused images. When several rules match an image, the one with the shortest delay wins. At most 1000 rules, whose patterns expand to at most 5000 brace alternatives together with the keep entries.
+     *
+     * @maxItems 1000
      *
      * Items: One removal rule: which images, and how long they must have been unused.
      */
@@ -138,7 +150,9 @@ export interface ImagePolicy {
       agentDownloadedOnly?: boolean;
     }[];
     /**
-     * Images that are never removed, whatever the rules say: exact name:tag or globs.
+     * Images that are never removed, whatever the rules say: exact name:tag or globs. At most 1000 entries.
+     *
+     * @maxItems 1000
      *
      * Items: An exact name:tag or a glob, as in removal[].imageName.
      */

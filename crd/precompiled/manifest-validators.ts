@@ -3,7 +3,7 @@
 // ajv 8.20.0 standalone code, options {"strict":true,"allErrors":true}
 /* eslint-disable */
 export const ImagePolicy = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ImagePolicy","description":"Which container images on a device may be removed, and after how long unused.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"description":"Version of the manifest format. Always imagectl.dev/v1alpha1.","type":"string","const":"imagectl.dev/v1alpha1"},"kind":{"description":"Kind of the object. Always ImagePolicy.","type":"string","const":"ImagePolicy"},"metadata":{"description":"Name and labels of the policy.","type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the policy, unique among ImagePolicies: a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters).","type":"string","maxLength":63,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},"labels":{"description":"Labels to select the policy by (imagectl get -l). Keys and values follow the Kubernetes label syntax.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"A label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or empty.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"annotations":{"description":"Free-form notes for people and tools; not used by imagectl.","type":"object","propertyNames":{"description":"An annotation key, with the same syntax as a label key.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"An annotation value: any string.","type":"string"}}}},"spec":{"description":"What the policy removes, where, and what it never removes.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Whether the policy is in force. false switches it off on every device (Open Horizon's enabled flag). Default true.","type":"boolean","default":true},"nodeSelector":{"description":"Which devices the policy applies to, by the labels of the agent's node. Absent: every device.","type":"object","additionalProperties":false,"properties":{"matchLabels":{"description":"Labels the node must have, with exactly these values.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"The label value the node must have.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"matchExpressions":{"description":"Label requirements the node must meet, all of them.","type":"array","items":{"description":"One requirement on one node label.","type":"object","additionalProperties":false,"required":["key","operator"],"properties":{"key":{"description":"The label key the requirement is about.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"operator":{"description":"In: the label's value is one of values. NotIn: the label is absent or its value is none of values. Exists: the label is present. DoesNotExist: the label is absent.","type":"string","enum":["In","NotIn","Exists","DoesNotExist"]},"values":{"description":"Label values for In and NotIn (at least one); must be absent or empty for Exists and DoesNotExist.","type":"array","items":{"description":"A label value.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}}}}}}},"constraints":{"description":"Open Horizon constraint expressions over the node's labels, all of which must hold for the policy to apply: comparisons NAME OP VALUE with ==, =, !=, <, >, <=, >= and in, joined by && / AND and || / OR, with parentheses. Example: \"site == plant-7 && cores >= 4\".","type":"array","items":{"description":"One constraint expression.","type":"string","minLength":1,"maxLength":4096}},"properties":{"description":"Open Horizon policy properties. A node's own constraints (imagectl agent --node-constraint) must hold for them; a policy without properties is not subject to node constraints.","type":"array","items":{"description":"One property: a name, a value and optionally its type.","type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"description":"The property name, e.g. purpose or openhorizon.arch.","type":"string","minLength":1,"maxLength":256},"value":{"description":"The property value as text, e.g. \"cleanup\", \"10\", \"true\", \"1.2.0\" or \"a,b\".","type":"string","maxLength":4096},"type":{"description":"How to read value: string, int, float, boolean, version or list of strings. Default: inferred from the value.","type":"string","enum":["string","int","float","boolean","version","list of strings"]}}}},"patterns":{"description":"Open Horizon patterns the policy applies to: when set, only a node whose openhorizon.pattern label is one of them (with or without the org/ prefix) is selected.","type":"array","items":{"description":"A pattern name, e.g. myorg/pattern-sensors.","type":"string","minLength":1,"maxLength":512}},"removal":{"description":"Rules for removing unused images. When several rules match an image, the one with the shortest delay wins.","type":"array","items":{"description":"One removal rule: which images, and how long they must have been unused.","type":"object","additionalProperties":false,"required":["imageName"],"properties":{"imageName":{"description":"Images the rule applies to: an exact name:tag, \"*\", or a minimatch glob such as \"registry.local/app:1.*\" or \"*/sensor:*\". A name without a tag must be a glob.","type":"string","minLength":1},"deleteAfter":{"description":"How long an image must have been unused before it is removed: a duration such as 90s, 30m, 2h, 1d or 1h30m. Set exactly one of deleteAfter and deleteAfterMinutes.","type":"string"},"deleteAfterMinutes":{"description":"The same delay as deleteAfter, in minutes (the Open Horizon form). Set exactly one of deleteAfter and deleteAfterMinutes.","type":"number","exclusiveMinimum":0},"agentDownloadedOnly":{"description":"Match only images that the agent itself pulled or loaded.","type":"boolean","default":false}}}},"keep":{"description":"Images that are never removed, whatever the rules say: exact name:tag or globs.","type":"array","items":{"description":"An exact name:tag or a glob, as in removal[].imageName.","type":"string","minLength":1}}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ImagePolicy","description":"Which container images on a device may be removed, and after how long unused.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"description":"Version of the manifest format. Always imagectl.dev/v1alpha1.","type":"string","const":"imagectl.dev/v1alpha1"},"kind":{"description":"Kind of the object. Always ImagePolicy.","type":"string","const":"ImagePolicy"},"metadata":{"description":"Name and labels of the policy.","type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the policy, unique among ImagePolicies: a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters).","type":"string","maxLength":63,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},"labels":{"description":"Labels to select the policy by (imagectl get -l). Keys and values follow the Kubernetes label syntax.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"A label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or empty.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"annotations":{"description":"Free-form notes for people and tools; not used by imagectl.","type":"object","propertyNames":{"description":"An annotation key, with the same syntax as a label key.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"An annotation value: any string.","type":"string"}}}},"spec":{"description":"What the policy removes, where, and what it never removes.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Whether the policy is in force. false switches it off on every device (Open Horizon's enabled flag). Default true.","type":"boolean","default":true},"nodeSelector":{"description":"Which devices the policy applies to, by the labels of the agent's node. Absent: every device.","type":"object","additionalProperties":false,"properties":{"matchLabels":{"description":"Labels the node must have, with exactly these values.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"The label value the node must have.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"matchExpressions":{"description":"Label requirements the node must meet, all of them.","type":"array","maxItems":100,"items":{"description":"One requirement on one node label.","type":"object","additionalProperties":false,"required":["key","operator"],"properties":{"key":{"description":"The label key the requirement is about.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"operator":{"description":"In: the label's value is one of values. NotIn: the label is absent or its value is none of values. Exists: the label is present. DoesNotExist: the label is absent.","type":"string","enum":["In","NotIn","Exists","DoesNotExist"]},"values":{"description":"Label values for In and NotIn (at least one); must be absent or empty for Exists and DoesNotExist.","type":"array","maxItems":1000,"items":{"description":"A label value.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}}}}}}},"constraints":{"description":"Open Horizon constraint expressions over the node's labels, all of which must hold for the policy to apply: comparisons NAME OP VALUE with ==, =, !=, <, >, <=, >= and in, joined by && / AND and || / OR, with parentheses. Example: \"site == plant-7 && cores >= 4\".","type":"array","maxItems":100,"items":{"description":"One constraint expression.","type":"string","minLength":1,"maxLength":4096}},"properties":{"description":"Open Horizon policy properties. A node's own constraints (imagectl agent --node-constraint) must hold for them; a policy without properties is not subject to node constraints.","type":"array","maxItems":1000,"items":{"description":"One property: a name, a value and optionally its type.","type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"description":"The property name, e.g. purpose or openhorizon.arch.","type":"string","minLength":1,"maxLength":256},"value":{"description":"The property value as text, e.g. \"cleanup\", \"10\", \"true\", \"1.2.0\" or \"a,b\".","type":"string","maxLength":4096},"type":{"description":"How to read value: string, int, float, boolean, version or list of strings. Default: inferred from the value.","type":"string","enum":["string","int","float","boolean","version","list of strings"]}}}},"patterns":{"description":"Open Horizon patterns the policy applies to: when set, only a node whose openhorizon.pattern label is one of them (with or without the org/ prefix) is selected.","type":"array","maxItems":1000,"items":{"description":"A pattern name, e.g. myorg/pattern-sensors.","type":"string","minLength":1,"maxLength":512}},"removal":{"description":"Rules for removing unused images. When several rules match an image, the one with the shortest delay wins. At most 1000 rules, whose patterns expand to at most 5000 brace alternatives together with the keep entries.","type":"array","maxItems":1000,"items":{"description":"One removal rule: which images, and how long they must have been unused.","type":"object","additionalProperties":false,"required":["imageName"],"properties":{"imageName":{"description":"Images the rule applies to: an exact name:tag, \"*\", or a minimatch glob such as \"registry.local/app:1.*\" or \"*/sensor:*\". A name without a tag must be a glob.","type":"string","minLength":1,"maxLength":512},"deleteAfter":{"description":"How long an image must have been unused before it is removed: a duration such as 90s, 30m, 2h, 1d or 1h30m. Set exactly one of deleteAfter and deleteAfterMinutes.","type":"string"},"deleteAfterMinutes":{"description":"The same delay as deleteAfter, in minutes (the Open Horizon form). Set exactly one of deleteAfter and deleteAfterMinutes.","type":"number","exclusiveMinimum":0},"agentDownloadedOnly":{"description":"Match only images that the agent itself pulled or loaded.","type":"boolean","default":false}}}},"keep":{"description":"Images that are never removed, whatever the rules say: exact name:tag or globs. At most 1000 entries.","type":"array","maxItems":1000,"items":{"description":"An exact name:tag or a glob, as in removal[].imageName.","type":"string","minLength":1,"maxLength":512}}}}}};
 const func2 = runtime_ucs2length;
 const pattern0 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", "u");
@@ -493,12 +493,8 @@ errors++;
 if(data10.matchExpressions !== undefined){
 let data13 = data10.matchExpressions;
 if(Array.isArray(data13)){
-const len0 = data13.length;
-for(let i0=0; i0<len0; i0++){
-let data14 = data13[i0];
-if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
-if(data14.key === undefined){
-const err40 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
+if(data13.length > 100){
+const err40 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -507,8 +503,12 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(data14.operator === undefined){
-const err41 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "operator"},message:"must have required property '"+"operator"+"'"};
+const len0 = data13.length;
+for(let i0=0; i0<len0; i0++){
+let data14 = data13[i0];
+if(data14 && typeof data14 == "object" && !Array.isArray(data14)){
+if(data14.key === undefined){
+const err41 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "key"},message:"must have required property '"+"key"+"'"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -517,9 +517,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-for(const key10 in data14){
-if(!(((key10 === "key") || (key10 === "operator")) || (key10 === "values"))){
-const err42 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
+if(data14.operator === undefined){
+const err42 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/required",keyword:"required",params:{missingProperty: "operator"},message:"must have required property '"+"operator"+"'"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -528,12 +527,9 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data14.key !== undefined){
-let data15 = data14.key;
-if(typeof data15 === "string"){
-if(func2(data15) > 317){
-const err43 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters"};
+for(const key10 in data14){
+if(!(((key10 === "key") || (key10 === "operator")) || (key10 === "values"))){
+const err43 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key10},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -542,8 +538,12 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(!pattern1.test(data15)){
-const err44 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/key/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"+"\""};
+}
+if(data14.key !== undefined){
+let data15 = data14.key;
+if(typeof data15 === "string"){
+if(func2(data15) > 317){
+const err44 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/key/maxLength",keyword:"maxLength",params:{limit: 317},message:"must NOT have more than 317 characters"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -552,9 +552,8 @@ vErrors.push(err44);
 }
 errors++;
 }
-}
-else {
-const err45 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(!pattern1.test(data15)){
+const err45 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/key/pattern",keyword:"pattern",params:{pattern: "^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},message:"must match pattern \""+"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"+"\""};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -564,10 +563,8 @@ vErrors.push(err45);
 errors++;
 }
 }
-if(data14.operator !== undefined){
-let data16 = data14.operator;
-if(typeof data16 !== "string"){
-const err46 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/operator/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err46 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/key",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/key/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -576,8 +573,11 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(!((((data16 === "In") || (data16 === "NotIn")) || (data16 === "Exists")) || (data16 === "DoesNotExist"))){
-const err47 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/operator/enum",keyword:"enum",params:{allowedValues: schema11.properties.spec.properties.nodeSelector.properties.matchExpressions.items.properties.operator.enum},message:"must be equal to one of the allowed values"};
+}
+if(data14.operator !== undefined){
+let data16 = data14.operator;
+if(typeof data16 !== "string"){
+const err47 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/operator/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -586,16 +586,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-}
-if(data14.values !== undefined){
-let data17 = data14.values;
-if(Array.isArray(data17)){
-const len1 = data17.length;
-for(let i1=0; i1<len1; i1++){
-let data18 = data17[i1];
-if(typeof data18 === "string"){
-if(func2(data18) > 63){
-const err48 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters"};
+if(!((((data16 === "In") || (data16 === "NotIn")) || (data16 === "Exists")) || (data16 === "DoesNotExist"))){
+const err48 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/operator",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/operator/enum",keyword:"enum",params:{allowedValues: schema11.properties.spec.properties.nodeSelector.properties.matchExpressions.items.properties.operator.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -604,8 +596,12 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(!pattern2.test(data18)){
-const err49 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/items/pattern",keyword:"pattern",params:{pattern: "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"},message:"must match pattern \""+"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"+"\""};
+}
+if(data14.values !== undefined){
+let data17 = data14.values;
+if(Array.isArray(data17)){
+if(data17.length > 1000){
+const err49 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -614,9 +610,12 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const len1 = data17.length;
+for(let i1=0; i1<len1; i1++){
+let data18 = data17[i1];
+if(typeof data18 === "string"){
+if(func2(data18) > 63){
+const err50 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/items/maxLength",keyword:"maxLength",params:{limit: 63},message:"must NOT have more than 63 characters"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -625,10 +624,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-}
-else {
-const err51 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(!pattern2.test(data18)){
+const err51 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/items/pattern",keyword:"pattern",params:{pattern: "^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"},message:"must match pattern \""+"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"+"\""};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -638,9 +635,8 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
 else {
-const err52 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err52 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values/" + i1,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -652,7 +648,7 @@ errors++;
 }
 }
 else {
-const err53 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err53 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0+"/values",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/properties/values/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -664,7 +660,7 @@ errors++;
 }
 }
 else {
-const err54 = {instancePath:instancePath+"/spec/nodeSelector",schemaPath:"#/properties/spec/properties/nodeSelector/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err54 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions/" + i0,schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -674,15 +670,9 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data8.constraints !== undefined){
-let data19 = data8.constraints;
-if(Array.isArray(data19)){
-const len2 = data19.length;
-for(let i2=0; i2<len2; i2++){
-let data20 = data19[i2];
-if(typeof data20 === "string"){
-if(func2(data20) > 4096){
-const err55 = {instancePath:instancePath+"/spec/constraints/" + i2,schemaPath:"#/properties/spec/properties/constraints/items/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+}
+else {
+const err55 = {instancePath:instancePath+"/spec/nodeSelector/matchExpressions",schemaPath:"#/properties/spec/properties/nodeSelector/properties/matchExpressions/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -691,8 +681,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-if(func2(data20) < 1){
-const err56 = {instancePath:instancePath+"/spec/constraints/" + i2,schemaPath:"#/properties/spec/properties/constraints/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/spec/nodeSelector",schemaPath:"#/properties/spec/properties/nodeSelector/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -702,8 +694,11 @@ vErrors.push(err56);
 errors++;
 }
 }
-else {
-const err57 = {instancePath:instancePath+"/spec/constraints/" + i2,schemaPath:"#/properties/spec/properties/constraints/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data8.constraints !== undefined){
+let data19 = data8.constraints;
+if(Array.isArray(data19)){
+if(data19.length > 100){
+const err57 = {instancePath:instancePath+"/spec/constraints",schemaPath:"#/properties/spec/properties/constraints/maxItems",keyword:"maxItems",params:{limit: 100},message:"must NOT have more than 100 items"};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -712,10 +707,12 @@ vErrors.push(err57);
 }
 errors++;
 }
-}
-}
-else {
-const err58 = {instancePath:instancePath+"/spec/constraints",schemaPath:"#/properties/spec/properties/constraints/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const len2 = data19.length;
+for(let i2=0; i2<len2; i2++){
+let data20 = data19[i2];
+if(typeof data20 === "string"){
+if(func2(data20) > 4096){
+const err58 = {instancePath:instancePath+"/spec/constraints/" + i2,schemaPath:"#/properties/spec/properties/constraints/items/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -724,16 +721,8 @@ vErrors.push(err58);
 }
 errors++;
 }
-}
-if(data8.properties !== undefined){
-let data21 = data8.properties;
-if(Array.isArray(data21)){
-const len3 = data21.length;
-for(let i3=0; i3<len3; i3++){
-let data22 = data21[i3];
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.name === undefined){
-const err59 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(func2(data20) < 1){
+const err59 = {instancePath:instancePath+"/spec/constraints/" + i2,schemaPath:"#/properties/spec/properties/constraints/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -742,8 +731,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-if(data22.value === undefined){
-const err60 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
+}
+else {
+const err60 = {instancePath:instancePath+"/spec/constraints/" + i2,schemaPath:"#/properties/spec/properties/constraints/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -752,9 +742,10 @@ vErrors.push(err60);
 }
 errors++;
 }
-for(const key11 in data22){
-if(!(((key11 === "name") || (key11 === "value")) || (key11 === "type"))){
-const err61 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/spec/constraints",schemaPath:"#/properties/spec/properties/constraints/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -764,11 +755,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data22.name !== undefined){
-let data23 = data22.name;
-if(typeof data23 === "string"){
-if(func2(data23) > 256){
-const err62 = {instancePath:instancePath+"/spec/properties/" + i3+"/name",schemaPath:"#/properties/spec/properties/properties/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
+if(data8.properties !== undefined){
+let data21 = data8.properties;
+if(Array.isArray(data21)){
+if(data21.length > 1000){
+const err62 = {instancePath:instancePath+"/spec/properties",schemaPath:"#/properties/spec/properties/properties/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -777,8 +768,12 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(func2(data23) < 1){
-const err63 = {instancePath:instancePath+"/spec/properties/" + i3+"/name",schemaPath:"#/properties/spec/properties/properties/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const len3 = data21.length;
+for(let i3=0; i3<len3; i3++){
+let data22 = data21[i3];
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+if(data22.name === undefined){
+const err63 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -787,9 +782,8 @@ vErrors.push(err63);
 }
 errors++;
 }
-}
-else {
-const err64 = {instancePath:instancePath+"/spec/properties/" + i3+"/name",schemaPath:"#/properties/spec/properties/properties/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.value === undefined){
+const err64 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/required",keyword:"required",params:{missingProperty: "value"},message:"must have required property '"+"value"+"'"};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -798,12 +792,9 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data22.value !== undefined){
-let data24 = data22.value;
-if(typeof data24 === "string"){
-if(func2(data24) > 4096){
-const err65 = {instancePath:instancePath+"/spec/properties/" + i3+"/value",schemaPath:"#/properties/spec/properties/properties/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
+for(const key11 in data22){
+if(!(((key11 === "name") || (key11 === "value")) || (key11 === "type"))){
+const err65 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key11},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -813,8 +804,11 @@ vErrors.push(err65);
 errors++;
 }
 }
-else {
-const err66 = {instancePath:instancePath+"/spec/properties/" + i3+"/value",schemaPath:"#/properties/spec/properties/properties/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.name !== undefined){
+let data23 = data22.name;
+if(typeof data23 === "string"){
+if(func2(data23) > 256){
+const err66 = {instancePath:instancePath+"/spec/properties/" + i3+"/name",schemaPath:"#/properties/spec/properties/properties/items/properties/name/maxLength",keyword:"maxLength",params:{limit: 256},message:"must NOT have more than 256 characters"};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -823,11 +817,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data22.type !== undefined){
-let data25 = data22.type;
-if(typeof data25 !== "string"){
-const err67 = {instancePath:instancePath+"/spec/properties/" + i3+"/type",schemaPath:"#/properties/spec/properties/properties/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(func2(data23) < 1){
+const err67 = {instancePath:instancePath+"/spec/properties/" + i3+"/name",schemaPath:"#/properties/spec/properties/properties/items/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -836,8 +827,9 @@ vErrors.push(err67);
 }
 errors++;
 }
-if(!((((((data25 === "string") || (data25 === "int")) || (data25 === "float")) || (data25 === "boolean")) || (data25 === "version")) || (data25 === "list of strings"))){
-const err68 = {instancePath:instancePath+"/spec/properties/" + i3+"/type",schemaPath:"#/properties/spec/properties/properties/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.spec.properties.properties.items.properties.type.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err68 = {instancePath:instancePath+"/spec/properties/" + i3+"/name",schemaPath:"#/properties/spec/properties/properties/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -847,9 +839,11 @@ vErrors.push(err68);
 errors++;
 }
 }
-}
-else {
-const err69 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.value !== undefined){
+let data24 = data22.value;
+if(typeof data24 === "string"){
+if(func2(data24) > 4096){
+const err69 = {instancePath:instancePath+"/spec/properties/" + i3+"/value",schemaPath:"#/properties/spec/properties/properties/items/properties/value/maxLength",keyword:"maxLength",params:{limit: 4096},message:"must NOT have more than 4096 characters"};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -859,9 +853,8 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
 else {
-const err70 = {instancePath:instancePath+"/spec/properties",schemaPath:"#/properties/spec/properties/properties/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err70 = {instancePath:instancePath+"/spec/properties/" + i3+"/value",schemaPath:"#/properties/spec/properties/properties/items/properties/value/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -871,15 +864,10 @@ vErrors.push(err70);
 errors++;
 }
 }
-if(data8.patterns !== undefined){
-let data26 = data8.patterns;
-if(Array.isArray(data26)){
-const len4 = data26.length;
-for(let i4=0; i4<len4; i4++){
-let data27 = data26[i4];
-if(typeof data27 === "string"){
-if(func2(data27) > 512){
-const err71 = {instancePath:instancePath+"/spec/patterns/" + i4,schemaPath:"#/properties/spec/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+if(data22.type !== undefined){
+let data25 = data22.type;
+if(typeof data25 !== "string"){
+const err71 = {instancePath:instancePath+"/spec/properties/" + i3+"/type",schemaPath:"#/properties/spec/properties/properties/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -888,8 +876,8 @@ vErrors.push(err71);
 }
 errors++;
 }
-if(func2(data27) < 1){
-const err72 = {instancePath:instancePath+"/spec/patterns/" + i4,schemaPath:"#/properties/spec/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!((((((data25 === "string") || (data25 === "int")) || (data25 === "float")) || (data25 === "boolean")) || (data25 === "version")) || (data25 === "list of strings"))){
+const err72 = {instancePath:instancePath+"/spec/properties/" + i3+"/type",schemaPath:"#/properties/spec/properties/properties/items/properties/type/enum",keyword:"enum",params:{allowedValues: schema11.properties.spec.properties.properties.items.properties.type.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -899,8 +887,9 @@ vErrors.push(err72);
 errors++;
 }
 }
+}
 else {
-const err73 = {instancePath:instancePath+"/spec/patterns/" + i4,schemaPath:"#/properties/spec/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err73 = {instancePath:instancePath+"/spec/properties/" + i3,schemaPath:"#/properties/spec/properties/properties/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -912,7 +901,7 @@ errors++;
 }
 }
 else {
-const err74 = {instancePath:instancePath+"/spec/patterns",schemaPath:"#/properties/spec/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err74 = {instancePath:instancePath+"/spec/properties",schemaPath:"#/properties/spec/properties/properties/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -922,15 +911,11 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data8.removal !== undefined){
-let data28 = data8.removal;
-if(Array.isArray(data28)){
-const len5 = data28.length;
-for(let i5=0; i5<len5; i5++){
-let data29 = data28[i5];
-if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
-if(data29.imageName === undefined){
-const err75 = {instancePath:instancePath+"/spec/removal/" + i5,schemaPath:"#/properties/spec/properties/removal/items/required",keyword:"required",params:{missingProperty: "imageName"},message:"must have required property '"+"imageName"+"'"};
+if(data8.patterns !== undefined){
+let data26 = data8.patterns;
+if(Array.isArray(data26)){
+if(data26.length > 1000){
+const err75 = {instancePath:instancePath+"/spec/patterns",schemaPath:"#/properties/spec/properties/patterns/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -939,9 +924,12 @@ vErrors.push(err75);
 }
 errors++;
 }
-for(const key12 in data29){
-if(!((((key12 === "imageName") || (key12 === "deleteAfter")) || (key12 === "deleteAfterMinutes")) || (key12 === "agentDownloadedOnly"))){
-const err76 = {instancePath:instancePath+"/spec/removal/" + i5,schemaPath:"#/properties/spec/properties/removal/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
+const len4 = data26.length;
+for(let i4=0; i4<len4; i4++){
+let data27 = data26[i4];
+if(typeof data27 === "string"){
+if(func2(data27) > 512){
+const err76 = {instancePath:instancePath+"/spec/patterns/" + i4,schemaPath:"#/properties/spec/properties/patterns/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -950,12 +938,8 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data29.imageName !== undefined){
-let data30 = data29.imageName;
-if(typeof data30 === "string"){
-if(func2(data30) < 1){
-const err77 = {instancePath:instancePath+"/spec/removal/" + i5+"/imageName",schemaPath:"#/properties/spec/properties/removal/items/properties/imageName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(func2(data27) < 1){
+const err77 = {instancePath:instancePath+"/spec/patterns/" + i4,schemaPath:"#/properties/spec/properties/patterns/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -966,7 +950,7 @@ errors++;
 }
 }
 else {
-const err78 = {instancePath:instancePath+"/spec/removal/" + i5+"/imageName",schemaPath:"#/properties/spec/properties/removal/items/properties/imageName/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err78 = {instancePath:instancePath+"/spec/patterns/" + i4,schemaPath:"#/properties/spec/properties/patterns/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -976,9 +960,9 @@ vErrors.push(err78);
 errors++;
 }
 }
-if(data29.deleteAfter !== undefined){
-if(typeof data29.deleteAfter !== "string"){
-const err79 = {instancePath:instancePath+"/spec/removal/" + i5+"/deleteAfter",schemaPath:"#/properties/spec/properties/removal/items/properties/deleteAfter/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err79 = {instancePath:instancePath+"/spec/patterns",schemaPath:"#/properties/spec/properties/patterns/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -988,11 +972,11 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data29.deleteAfterMinutes !== undefined){
-let data32 = data29.deleteAfterMinutes;
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 <= 0 || isNaN(data32)){
-const err80 = {instancePath:instancePath+"/spec/removal/" + i5+"/deleteAfterMinutes",schemaPath:"#/properties/spec/properties/removal/items/properties/deleteAfterMinutes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data8.removal !== undefined){
+let data28 = data8.removal;
+if(Array.isArray(data28)){
+if(data28.length > 1000){
+const err80 = {instancePath:instancePath+"/spec/removal",schemaPath:"#/properties/spec/properties/removal/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -1001,9 +985,12 @@ vErrors.push(err80);
 }
 errors++;
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/spec/removal/" + i5+"/deleteAfterMinutes",schemaPath:"#/properties/spec/properties/removal/items/properties/deleteAfterMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
+const len5 = data28.length;
+for(let i5=0; i5<len5; i5++){
+let data29 = data28[i5];
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if(data29.imageName === undefined){
+const err81 = {instancePath:instancePath+"/spec/removal/" + i5,schemaPath:"#/properties/spec/properties/removal/items/required",keyword:"required",params:{missingProperty: "imageName"},message:"must have required property '"+"imageName"+"'"};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -1012,10 +999,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-if(data29.agentDownloadedOnly !== undefined){
-if(typeof data29.agentDownloadedOnly !== "boolean"){
-const err82 = {instancePath:instancePath+"/spec/removal/" + i5+"/agentDownloadedOnly",schemaPath:"#/properties/spec/properties/removal/items/properties/agentDownloadedOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+for(const key12 in data29){
+if(!((((key12 === "imageName") || (key12 === "deleteAfter")) || (key12 === "deleteAfterMinutes")) || (key12 === "agentDownloadedOnly"))){
+const err82 = {instancePath:instancePath+"/spec/removal/" + i5,schemaPath:"#/properties/spec/properties/removal/items/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key12},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -1025,9 +1011,11 @@ vErrors.push(err82);
 errors++;
 }
 }
-}
-else {
-const err83 = {instancePath:instancePath+"/spec/removal/" + i5,schemaPath:"#/properties/spec/properties/removal/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data29.imageName !== undefined){
+let data30 = data29.imageName;
+if(typeof data30 === "string"){
+if(func2(data30) > 512){
+const err83 = {instancePath:instancePath+"/spec/removal/" + i5+"/imageName",schemaPath:"#/properties/spec/properties/removal/items/properties/imageName/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
 if(vErrors === null){
 vErrors = [err83];
 }
@@ -1036,10 +1024,8 @@ vErrors.push(err83);
 }
 errors++;
 }
-}
-}
-else {
-const err84 = {instancePath:instancePath+"/spec/removal",schemaPath:"#/properties/spec/properties/removal/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(func2(data30) < 1){
+const err84 = {instancePath:instancePath+"/spec/removal/" + i5+"/imageName",schemaPath:"#/properties/spec/properties/removal/items/properties/imageName/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err84];
 }
@@ -1049,15 +1035,8 @@ vErrors.push(err84);
 errors++;
 }
 }
-if(data8.keep !== undefined){
-let data34 = data8.keep;
-if(Array.isArray(data34)){
-const len6 = data34.length;
-for(let i6=0; i6<len6; i6++){
-let data35 = data34[i6];
-if(typeof data35 === "string"){
-if(func2(data35) < 1){
-const err85 = {instancePath:instancePath+"/spec/keep/" + i6,schemaPath:"#/properties/spec/properties/keep/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err85 = {instancePath:instancePath+"/spec/removal/" + i5+"/imageName",schemaPath:"#/properties/spec/properties/removal/items/properties/imageName/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err85];
 }
@@ -1067,8 +1046,9 @@ vErrors.push(err85);
 errors++;
 }
 }
-else {
-const err86 = {instancePath:instancePath+"/spec/keep/" + i6,schemaPath:"#/properties/spec/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data29.deleteAfter !== undefined){
+if(typeof data29.deleteAfter !== "string"){
+const err86 = {instancePath:instancePath+"/spec/removal/" + i5+"/deleteAfter",schemaPath:"#/properties/spec/properties/removal/items/properties/deleteAfter/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err86];
 }
@@ -1078,9 +1058,11 @@ vErrors.push(err86);
 errors++;
 }
 }
-}
-else {
-const err87 = {instancePath:instancePath+"/spec/keep",schemaPath:"#/properties/spec/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data29.deleteAfterMinutes !== undefined){
+let data32 = data29.deleteAfterMinutes;
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 <= 0 || isNaN(data32)){
+const err87 = {instancePath:instancePath+"/spec/removal/" + i5+"/deleteAfterMinutes",schemaPath:"#/properties/spec/properties/removal/items/properties/deleteAfterMinutes/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err87];
 }
@@ -1090,9 +1072,8 @@ vErrors.push(err87);
 errors++;
 }
 }
-}
 else {
-const err88 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err88 = {instancePath:instancePath+"/spec/removal/" + i5+"/deleteAfterMinutes",schemaPath:"#/properties/spec/properties/removal/items/properties/deleteAfterMinutes/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err88];
 }
@@ -1102,14 +1083,123 @@ vErrors.push(err88);
 errors++;
 }
 }
-}
-else {
-const err89 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data29.agentDownloadedOnly !== undefined){
+if(typeof data29.agentDownloadedOnly !== "boolean"){
+const err89 = {instancePath:instancePath+"/spec/removal/" + i5+"/agentDownloadedOnly",schemaPath:"#/properties/spec/properties/removal/items/properties/agentDownloadedOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err89];
 }
 else {
 vErrors.push(err89);
+}
+errors++;
+}
+}
+}
+else {
+const err90 = {instancePath:instancePath+"/spec/removal/" + i5,schemaPath:"#/properties/spec/properties/removal/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err90];
+}
+else {
+vErrors.push(err90);
+}
+errors++;
+}
+}
+}
+else {
+const err91 = {instancePath:instancePath+"/spec/removal",schemaPath:"#/properties/spec/properties/removal/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err91];
+}
+else {
+vErrors.push(err91);
+}
+errors++;
+}
+}
+if(data8.keep !== undefined){
+let data34 = data8.keep;
+if(Array.isArray(data34)){
+if(data34.length > 1000){
+const err92 = {instancePath:instancePath+"/spec/keep",schemaPath:"#/properties/spec/properties/keep/maxItems",keyword:"maxItems",params:{limit: 1000},message:"must NOT have more than 1000 items"};
+if(vErrors === null){
+vErrors = [err92];
+}
+else {
+vErrors.push(err92);
+}
+errors++;
+}
+const len6 = data34.length;
+for(let i6=0; i6<len6; i6++){
+let data35 = data34[i6];
+if(typeof data35 === "string"){
+if(func2(data35) > 512){
+const err93 = {instancePath:instancePath+"/spec/keep/" + i6,schemaPath:"#/properties/spec/properties/keep/items/maxLength",keyword:"maxLength",params:{limit: 512},message:"must NOT have more than 512 characters"};
+if(vErrors === null){
+vErrors = [err93];
+}
+else {
+vErrors.push(err93);
+}
+errors++;
+}
+if(func2(data35) < 1){
+const err94 = {instancePath:instancePath+"/spec/keep/" + i6,schemaPath:"#/properties/spec/properties/keep/items/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err94];
+}
+else {
+vErrors.push(err94);
+}
+errors++;
+}
+}
+else {
+const err95 = {instancePath:instancePath+"/spec/keep/" + i6,schemaPath:"#/properties/spec/properties/keep/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err95];
+}
+else {
+vErrors.push(err95);
+}
+errors++;
+}
+}
+}
+else {
+const err96 = {instancePath:instancePath+"/spec/keep",schemaPath:"#/properties/spec/properties/keep/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err96];
+}
+else {
+vErrors.push(err96);
+}
+errors++;
+}
+}
+}
+else {
+const err97 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err97];
+}
+else {
+vErrors.push(err97);
+}
+errors++;
+}
+}
+}
+else {
+const err98 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err98];
+}
+else {
+vErrors.push(err98);
 }
 errors++;
 }
@@ -1119,7 +1209,7 @@ return errors === 0;
 
 export const Workload = validate11;
 const schema12 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"Workload","description":"A container the agent runs on the device, with EVE-style image pull policies and counters.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"description":"Version of the manifest format. Always imagectl.dev/v1alpha1.","type":"string","const":"imagectl.dev/v1alpha1"},"kind":{"description":"Kind of the object. Always Workload.","type":"string","const":"Workload"},"metadata":{"description":"Name and labels of the workload.","type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the workload, unique among Workloads: a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters).","type":"string","maxLength":63,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},"labels":{"description":"Labels to select the workload by (imagectl get -l). Keys and values follow the Kubernetes label syntax.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"A label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or empty.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"annotations":{"description":"Free-form notes for people and tools; not used by imagectl.","type":"object","propertyNames":{"description":"An annotation key, with the same syntax as a label key.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"An annotation value: any string.","type":"string"}}}},"spec":{"description":"The container to run and how its image is obtained.","type":"object","additionalProperties":false,"required":["image"],"properties":{"image":{"description":"Image reference, e.g. localhost:5000/sensor:1.4, optionally pinned with @sha256:<digest>, which is verified against the registry's manifest digest.","type":"string","minLength":1,"maxLength":512},"imagePullPolicy":{"description":"Always: resolve the registry's manifest digest and pull only when it differs (a failed pull fails the workload even when an older copy is present). IfNotPresent: pull only when absent. Never: an absent image is an error. Default: the agent's --default-pull-policy (Always).","type":"string","enum":["Always","IfNotPresent","Never"]},"archive":{"description":"Path of a `docker save` tarball to load the image from instead of a registry (for devices without one). Relative to the agent's archive directory; the agent copies it into its cache and removes the copy with the image.","type":"string","minLength":1,"maxLength":4096},"archiveDigest":{"description":"sha256:<hex> of the archive file, verified before loading.","type":"string","pattern":"^sha256:[a-f0-9]{64}$"},"command":{"description":"Command and arguments of the container (replaces the image's CMD).","type":"array","items":{"description":"One argument.","type":"string"}},"env":{"description":"Environment variables of the container.","type":"object","propertyNames":{"description":"A variable name.","type":"string","pattern":"^[A-Za-z_][A-Za-z0-9_]*$"},"additionalProperties":{"description":"Its value.","type":"string"}},"refreshImage":{"description":"Counter: raise it to check the registry for a new image; the container is recreated only if one arrived.","type":"integer","minimum":0},"restart":{"description":"Counter: raise it to restart the container (after any refresh has finished).","type":"integer","minimum":0},"purge":{"description":"Counter: raise it to recreate the container, discarding its state and anonymous volumes (after any refresh has finished).","type":"integer","minimum":0}}}}};
-const func23 = Object.prototype.hasOwnProperty;
+const func25 = Object.prototype.hasOwnProperty;
 const pattern12 = new RegExp("^sha256:[a-f0-9]{64}$", "u");
 const pattern13 = new RegExp("^[A-Za-z_][A-Za-z0-9_]*$", "u");
 
@@ -1480,7 +1570,7 @@ vErrors.push(err29);
 errors++;
 }
 for(const key6 in data8){
-if(!(func23.call(schema12.properties.spec.properties, key6))){
+if(!(func25.call(schema12.properties.spec.properties, key6))){
 const err30 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err30];

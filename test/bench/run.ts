@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only B1,B3]`: the performance suite of issue 5 (B1–B9), the fleet's (B11–B13) and its dashboard's (B15), each
+ * `npm run bench [-- --quick] [-- --only B1,B3]`: the performance suite of issue 5 (B1–B9), the fleet's (B11–B13), the hostile manifest's validation (B14, security issue) and the fleet dashboard's (B15), each
  * figure side by side with its baseline in the same run, on the real engine of a private test
  * stack (one for the whole run). Writes bench/results/latest.json and prints the table.
  * --quick: small N and one repetition, for CI (no thresholds are enforced; verdicts are printed).
@@ -19,6 +19,7 @@ import { b7 } from './b7-audit.js';
 import { b8 } from './b8-cli.js';
 import { b9 } from './b9-apply.js';
 import { b11 } from './b11-fleet.js';
+import { b14 } from './b14-hostile-validation.js';
 import { b15 } from './b15-dashboard.js';
 import { BenchAgent } from './lib/agent.js';
 import type { Ctx } from './lib/context.js';
@@ -73,7 +74,7 @@ if (['B11', 'B12', 'B13'].some(want)) {
 // the fleet dashboard at scale: hollow agents, a real nats-server, the page in headless Chromium
 await step('B15', () => b15(ctx));
 
-const engineIds = ['B1', 'B2', 'B4', 'B5', 'B6', 'B8', 'B9'];
+const engineIds = ['B1', 'B2', 'B4', 'B5', 'B6', 'B8', 'B9', 'B14'];
 if (engineIds.some(want)) {
   await ensurePackages();
   const stack = await startStack({ log: (m) => ctx.log(`[stack] ${m}`) });
@@ -101,6 +102,7 @@ if (engineIds.some(want)) {
       }
     }
     await step('B9', () => b9(ctx));
+    await step('B14', () => b14(ctx));
     await cleanEngine(ctx.raw);
   } finally {
     ctx.raw.close();

@@ -225,7 +225,9 @@ describe('requests', () => {
     const cached = () => { try { return readdirSync(join(agent.stateDir, 'cache', 'archives')); } catch { return []; } };
     expect(cached()).toEqual([]);
 
-    // a load named with ../ writes only the digest-named cache file
+    // a load named with ../ writes only the digest-named cache file (of an image that was not there:
+    // one already present is not the agent's download, and its archive is nobody's residual)
+    await docker.getImage('sec/archived:1').remove();
     const before = readdirSync(work);
     const loaded = await call(sock, 'POST', `/v1/load?name=${encodeURIComponent('../../../evil')}`, readFileSync(outside), { 'content-type': 'application/x-tar' });
     expect(loaded.status).toBe(200);
@@ -315,6 +317,7 @@ describe('the product code', () => {
   const productFiles = (dir: string): string[] => readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
     .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
     .map((f) => join(ROOT, dir, f));
+  // the product's folders (the layout test fixes which exist)
   const files = ['cli', 'controller', 'crd', 'statemachines'].flatMap(productFiles);
 
   it('never runs a shell or a program (so no command is ever built from manifest text)', () => {

@@ -3,7 +3,9 @@
  * loopback only): two real agents with different labels on the stack's engine follow the hub,
  * each applies exactly the policies that select it and prunes accordingly; get nodes / get images
  * show both; a bad set changes nothing on the hub; a manifest written by hand that does not
- * validate is refused by each device (status and audit say so) and the last good set stays; a
+ * validate is refused by each device (status and audit say so) and the last good set stays, as is
+ * a hostile policy over the cost budget (by hand, or a set past what one agent holds); what a
+ * device writes (status, audit) is printed escaped; a
  * device killed while two revisions are published applies the latest when it is back and its
  * audit records arrive once; fleet pull and rmi act on the chosen devices.
  */
@@ -15,6 +17,8 @@ import { buildFixture, dockerFor, pushFixture } from '../stack/fixtures.js';
 import { stackInfo } from '../stack/context.js';
 import { startNats, type Hub } from '../stack/nats.js';
 import { waitFor, type AgentProcess } from '../helpers/agent.js';
+import { jetstream } from '@nats-io/jetstream';
+import { Kvm } from '@nats-io/kv';
 import { converged, device, fleetCli, fleetJson, hubKv, nodes, policy, policyNames } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ictl-fleet-'));
@@ -141,5 +145,73 @@ describe('a fleet of two devices', () => {
     // a good publish over it makes the devices ready again
     writeSet({ 'b.yaml': policy('plant-b', 'b'), 'all.yaml': policy('everywhere', null) });
     expect((await publish()).code).toBe(0);
+  });
+
+  // the security issue's finding 1, multiplied by a fleet: one hostile commit reaches every device
+  it('a hostile policy on the hub is refused by each device with the cost budget\'s error; the devices stay up and keep the last good set', async () => {
+    const bomb = (name: string, n: number, site: string | null) => ({
+      apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name },
+      spec: { ...(site ? { nodeSelector: { matchLabels: { site } } } : {}), removal: [{ imageName: `fixture/${name}:*`, deleteAfter: '1h' }], keep: Array.from({ length: n }, (_, i) => `fixture/${name}${i}{0..999}:*`) },
+    });
+    const refusedWith = (re: RegExp) => waitFor(`both devices to refuse with ${re}`, async () => {
+      const n = await nodes(hub.url);
+      return ['dev-a', 'dev-b'].every((x) => n.get(x)?.status.ready === false && re.test(n.get(x)!.status.reason)) ? n : null;
+    }, 60_000, 250);
+    // written by hand (the publisher would refuse it): 300 globs of 1000 alternatives, 8 KB
+    const { nc, manifests } = await hubKv(hub.url);
+    const putCommit = (objects: Record<string, number>) => manifests.put('_commit', JSON.stringify({ objects, publishedAt: new Date().toISOString(), publisher: 'by-hand' }));
+    // a publish does not prune what was written by hand (it has no applyset label): the test before
+    // left its invalid policy in the set, so the good set is put back by hand, and applied, first
+    const live = JSON.parse((await manifests.get('_commit'))!.string()) as { objects: Record<string, number> };
+    const good = Object.fromEntries(Object.entries(live.objects).filter(([k]) => k !== 'imagepolicy.handmade'));
+    const goodRev = await putCommit(good);
+    await converged(hub.url, ['dev-a', 'dev-b'], goodRev);
+    await putCommit({ ...good, 'imagepolicy.bomb': await manifests.put('imagepolicy.bomb', JSON.stringify(bomb('bomb', 300, null))) });
+    const m = await refusedWith(/spec\.keep\[\d+\]: the policy's patterns expand to more than 5000 brace alternatives/);
+    expect(m.get('dev-b')!.status.appliedRevision).toBe(goodRev);
+    expect(await policyNames(a)).toEqual(['everywhere']);
+    expect(await policyNames(b)).toEqual(['everywhere', 'plant-b']);
+    // the good set back, by hand as the bomb came (a publish would keep the bomb in the set)
+    await converged(hub.url, ['dev-a', 'dev-b'], await putCommit(good));
+    await nc.close();
+    // each policy within its own budget, published as usual; together past what one agent holds (20000)
+    writeSet({
+      'b.yaml': policy('plant-b', 'b'), 'all.yaml': policy('everywhere', null),
+      ...Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`big-${i}.json`, JSON.stringify(bomb(`big-${i}`, 4, null))])),
+    });
+    const r = await publish();
+    expect(r.stderr).toBe('');
+    const m2 = await refusedWith(/the budget of all policies together/);
+    expect(m2.get('dev-a')!.status.reason).toMatch(/refused: .*imagepolicy\/big-\d: with the policies before it/);
+    for (const dev of [a, b]) expect((await dev.cli(['version'])).stdout).toMatch(/Docker Engine: reachable/);
+    expect(await policyNames(a)).toEqual(['everywhere']);
+    expect(await policyNames(b)).toEqual(['everywhere', 'plant-b']);
+    writeSet({ 'b.yaml': policy('plant-b', 'b'), 'all.yaml': policy('everywhere', null) });
+    expect((await publish()).code).toBe(0);
+  }, 240_000);
+
+  // a device writes its own status and audit records: the operator's terminal must not take them as commands
+  it('prints what a device wrote escaped: its audit records, its status in describe node', async () => {
+    const { nc, commitRevision } = await hubKv(hub.url);
+    const js = jetstream(nc);
+    const evil = 'fleet revision 1 applied\x1b[2J\x1b]0;owned\x07\nNODE  fake line';
+    await js.publish('imagectl.audit.dev-evil', JSON.stringify({ node: 'dev-evil', time: new Date().toISOString(), image: null, tags: ['app:1\x1b[31m'], from: null, to: 'applied', event: 'api.apply', reason: evil, actor: 'fleet dev-evil' }));
+    const nodesKv = await new Kvm(js).open('imagectl-nodes');
+    await nodesKv.put('dev-evil', JSON.stringify({ node: 'dev-evil', labels: {}, lastSeen: new Date().toISOString(), appliedRevision: await commitRevision(), ready: false, reason: evil, objects: [], disk: null, engine: { reachable: true, error: null }, images: [], workloads: [{ name: 'w', phase: 'Failed', reason: evil, resolvedDigest: null }] }));
+    try {
+      const audit = await fleetCli(hub.url, ['audit', '--node', 'dev-evil']);
+      expect(audit.code).toBe(0);
+      const described = await fleetCli(hub.url, ['describe', 'node', 'dev-evil']);
+      expect(described.code).toBe(0);
+      for (const out of [audit.stdout, described.stdout]) {
+        expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+        expect(out).toContain(String.raw`applied\x1b[2J\x1b]0;owned\x07\nNODE  fake line`);
+        expect(out.split('\n').filter((l) => l.includes('fake line'))).toHaveLength(out === audit.stdout ? 1 : 2);
+      }
+      expect(audit.stdout).toContain(String.raw`app:1\x1b[31m`);
+    } finally {
+      await nodesKv.delete('dev-evil');
+      await nc.close();
+    }
   });
 });

@@ -1,8 +1,8 @@
 /** Images, plan and audit routes. */
 import type { LogRecord } from '../../../crd/api/audit.js';
-import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
+import { ndjson, Stream } from '../stream.js';
 import { explainImage, imageItem, imageLabels, oneImage, planView } from '../../service/views.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
@@ -36,43 +36,22 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     return planView(s, s.policies);
   });
 
-  r.on('GET', '/v1/audit', async (req, res, _p, url) => {
+  r.on('GET', '/v1/audit', async (_req, res, _p, url) => {
     const ref = url.searchParams.get('image');
     const since = url.searchParams.has('since') ? Number(url.searchParams.get('since')) : undefined;
     const follow = url.searchParams.get('follow') === 'true';
     const id: string | undefined = ref ? oneImage(snap().images, ref).context.id : undefined;
     res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const write = (a: LogRecord) => res.write(`${JSON.stringify(a)}\n`);
-    // the history streams from the store at the reader's pace: wait for 'drain' when the socket's
-    // buffer is full, so that a slow reader never makes the agent hold the rest in memory
+    const s = new Stream(res);
+    // the history at the reader's pace; live records are dropped with a reader that stops reading
     const history = id ? (await d.store.auditForImage(id, { since }))[Symbol.iterator]() : d.store.auditLog({ since, apiCalls: true });
-    for await (const a of history) {
-      if (res.destroyed) return;
-      if (!write(a)) await drained(res);
-    }
-    if (res.destroyed) return;
-    if (!follow) {
-      res.end();
-      return;
-    }
+    for await (const a of history) if (!(await s.paced(ndjson(a)))) return;
+    if (!follow) return s.end();
     const onAudit = (a: LogRecord) => {
-      if (!id || a.image === id) write(a);
+      if (!id || a.image === id) s.live(ndjson(a));
     };
     d.store.on('audit', onAudit);
-    await new Promise<void>((resolve) => req.on('close', resolve));
+    await s.closed;
     d.store.off('audit', onAudit);
-  });
-}
-
-/** Resolves when the response can take more data, or is gone (the audit and the change feed wait on it). */
-export function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
   });
 }

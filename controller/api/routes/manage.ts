@@ -5,17 +5,23 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorText } from '../../engine/docker.js';
+import { ArchiveError } from '../../effects/archives.js';
 import { parseReference } from '../../../crd/fields/reference.js';
+import { escapeControls, hasControls } from '../../../crd/api/text.js';
 import type { RmiRefusal } from '../../reconcile/reconciler.js';
 import type { ApiDeps } from '../../service/deps.js';
 import { imageItem, oneImage } from '../../service/views.js';
 import { actorOf, HttpError, noteCall, readJson, type Router } from '../http.js';
+import { Stream } from '../stream.js';
 
 /** The HTTP status of each reason `rmi` did not remove. */
 const RMI_STATUS: Record<RmiRefusal, number> = {
-  'safe-mode': 503, 'already-removed': 404, 'not-managed': 409, 'in-use': 409, 'needed-by-workload': 409,
+  'safe-mode': 503, 'already-removed': 404, 'not-managed': 409, 'in-use': 409, 'needed-by-workload': 409, kept: 409,
   'engine-in-use': 409, 'engine-refused': 409, failed: 500,
 };
+
+/** The HTTP status of a refused load, by its reason (the rest: 422). */
+const LOAD_STATUS: Record<string, number> = { ArchiveTooLarge: 413, ArchiveExpandsTooMuch: 413, InsufficientDisk: 507, ArchiveTagProtected: 409 };
 
 async function refOf(req: IncomingMessage): Promise<string> {
   const body = (await readJson(req)) as { ref?: unknown };
@@ -23,20 +29,32 @@ async function refOf(req: IncomingMessage): Promise<string> {
   return body.ref;
 }
 
+/** A value of a request, quoted and escaped for the audit and for messages (no raw control character). */
+const quoted = (s: string) => escapeControls(JSON.stringify(s.length > 300 ? `${s.slice(0, 300)}…` : s));
+
+/** A reference that is checked before it goes into any record or reaches the engine. */
+function validRef(req: IncomingMessage, verb: string, ref: string): void {
+  const parsed = parseReference(ref);
+  if (parsed.ok) return;
+  noteCall(req, { reason: `${verb} refused: invalid image reference ${quoted(ref)}` });
+  throw new HttpError(400, `invalid image reference ${quoted(ref)}: ${parsed.error}`);
+}
+
 /** Streams the pull's progress, one JSON line per engine item, then `done` or `error`. */
 async function pull(d: ApiDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const ref = await refOf(req);
-  noteCall(req, { reason: `pull ${ref.slice(0, 300)}` });
-  const parsed = parseReference(ref);
-  if (!parsed.ok) throw new HttpError(400, `invalid image reference ${JSON.stringify(ref)}: ${parsed.error}`);
+  validRef(req, 'pull', ref);
+  noteCall(req, { reason: `pull ${ref}` });
   res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  // progress is lossy for a reader that falls behind; the result always goes out
+  const s = new Stream(res);
   try {
-    const { id, image } = await d.reconciler.pull(ref, (item) => res.write(`${JSON.stringify({ progress: item })}\n`));
+    const { id, image } = await d.reconciler.pull(ref, (item) => s.progress(`${JSON.stringify({ progress: item })}\n`));
     noteCall(req, { image: id, tags: image?.context.tags ?? [ref], ok: true, reason: `pull ${ref}: ${id}` });
-    res.end(`${JSON.stringify({ done: true, imageId: id, image: image ? imageItem(image) : null })}\n`);
+    s.end(`${JSON.stringify({ done: true, imageId: id, image: image ? imageItem(image) : null })}\n`);
   } catch (err) {
     noteCall(req, { ok: false, reason: `pull ${ref} failed: ${errorText(err)}` });
-    res.end(`${JSON.stringify({ error: `pull of ${ref} failed: ${errorText(err)}` })}\n`);
+    s.end(`${JSON.stringify({ error: `pull of ${ref} failed: ${errorText(err)}` })}\n`);
   }
 }
 
@@ -44,12 +62,18 @@ async function load(d: ApiDeps, req: IncomingMessage, url: URL) {
   const digest = url.searchParams.get('digest') ?? undefined;
   if (digest !== undefined && !/^sha256:[a-f0-9]{64}$/.test(digest)) throw new HttpError(400, 'digest must be sha256:<64 hex digits>');
   const name = url.searchParams.get('name') ?? 'stdin';
-  noteCall(req, { reason: `load ${name.slice(0, 300)}` });
+  if (name.length > 1024 || name === '' || hasControls(name)) {
+    noteCall(req, { reason: `load refused: invalid archive name ${quoted(name)}` });
+    throw new HttpError(400, `invalid archive name ${quoted(name)}: at most 1024 characters, none of them a control character`);
+  }
+  noteCall(req, { reason: `load ${name}` });
   let loaded: Awaited<ReturnType<ApiDeps['reconciler']['load']>>;
+  const length = Number(req.headers['content-length']);
   try {
-    loaded = await d.reconciler.load(req, digest, name);
+    loaded = await d.reconciler.load(req, digest, name, Number.isSafeInteger(length) && length >= 0 ? length : undefined);
   } catch (err) {
-    throw new HttpError(422, errorText(err));
+    const status = err instanceof ArchiveError ? LOAD_STATUS[err.reason] ?? 422 : 422;
+    throw new HttpError(status, errorText(err));
   }
   const { refs, ids } = loaded;
   noteCall(req, { image: ids.length === 1 ? ids[0]! : null, tags: refs, reason: `load ${name}: ${refs.join(', ')} (${loaded.digest})` });

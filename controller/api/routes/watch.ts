@@ -5,9 +5,10 @@
  * `ADDED`, `MODIFIED` or `DELETED` event per object a commit of the store changed, in commit order.
  * Nothing polls: the store tells the feed what each commit wrote (its `commit` event).
  *
- * Backpressure: the initial list goes out at the reader's pace; after it, a follower whose unread
- * output passes MAX_PENDING_BYTES is dropped (its connection closed) rather than buffered without
- * bound; it can watch again. A kind is one entry of FEEDS (a fleet's nodes would be another).
+ * Backpressure, as on every streaming route (controller/api/stream.ts): the initial list goes out
+ * at the reader's pace; after it, a follower whose unread output passes MAX_PENDING_BYTES is dropped
+ * (its connection closed) rather than buffered without bound; it can watch again. Commits that
+ * arrive while the list is read queue up to MAX_QUEUED_COMMITS, then the follower is dropped too. A kind is one entry of FEEDS (a fleet's nodes would be another).
  */
 import type { ServerResponse } from 'node:http';
 import type { Commit, StoredObject } from '../../store/store.js';
@@ -16,11 +17,11 @@ import type { ApiDeps } from '../../service/deps.js';
 import { view } from '../../service/apply.js';
 import { imageItem, imageLabels } from '../../service/views.js';
 import { HttpError, type Router } from '../http.js';
-import { drained } from './images.js';
+import { Stream } from '../stream.js';
 import { workloadItem } from './workloads.js';
 
-/** Unread bytes a follower may hold once it is live; past this it is dropped. */
-export const MAX_PENDING_BYTES = 1024 * 1024;
+/** Unread bytes a follower may hold once it is live; past this it is dropped (stream.ts). */
+export { MAX_PENDING_BYTES } from '../stream.js';
 /** Commits that may queue while the initial list is still being read. */
 const MAX_QUEUED_COMMITS = 10_000;
 
@@ -78,76 +79,77 @@ const FEEDS: Record<string, (d: ApiDeps, url: URL) => Feed> = {
   workloads: (d) => objectFeed(d, 'Workload', (o) => workloadItem(o, d)),
 };
 
-/** One follower: what it was sent (to tell ADDED from MODIFIED and to skip repeats), and its socket. */
+/**
+ * One follower: what it was sent (to tell ADDED from MODIFIED and to skip repeats). `event` gives
+ * the line to send for a change, or null when there is nothing new to say.
+ */
 class Follower {
   private readonly sent = new Map<string, string>();
-  constructor(private readonly res: ServerResponse) {}
-
-  get gone(): boolean {
-    return this.res.destroyed;
-  }
 
   last(key: string): unknown {
     const s = this.sent.get(key);
     return s === undefined ? undefined : JSON.parse(s);
   }
 
-  /** Write the event for one change; false when the socket did not take it all at once. */
-  send(ch: Change): boolean {
+  event(ch: Change): string | null {
     const before = this.sent.get(ch.key);
     if (ch.deleted) {
-      if (before === undefined) return true;
+      if (before === undefined) return null;
       this.sent.delete(ch.key);
-      return this.write({ type: 'DELETED', object: ch.object ?? JSON.parse(before) });
+      return line({ type: 'DELETED', object: ch.object ?? JSON.parse(before) });
     }
     const json = JSON.stringify(ch.object);
-    if (json === before) return true;
+    if (json === before) return null;
     this.sent.set(ch.key, json);
-    return this.write({ type: before === undefined ? 'ADDED' : 'MODIFIED', object: ch.object });
-  }
-
-  write(event: object): boolean {
-    return this.res.write(`${JSON.stringify(event)}\n`);
-  }
-
-  /** Drop a live follower that does not read. */
-  checkPending(): void {
-    if (this.res.writableLength > MAX_PENDING_BYTES) this.res.destroy();
+    return line({ type: before === undefined ? 'ADDED' : 'MODIFIED', object: ch.object });
   }
 }
 
+const line = (event: object) => `${JSON.stringify(event)}\n`;
+
+/** The initial list, SYNCED, then what queued meanwhile: all at the reader's pace (stream.ts). */
+async function catchUp(s: Stream, f: Follower, feed: Feed, queue: Commit[]): Promise<boolean> {
+  for (const ch of await feed.list()) {
+    const l = f.event(ch);
+    if (l !== null && !(await s.paced(l))) return false;
+  }
+  if (!(await s.paced(line({ type: 'SYNCED' })))) return false;
+  while (queue.length > 0) {
+    for (const ch of feed.changes(queue.shift()!, (k) => f.last(k))) {
+      const l = f.event(ch);
+      if (l !== null && !(await s.paced(l))) return false;
+    }
+  }
+  return true;
+}
+
 async function follow(d: ApiDeps, feed: Feed, res: ServerResponse): Promise<void> {
-  const f = new Follower(res);
+  const f = new Follower();
   let queue: Commit[] | null = [];
+  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+  const s = new Stream(res);
   const onCommit = (c: Commit) => {
-    if (f.gone) return;
+    if (s.gone) return;
     if (queue) {
       queue.push(c);
-      if (queue.length > MAX_QUEUED_COMMITS) res.destroy();
+      if (queue.length > MAX_QUEUED_COMMITS) s.drop();
       return;
     }
     try {
-      for (const ch of feed.changes(c, (k) => f.last(k))) f.send(ch);
-      f.checkPending();
+      // live: written at once, and a follower past MAX_PENDING_BYTES unread is dropped
+      for (const ch of feed.changes(c, (k) => f.last(k))) {
+        const l = f.event(ch);
+        if (l !== null && !s.live(l)) return;
+      }
     } catch {
-      res.destroy(); // this follower cannot be served correctly any more: it watches again
+      s.drop(); // this follower cannot be served correctly any more: it watches again
     }
   };
   d.store.on('commit', onCommit);
-  const closed = new Promise<void>((resolve) => res.on('close', resolve));
   try {
-    res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-    for (const ch of await feed.list()) {
-      if (f.gone) return;
-      if (!f.send(ch)) await drained(res);
-    }
-    f.write({ type: 'SYNCED' });
-    while (queue.length > 0 && !f.gone) {
-      const c = queue.shift()!;
-      for (const ch of feed.changes(c, (k) => f.last(k))) if (!f.send(ch)) await drained(res);
-    }
+    if (!(await catchUp(s, f, feed, queue))) return;
     queue = null;
-    await closed;
+    await s.closed;
   } finally {
     d.store.off('commit', onCommit);
   }

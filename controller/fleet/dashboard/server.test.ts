@@ -1,7 +1,7 @@
 /**
  * The dashboard's HTTP side on a real loopback socket, without a hub (the model is fed by hand):
  * the token, the login form and its cookie, the Host check of an open dashboard, the SSE snapshot,
- * the images query and the refusal to start on a non-loopback address without a token.
+ * strings that devices wrote sent escaped, the images query and the refusal to start on a non-loopback address without a token.
  */
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http, { type Server } from 'node:http';
@@ -115,6 +115,28 @@ describe('without a token (loopback only)', () => {
     model.putNode('dev-x', null, Date.now());
   });
 
+  // a device writes its own status: any string in it may carry terminal escapes, a fake line or a bidi override
+  it('sends every string a device wrote with its control characters escaped: in the page, its event stream and the images query', async () => {
+    const labels = { 'site\x07': 'a\x1b]0;owned\x07' };
+    const tags = ['docker.io/library/app:1.2', 'evil:1\x1b[31m'];
+    model.putNode('dev-y', JSON.stringify({ node: 'dev-y', labels, lastSeen: new Date().toISOString(), appliedRevision: 1, ready: true, reason: 'Applied\x1b[2J\nfleet revision 9 applied\u202egnp.exe', objects: [], disk: null, workloads: [], engine: { reachable: true, error: null }, images: [{ id: `sha256:${'f'.repeat(64)}`, status: { state: 'idle', tags, repoDigests: [], sizeBytes: 1 } }] }), Date.now());
+    try {
+      const html = await (await fetch(`${open}/`)).text();
+      const inPage = JSON.parse(/<script id="snapshot" type="application\/json">(.*)<\/script>$/.exec(html)![1]!).devices.find((d: { name: string }) => d.name === 'dev-y');
+      const inStream = (await firstEvent(open, {})).data.devices.find((d: { name: string }) => d.name === 'dev-y');
+      for (const row of [inPage, inStream]) {
+        expect(row.reason).toBe(String.raw`Applied\x1b[2J\nfleet revision 9 applied\u202egnp.exe`);
+        expect(row.labels).toEqual({ [String.raw`site\x07`]: String.raw`a\x1b]0;owned\x07` });
+      }
+      expect(html).not.toContain('\u202e');
+      expect(html).not.toContain('\\u001b');
+      const q = await (await fetch(`${open}/api/images?q=app:1.2`)).json();
+      expect(q.items.find((i: { node: string }) => i.node === 'dev-y').tags).toEqual(['docker.io/library/app:1.2', String.raw`evil:1\x1b[31m`]);
+    } finally {
+      model.putNode('dev-y', null, Date.now());
+    }
+  });
+
   it('answers the images query, revalidates assets with their ETag, and says what it does not serve', async () => {
     const a = await (await fetch(`${open}/api/images?q=app:1.2`)).json();
     expect(a.items.map((i: { node: string; state: string }) => [i.node, i.state])).toEqual([['dev-a', 'idle']]);
@@ -127,14 +149,17 @@ describe('without a token (loopback only)', () => {
 });
 
 describe('the start', () => {
-  it('refuses a non-loopback listen address without a token file, and a token file others can read', () => {
+  it('refuses a non-loopback listen address without a token file, and a token file its group or others can read', () => {
     expect(() => dashboardToken('0.0.0.0:8080', undefined)).toThrow(/not a loopback address.*--token-file/);
     expect(() => dashboardToken('[::]:8080', undefined)).toThrow(/not a loopback address/);
     expect(dashboardToken('127.0.0.1:8080', undefined)).toEqual({ host: '127.0.0.1', port: 8080, token: null });
     const f = join(dir, 'token');
     writeFileSync(f, `${TOKEN}\n`);
-    chmodSync(f, 0o644);
-    expect(() => dashboardToken('0.0.0.0:8080', f)).toThrow(/accessible to other users/);
+    // the API's own token-file check (controller/agent/auth.ts): no group or other bits at all
+    for (const mode of [0o644, 0o640, 0o660, 0o604]) {
+      chmodSync(f, mode);
+      expect(() => dashboardToken('0.0.0.0:8080', f), mode.toString(8)).toThrow(`is accessible to other users (mode 0${mode.toString(8)}); chmod 600 it`);
+    }
     chmodSync(f, 0o600);
     expect(dashboardToken('0.0.0.0:8080', f).token).toBe(TOKEN);
     expect(() => dashboardToken('nowhere', undefined)).toThrow(/want HOST:PORT/);

@@ -9,6 +9,7 @@ import type { DashboardAuth } from './auth.js';
 import { imageHolders } from './images-query.js';
 import { loginPage, readLoginForm } from './login.js';
 import type { FleetModel } from './model.js';
+import { pageJson } from './page-json.js';
 import type { SseHub } from './sse.js';
 
 export interface HandlerOptions {
@@ -27,7 +28,7 @@ function send(res: ServerResponse, status: number, type: string, body: string | 
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body));
+  send(res, status, 'application/json; charset=utf-8', pageJson(body));
 }
 
 function asset(req: IncomingMessage, res: ServerResponse, a: Asset): void {
@@ -48,7 +49,7 @@ function asset(req: IncomingMessage, res: ServerResponse, a: Asset): void {
 function page(res: ServerResponse, o: HandlerOptions): void {
   const html = o.assets.get('/index.html')!.body.toString('utf8');
   // `<` as \u003c: the JSON cannot end the script element or open a comment
-  const json = JSON.stringify(o.model.snapshot(Date.now())).replace(/</g, '\\u003c');
+  const json = pageJson(o.model.snapshot(Date.now())).replace(/</g, '\\u003c');
   send(res, 200, 'text/html; charset=utf-8', html.replace(SNAPSHOT_SLOT, `<script id="snapshot" type="application/json">${json}</script>`));
 }
 

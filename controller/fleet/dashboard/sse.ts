@@ -7,6 +7,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import type { FleetModel } from './model.js';
+import { pageJson } from './page-json.js';
 import type { EventName } from './wire.js';
 
 /**
@@ -43,7 +44,7 @@ export class SseHub {
     this.flush();
     this.clients.add(res);
     res.on('close', () => this.clients.delete(res));
-    res.write(`retry: 2000\n${frame('snapshot', JSON.stringify(this.model.snapshot(this.now())))}`);
+    res.write(`retry: 2000\n${frame('snapshot', pageJson(this.model.snapshot(this.now())))}`);
   }
 
   /** Something changed: send it with the next batch. */
@@ -58,7 +59,7 @@ export class SseHub {
     const c = this.model.takeChanges();
     if (!c) return;
     this.sent.batches++;
-    this.broadcast(frame('changes', JSON.stringify(c)));
+    this.broadcast(frame('changes', pageJson(c)));
   }
 
   close(): void {

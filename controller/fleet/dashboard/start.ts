@@ -55,7 +55,7 @@ export function dashboardToken(listen: string, tokenFile: string | undefined): {
     return { ...addr, token: null };
   }
   try {
-    return { ...addr, token: readTokenFile(tokenFile) };
+    return { ...addr, token: readTokenFile(tokenFile, { user: "the dashboard's user" }) };
   } catch (err) {
     throw new DashboardStartError((err as Error).message);
   }
