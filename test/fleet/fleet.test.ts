@@ -33,6 +33,15 @@ function writeSet(files: Record<string, string>): void {
   for (const [n, t] of Object.entries(files)) writeFileSync(join(set, n), t);
 }
 
+async function commitRevisionOf(url: string): Promise<number> {
+  const { nc, commitRevision } = await hubKv(url);
+  try {
+    return await commitRevision();
+  } finally {
+    await nc.close();
+  }
+}
+
 const publish = () => fleetCli(hub.url, ['apply', '-f', set, '--prune', '--applyset', 'plants']);
 
 beforeAll(async () => {
@@ -142,9 +151,15 @@ describe('a fleet of two devices', () => {
       return lines.find((l) => l.event === 'api.apply' && l.to === 'failed' && /refused/.test(l.reason)) ?? null;
     }, 30_000, 500);
     expect(audit.node).toBe('dev-b');
-    // a good publish over it makes the devices ready again
-    writeSet({ 'b.yaml': policy('plant-b', 'b'), 'all.yaml': policy('everywhere', null) });
-    expect((await publish()).code).toBe(0);
+    // the hand-written object is not of the applyset, so a publish with --prune leaves it (as
+    // kubectl's prune leaves what it did not apply); deleting it by name makes the devices ready
+    const del = await fleetCli(hub.url, ['delete', 'imagepolicy', 'handmade']);
+    expect(del.stdout.trim(), del.stderr).toBe('imagepolicy "handmade" deleted');
+    expect(del.code).toBe(0);
+    const after = await commitRevisionOf(hub.url);
+    await converged(hub.url, ['dev-a', 'dev-b'], after);
+    const n = await nodes(hub.url);
+    expect(['dev-a', 'dev-b'].map((x) => n.get(x)!.status.ready)).toEqual([true, true]);
   });
 
   // the security issue's finding 1, multiplied by a fleet: one hostile commit reaches every device
