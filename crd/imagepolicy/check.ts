@@ -6,6 +6,7 @@ import type { ImagePolicy, NodeSelector } from './type.js';
 import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
 import { selectorTerms } from './node-selector.js';
+import { checkDiskPressure } from './budget.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
 export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
@@ -37,6 +38,7 @@ export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
   });
   checkOpenHorizonFields(spec, push);
   if (spec.nodeSelector) checkNodeSelector(spec.nodeSelector, push);
+  if (spec.diskPressure) checkDiskPressure(spec.diskPressure, push);
 }
 
 /** What apimachinery's LabelSelectorAsSelector refuses, beyond what the schema says. */
