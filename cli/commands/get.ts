@@ -62,7 +62,7 @@ function printImages(items: ImageItem[], format: OutputFormat): void {
     return;
   }
   const wide = format === 'wide';
-  const headers = ['IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
+  const headers = ['IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['UNIQUE SIZE', 'DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
   const rows = items.map((i) => {
     const s = i.status;
     return [
@@ -73,7 +73,7 @@ function printImages(items: ImageItem[], format: OutputFormat): void {
       s.rule ?? '<none>',
       s.protectedBy ? 'never' : until(s.removeAt),
       bytes(s.sizeBytes),
-      ...(wide ? [s.agentDownloaded ? 'agent' : 'discovered', s.protectedBy ?? '<none>', s.usedBy.join(',') || '<none>', s.repoDigests.join(',') || '<none>'] : []),
+      ...(wide ? [s.uniqueSizeBytes == null ? '<unknown>' : bytes(s.uniqueSizeBytes), s.agentDownloaded ? 'agent' : 'discovered', s.protectedBy ?? '<none>', s.usedBy.join(',') || '<none>', s.repoDigests.join(',') || '<none>'] : []),
     ];
   });
   process.stdout.write(table(headers, rows));

@@ -7,7 +7,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, realpath, rename, rm } from 'node:fs/promises';
+import { mkdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
@@ -76,20 +76,32 @@ export async function cacheArchive(store: ArchiveStore, source: Readable, expect
   return { path, digest };
 }
 
+/** Before a load: room for the archive's bytes (disk pressure); resolves to the release of what it reserved. */
+export type BeforeLoad = (bytes: number) => Promise<() => void>;
+
 /** Cache and load an archive; returns what the engine loaded and the cached copy (residual data). */
-export async function loadCached(store: ArchiveStore, docker: EngineClient, source: Readable, expected?: string): Promise<{ refs: string[]; cachePath: string; digest: string }> {
+export async function loadCached(store: ArchiveStore, docker: EngineClient, source: Readable, expected?: string, beforeLoad?: BeforeLoad): Promise<{ refs: string[]; cachePath: string; digest: string }> {
   const { path, digest } = await cacheArchive(store, source, expected);
+  let release: () => void = () => undefined;
+  try {
+    if (beforeLoad) release = await beforeLoad((await stat(path)).size);
+  } catch (err) {
+    await rm(path, { force: true });
+    throw err;
+  }
   try {
     return { refs: await loadArchive(docker, path), cachePath: path, digest };
   } catch (err) {
     await rm(path, { force: true });
     throw new ArchiveError('ArchiveLoadFailed', `docker load failed: ${(err as Error).message}`);
+  } finally {
+    release();
   }
 }
 
-export async function importArchive(store: ArchiveStore, docker: EngineClient, p: string, expected?: string) {
+export async function importArchive(store: ArchiveStore, docker: EngineClient, p: string, expected?: string, beforeLoad?: BeforeLoad) {
   const file = await resolveArchivePath(store, p);
-  return loadCached(store, docker, createReadStream(file), expected);
+  return loadCached(store, docker, createReadStream(file), expected, beforeLoad);
 }
 
 /** Remove an image's residual data; only files inside the cache are ever removed. */

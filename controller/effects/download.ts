@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { EngineClient } from '../engine/client.js';
 import type { DownloadRecord } from '../store/records.js';
 import { importArchive, loadCached, type ArchiveStore } from './archives.js';
+import { withRoom, type PullRoom } from './disk-room.js';
 import { localImage, pullImage, type ProgressItem } from './pull.js';
 
 export interface Pulled {
@@ -23,9 +24,9 @@ export interface Loaded {
   downloads: [string, DownloadRecord][];
 }
 
-/** Pull `ref`; `via` says who asked (`pull REF`, `workload NAME`). */
-export async function pullRecorded(docker: EngineClient, ref: string, via: string, now: () => number, onItem?: (i: ProgressItem) => void): Promise<Pulled> {
-  const id = await pullImage(docker, ref, onItem);
+/** Pull `ref`; `via` says who asked (`pull REF`, `workload NAME`); `room`: disk room is made first (disk pressure). */
+export async function pullRecorded(docker: EngineClient, ref: string, via: string, now: () => number, onItem?: (i: ProgressItem) => void, room?: PullRoom): Promise<Pulled> {
+  const id = await withRoom(room, ref, () => pullImage(docker, ref, onItem));
   return { id, download: [id, { at: now(), via }] };
 }
 
@@ -37,8 +38,10 @@ export async function loadRecorded(
   expected: string | undefined,
   via: string,
   now: () => number,
+  room?: PullRoom,
 ): Promise<Loaded> {
-  const loaded = 'archive' in from ? await importArchive(archives, docker, from.archive, expected) : await loadCached(archives, docker, from.stream, expected);
+  const before = room && ((bytes: number) => room.forLoad(via, bytes));
+  const loaded = 'archive' in from ? await importArchive(archives, docker, from.archive, expected, before) : await loadCached(archives, docker, from.stream, expected, before);
   const ids = new Set<string>();
   for (const ref of loaded.refs) {
     const img = await localImage(docker, ref);

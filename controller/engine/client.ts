@@ -23,7 +23,7 @@ import type { Agent, IncomingMessage } from 'node:http';
 import Dockerode from 'dockerode';
 import { errorText, statusOf } from './errors.js';
 import { API_VERSION, type EngineOptions, type EngineTarget } from './host.js';
-import type { ContainerCreateOptions, ContainerInspect, ContainerSummary, DistributionInspect, ImageDeleteItem, ImageInspect, ImageSummary } from './types.js';
+import type { ContainerCreateOptions, ContainerInspect, ContainerSummary, DistributionInspect, EngineInfo, ImageDeleteItem, ImageInspect, ImageSummary, SystemDf } from './types.js';
 
 export type * from './types.js';
 export { API_VERSION } from './host.js';
@@ -98,6 +98,16 @@ export class EngineClient {
 
   inspectImage(ref: string): Promise<ImageInspect> {
     return this.negotiated(() => this.docker.getImage(ref).inspect() as Promise<ImageInspect>);
+  }
+
+  /** GET /info: the data root (DockerRootDir), the architecture, the registry settings. */
+  info(): Promise<EngineInfo> {
+    return this.negotiated(() => this.docker.info() as Promise<EngineInfo>);
+  }
+
+  /** GET /system/df: image sizes with the bytes they share, and all layers' bytes counted once. */
+  systemDf(): Promise<SystemDf> {
+    return this.negotiated(() => this.docker.df() as Promise<SystemDf>);
   }
 
   /** Delete an image or untag a reference. Never forced. */

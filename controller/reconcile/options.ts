@@ -1,6 +1,8 @@
 /** What the reconciler is made of: the engine, the store, the executors, the clock and the timing. */
 import type { EngineClient } from '../engine/client.js';
 import type { ArchiveStore } from '../effects/archives.js';
+import type { DiskMeter } from '../disk/meter.js';
+import type { PullRoom } from '../effects/disk-room.js';
 import type { Store } from '../store/store.js';
 import type { WorkloadExecutor } from '../workloads/executor.js';
 
@@ -28,5 +30,8 @@ export interface ReconcilerOptions {
   archives: ArchiveStore;
 }
 
-/** The options with the clock resolved: what a pass and the commands work with. */
-export type PassDeps = ReconcilerOptions & { now: () => number; stopped: () => boolean };
+/**
+ * The options with the clock resolved: what a pass and the commands work with. `disk` measures the
+ * engine's disk and `room` makes room before pulls (disk pressure; the reconciler makes both).
+ */
+export type PassDeps = ReconcilerOptions & { now: () => number; stopped: () => boolean; disk?: DiskMeter; room?: PullRoom };

@@ -16,6 +16,9 @@ import { EngineEvents } from './events.js';
 import { Loop } from './loop.js';
 import type { PassDeps, ReconcilerOptions } from './options.js';
 import { runPass } from './pass.js';
+import { DiskMeter } from '../disk/meter.js';
+import { DiskRoom } from './room.js';
+import { imagesKey } from './pressure-pass.js';
 import { previewPlan } from './protection.js';
 import type { PassPlan } from './plan.js';
 import { LoopState, snapshotOf, type LoopSnapshot } from './state.js';
@@ -23,6 +26,9 @@ import { LoopState, snapshotOf, type LoopSnapshot } from './state.js';
 export type { Logger, ReconcilerOptions } from './options.js';
 export type { EngineStatus, LoopSnapshot, PassStats, SafeMode } from './state.js';
 export type { RmiRefusal, RmiResult } from './commands.js';
+
+/** how long the API waits for /system/df before it answers without unique sizes, ms */
+const UNIQUE_WAIT_MS = 3_000;
 
 export class Reconciler {
   /** the agent clock (monotonic within a run, see agent/clock.ts) */
@@ -35,7 +41,8 @@ export class Reconciler {
 
   constructor(private readonly o: ReconcilerOptions) {
     this.now = o.now ?? Date.now;
-    this.d = { ...o, now: this.now, stopped: () => this.stopped };
+    this.d = { ...o, now: this.now, stopped: () => this.stopped, disk: new DiskMeter(o.docker) };
+    this.d.room = new DiskRoom(this.d, this.s);
     this.loop = new Loop({
       reconcile: (reason) => runPass(this.d, this.s, reason),
       debounce: { settleMs: o.settleMs ?? 25, gapMs: o.debounceMs ?? 100 },
@@ -93,6 +100,24 @@ export class Reconciler {
   /** The plan for `policies` (the selected ones by default), without acting (plan, server dry run). */
   preview(policies?: readonly ImagePolicy[]): PassPlan | null {
     return previewPlan(this.snapshot(), policies);
+  }
+
+  /** Each current image's unique bytes (/system/df, asked again only when the images changed); null when the engine does not say. */
+  async uniqueBytes(): Promise<ReadonlyMap<string, number> | null> {
+    const meter = this.d.disk;
+    if (!this.s.lastObservation || !meter) return null;
+    const key = imagesKey(this.s);
+    const known = meter.cached(key)?.unique ?? null;
+    if (known || !this.s.engine.reachable) return known;
+    // the API answers without it rather than wait on a slow engine
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), UNIQUE_WAIT_MS)));
+    const asked = meter.images(key).then((i) => i.unique, () => null);
+    try {
+      return await Promise.race([asked, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   pull(ref: string, onItem?: (i: ProgressItem) => void) {

@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
 import { explainImage, imageItem, oneImage, planView } from '../../service/views.js';
+import { evictionOf } from '../../service/disk-view.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
   const snap = () => d.reconciler.snapshot();
@@ -11,24 +12,26 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   r.on('GET', '/v1/images', async (_q, _s, _p, url) => {
     const all = url.searchParams.get('all') === 'true';
     const { images, engine } = snap();
-    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map(imageItem);
+    const unique = await d.reconciler.uniqueBytes();
+    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, unique));
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
     return { apiVersion: 'v1', kind: 'ImageList', items, engine };
   });
 
-  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!)));
+  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!), await d.reconciler.uniqueBytes()));
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
-    const { images, policies } = snap();
-    const img = oneImage(images, p.ref!);
+    const s = snap();
+    const img = oneImage(s.images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
-    return { image: imageItem(img), ...explainImage(img, policies), events };
+    const unique = await d.reconciler.uniqueBytes();
+    return { image: imageItem(img, unique), ...explainImage(img, s.policies), eviction: evictionOf(s, img.context.id, unique), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
     const s = snap();
     if (!s.lastObservation) throw new HttpError(503, `the agent has not observed the engine yet: ${s.engine.error ?? ''}`);
-    return planView(s, s.policies);
+    return planView(s, s.policies, await d.reconciler.uniqueBytes());
   });
 
   r.on('GET', '/v1/audit', async (req, res, _p, url) => {

@@ -1,0 +1,130 @@
+/**
+ * The disk-pressure part of a pass, and the one loop that removes for space (a pass under pressure,
+ * and room made before a pull: room.ts). A pass measures cheaply: one statfs of the engine's data
+ * root for the percent form, `/system/df` (kept while the images stay the same) for the byte form.
+ * Under pressure, candidates go in the pressure order (pressure.ts), one at a time through the one
+ * removal path: each is recorded `removable` first (write-ahead, the reason naming the pressure),
+ * removed like any other, and the disk is measured again before the next one; the audit record of
+ * the removal carries the bytes that measurement says it freed.
+ */
+import { budgetsOf, type DiskBudget } from '../../crd/imagepolicy/budget.js';
+import { compilePolicies, decide } from '../../crd/imagepolicy/match.js';
+import { formatBytes } from '../../crd/fields/bytes.js';
+import { imageSetKey, type DiskMeter } from '../disk/meter.js';
+import { errorText } from '../engine/errors.js';
+import { tryCommit } from './conditions.js';
+import type { PassDeps } from './options.js';
+import { applyEvent, type PassPlan } from './plan.js';
+import { pct, pressureGoal, pressureOrder, pressureReason, reached, type Goal, type Usage } from './pressure.js';
+import { workloadProtection } from './protection.js';
+import { executeRemovals } from './removals.js';
+import type { LoopState } from './state.js';
+
+/** The key of the engine's current images for DiskMeter.images. */
+export const imagesKey = (s: LoopState) => imageSetKey((s.lastObservation?.images ?? []).map((i) => i.id));
+
+/** What `budgets` are measured on; `fresh`: ask /system/df again even for the same images. */
+export async function measureUsage(meter: DiskMeter, s: LoopState, budgets: readonly DiskBudget[], fresh = false): Promise<{ usage: Usage; error: string | null }> {
+  const usage: Usage = { fs: null, imageBytes: null };
+  let error: string | null = null;
+  if (budgets.some((b) => b.form === 'percent')) {
+    try {
+      usage.fs = await meter.filesystem();
+    } catch (err) {
+      error = errorText(err);
+    }
+  }
+  if (budgets.some((b) => b.form === 'bytes')) {
+    try {
+      usage.imageBytes = (await meter.images(fresh ? undefined : imagesKey(s))).imageBytes;
+    } catch (err) {
+      error ??= `cannot read the engine's image bytes (GET /system/df): ${errorText(err)}`;
+    }
+  }
+  return { usage, error };
+}
+
+/** What a run of removals for space is for. */
+export interface SpaceRun {
+  goal: Goal;
+  usage: Usage;
+  /** measured again after each removal: stop once this holds */
+  done(u: Usage): boolean;
+  reason(u: Usage, frees: number): string;
+  trigger: string;
+}
+
+const freed = (a: Usage, b: Usage) => Math.max(0, a.fs && b.fs ? a.fs.usedBytes - b.fs.usedBytes : (a.imageBytes ?? 0) - (b.imageBytes ?? 0));
+
+/** Protected now, whatever the machines last said: a Workload or a policy applied since the last pass. */
+function protectedNow(s: LoopState): (id: string) => string | null {
+  const policies = compilePolicies(s.selected);
+  const wl = workloadProtection(s.workloads, s.statuses);
+  return (id) => {
+    const p = s.images.get(id);
+    if (!p) return 'gone';
+    const w = wl.ids.get(id);
+    if (w) return `workload ${w}`;
+    const v = decide(policies, { tags: p.context.tags, repoDigests: p.context.repoDigests, agentDownloaded: p.context.agentDownloaded }, wl.refs);
+    return v.protectedBy ?? (v.rule ? null : 'no rule matches');
+  };
+}
+
+const parentsOf = (s: LoopState) => new Map((s.lastObservation?.images ?? []).flatMap((i) => (i.parentId ? [[i.id, i.parentId] as [string, string]] : [])));
+
+/** Remove candidates in the pressure order, one at a time, measuring after each, until `run.done`. */
+export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter, run: SpaceRun): Promise<{ usage: Usage; removed: string[]; failed: boolean }> {
+  const unique = (await meter.images(imagesKey(s)).catch(() => null))?.unique ?? null;
+  const parents = parentsOf(s);
+  const { order } = pressureOrder({ images: s.images, parents, unique, now: d.now(), minAgeMs: run.goal.minAgeMs, protectedNow: protectedNow(s) });
+  let usage = run.usage;
+  const removed: string[] = [];
+  const kept = new Set<string>();
+  for (const id of order) {
+    if (run.done(usage) || d.stopped() || s.safeMode) break;
+    const img = s.images.get(id);
+    // a child that stayed keeps its parent (the engine would refuse it: dependent child images)
+    if (!img || img.state !== 'idle' || [...parents].some(([c, p]) => p === id && kept.has(c))) {
+      kept.add(id);
+      continue;
+    }
+    const out: Pick<PassPlan, 'images' | 'changed' | 'audit'> = { images: new Map(s.images), changed: new Map(), audit: [] };
+    applyEvent(out, img, { type: 'REMOVE_REQUESTED', now: d.now(), reason: run.reason(usage, unique?.get(id) ?? 0) }, 'agent');
+    if (!(await tryCommit(d, s, { putImages: out.changed, audit: out.audit }))) break;
+    s.images = out.images;
+    for (const r of out.audit) d.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: run.trigger }, 'transition');
+    const before = usage;
+    const res = await executeRemovals(d, s, [id], 'agent', run.trigger, {
+      measured: async (_id, o) => {
+        usage = (await measureUsage(meter, s, run.goal.active, true)).usage;
+        return o.kind === 'removed' ? { freedBytes: freed(before, usage) } : undefined;
+      },
+    });
+    const o = res.outcomes.get(id);
+    if (o?.kind === 'removed' || o?.kind === 'gone') removed.push(id);
+    else kept.add(id);
+    if (res.failed) return { usage, removed, failed: true };
+  }
+  return { usage, removed, failed: false };
+}
+
+/** A pass's disk check: measure the budgets that apply and, under pressure, remove until below target. */
+export async function relievePressure(d: PassDeps, s: LoopState, trigger: string): Promise<{ failed: boolean }> {
+  const meter = d.disk;
+  const budgets = budgetsOf(s.selected);
+  if (!meter || budgets.length === 0) {
+    s.disk = null;
+    return { failed: false };
+  }
+  const m = await measureUsage(meter, s, budgets);
+  s.disk = { at: d.now(), budgets, usage: m.usage, error: m.error };
+  const goal = pressureGoal(budgets, m.usage);
+  if (!goal || s.safeMode) return { failed: false };
+  d.log.warn({ budgets: goal.active.map((b) => b.policy), usedPercent: m.usage.fs ? pct(m.usage.fs.usedPercent) : null, imageBytes: m.usage.imageBytes }, 'disk pressure: removing least recently used candidates');
+  const r = await removeForSpace(d, s, meter, { goal, usage: m.usage, done: (u) => reached(goal, u), reason: (u, frees) => pressureReason(goal, u, frees), trigger });
+  s.disk = { ...s.disk, at: d.now(), usage: r.usage };
+  if (!r.failed && !reached(goal, r.usage)) {
+    d.log.warn({ removed: r.removed.length, usedPercent: r.usage.fs ? pct(r.usage.fs.usedPercent) : null, imageBytes: r.usage.imageBytes === null ? null : formatBytes(r.usage.imageBytes) }, 'disk pressure: no more candidates (idle, unprotected, matched by a rule, idle for minAge); still above the target');
+  }
+  return { failed: r.failed };
+}

@@ -1,0 +1,115 @@
+/**
+ * Room before a pull (SPEC §8; no comparable tool does this). Before a managed pull (a Workload's,
+ * `imagectl pull`) the agent reads the registry manifest and computes `need` = 2 × the compressed
+ * size of the layers that are not present; while `used + need` would reach a budget's high
+ * threshold (the byte form: pass maxImageBytes), candidates go in the pressure order, through the
+ * one removal loop (pressure-pass.ts); then the pull goes ahead if `need` fits the filesystem, and
+ * otherwise fails at once with InsufficientDisk, before any byte is downloaded. Pulls in flight
+ * keep what they were given reserved, so two at once do not count the same free space twice. A
+ * load is checked the same way against its archive's size. Without a budget nothing is checked.
+ */
+import { budgetsOf, type DiskBudget } from '../../crd/imagepolicy/budget.js';
+import { formatBytes } from '../../crd/fields/bytes.js';
+import { DiskError, type PullRoom } from '../effects/disk-room.js';
+import { PullNeeds } from '../effects/need.js';
+import { errorText } from '../engine/errors.js';
+import { Serial } from './loop.js';
+import type { PassDeps } from './options.js';
+import { measureUsage, removeForSpace } from './pressure-pass.js';
+import { pressureGoal, pressureReason, reached, type Goal } from './pressure.js';
+import type { LoopState } from './state.js';
+
+interface Shared {
+  /** bytes promised to pulls and loads in flight */
+  reserved: number;
+  /** one room-making at a time (a pass converges two Workloads at once) */
+  one: Serial;
+  needs: PullNeeds | null;
+}
+
+type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+
+const noop = () => undefined;
+
+export class DiskRoom implements PullRoom {
+  constructor(
+    private readonly d: PassDeps,
+    private readonly s: LoopState,
+    private readonly shared: Shared = { reserved: 0, one: new Serial(), needs: null },
+    private readonly exclusive?: Exclusive,
+  ) {}
+
+  /** The same room for callers outside a pass (the API's pull and load): it works between passes. */
+  between(loop: { exclusive: Exclusive }): DiskRoom {
+    return new DiskRoom(this.d, this.s, this.shared, (fn) => loop.exclusive(fn));
+  }
+
+  async forPull(ref: string): Promise<() => void> {
+    const budgets = budgetsOf(this.s.selected);
+    if (!this.d.disk || budgets.length === 0) return noop;
+    this.shared.needs ??= new PullNeeds(this.d.docker);
+    let need: number;
+    try {
+      need = (await this.shared.needs.of(ref, (this.s.lastObservation?.images ?? []).map((i) => i.id))).need;
+    } catch (err) {
+      this.d.log.warn({ ref, error: errorText(err) }, 'cannot read what the pull needs from its registry; it goes ahead without making room first');
+      return noop;
+    }
+    return need > 0 ? this.guarded(() => this.make(`the pull of ${ref}`, ref, need, budgets)) : noop;
+  }
+
+  forLoad(name: string, bytes: number): Promise<() => void> {
+    const budgets = budgetsOf(this.s.selected);
+    if (!this.d.disk || budgets.length === 0 || bytes <= 0) return Promise.resolve(noop);
+    return this.guarded(() => this.make(`the load of ${name}`, name, bytes, budgets));
+  }
+
+  /** After an ENOSPC: free down to every budget's target; the pull is tried once more when a budget applies. */
+  async afterDiskFull(ref: string): Promise<boolean> {
+    const budgets = budgetsOf(this.s.selected);
+    const meter = this.d.disk;
+    if (!meter || budgets.length === 0) return false;
+    await this.guarded(async () => {
+      const m = await measureUsage(meter, this.s, budgets, true);
+      const goal: Goal = { active: budgets, minAgeMs: Math.min(...budgets.map((b) => b.minAgeMs)) };
+      this.d.log.warn({ ref }, 'DiskFull: the pull ran out of disk space; freeing space, then one more try');
+      await removeForSpace(this.d, this.s, meter, { goal, usage: m.usage, done: (u) => reached(goal, u), reason: (u, frees) => pressureReason(goal, u, frees, 0, `DiskFull: a pull of ${ref} ran out of space`), trigger: `DiskFull ${ref}` });
+    });
+    return true;
+  }
+
+  private guarded<T>(fn: () => Promise<T>): Promise<T> {
+    const inner = () => this.shared.one.run(fn);
+    return this.exclusive ? this.exclusive(inner) : inner();
+  }
+
+  /** Remove candidates while used + need (+ what is reserved) would reach a high threshold; reserve need, or refuse. */
+  private async make(what: string, ref: string, need: number, budgets: DiskBudget[]): Promise<() => void> {
+    const meter = this.d.disk!;
+    const extra = need + this.shared.reserved;
+    let { usage } = await measureUsage(meter, this.s, budgets, true);
+    const goal = pressureGoal(budgets, usage, extra);
+    let removed = 0;
+    if (goal && !this.s.safeMode) {
+      const r = await removeForSpace(this.d, this.s, meter, {
+        goal, usage, trigger: `room for ${ref}`,
+        done: (u) => pressureGoal(budgets, u, extra) === null,
+        reason: (u, frees) => pressureReason(goal, u, frees, extra, `room for ${what} (needs ${formatBytes(need)})`),
+      });
+      usage = r.usage;
+      removed = r.removed.length;
+    }
+    const available = usage.fs ? usage.fs.availableBytes - this.shared.reserved : Infinity;
+    if (need > available) {
+      const after = removed ? ` after removing ${removed} image${removed > 1 ? 's' : ''}` : goal ? ' (no image could be removed for it)' : '';
+      throw new DiskError('InsufficientDisk', `${what} needs ${formatBytes(need)} and ${usage.fs!.path} has ${formatBytes(Math.max(0, available))} available${after}; nothing was downloaded`);
+    }
+    this.shared.reserved += need;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.shared.reserved -= need;
+    };
+  }
+}
