@@ -72,11 +72,17 @@ function protectedNow(s: LoopState): (id: string) => string | null {
 
 const parentsOf = (s: LoopState) => new Map((s.lastObservation?.images ?? []).flatMap((i) => (i.parentId ? [[i.id, i.parentId] as [string, string]] : [])));
 
-/** Remove candidates in the pressure order, one at a time, measuring after each, until `run.done`. */
-export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter, run: SpaceRun): Promise<{ usage: Usage; removed: string[]; failed: boolean }> {
+/** The candidates for space now, in the pressure order, with their unique bytes (null: /system/df did not answer). */
+export async function spaceOrder(d: PassDeps, s: LoopState, meter: DiskMeter, minAgeMs: number) {
   const unique = (await meter.images(imagesKey(s)).catch(() => null))?.unique ?? null;
   const parents = parentsOf(s);
-  const { order } = pressureOrder({ images: s.images, parents, unique, now: d.now(), minAgeMs: run.goal.minAgeMs, protectedNow: protectedNow(s) });
+  const { order } = pressureOrder({ images: s.images, parents, unique, now: d.now(), minAgeMs, protectedNow: protectedNow(s) });
+  return { order, unique, parents };
+}
+
+/** Remove candidates in the pressure order, one at a time, measuring after each, until `run.done`. */
+export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter, run: SpaceRun): Promise<{ usage: Usage; removed: string[]; failed: boolean }> {
+  const { order, unique, parents } = await spaceOrder(d, s, meter, run.goal.minAgeMs);
   let usage = run.usage;
   const removed: string[] = [];
   const kept = new Set<string>();

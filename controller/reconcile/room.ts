@@ -15,7 +15,8 @@ import { PullNeeds } from '../effects/need.js';
 import { errorText } from '../engine/errors.js';
 import { Serial } from './loop.js';
 import type { PassDeps } from './options.js';
-import { measureUsage, removeForSpace } from './pressure-pass.js';
+import type { FsUsage } from '../disk/meter.js';
+import { measureUsage, removeForSpace, spaceOrder } from './pressure-pass.js';
 import { pressureGoal, pressureReason, reached, type Goal } from './pressure.js';
 import type { LoopState } from './state.js';
 
@@ -61,7 +62,8 @@ export class DiskRoom implements PullRoom {
   forLoad(name: string, bytes: number): Promise<() => void> {
     const budgets = budgetsOf(this.s.selected);
     if (!this.d.disk || budgets.length === 0 || bytes <= 0) return Promise.resolve(noop);
-    return this.guarded(() => this.make(`the load of ${name}`, name, bytes, budgets));
+    const what = `the load of ${name.replace(/^load /, '')}`;
+    return this.guarded(() => this.make(what, name, bytes, budgets));
   }
 
   /** After an ENOSPC: free down to every budget's target; the pull is tried once more when a budget applies. */
@@ -78,6 +80,12 @@ export class DiskRoom implements PullRoom {
     return true;
   }
 
+  private refusal(what: string, need: number, fs: FsUsage, removed: number, more: string): DiskError {
+    const after = removed ? ` after removing ${removed} image${removed > 1 ? 's' : ''}` : '';
+    const available = Math.max(0, fs.availableBytes - this.shared.reserved);
+    return new DiskError('InsufficientDisk', `${what} needs ${formatBytes(need)} and ${fs.path} has ${formatBytes(available)} available${after}${more}; nothing was downloaded`);
+  }
+
   private guarded<T>(fn: () => Promise<T>): Promise<T> {
     const inner = () => this.shared.one.run(fn);
     return this.exclusive ? this.exclusive(inner) : inner();
@@ -90,6 +98,12 @@ export class DiskRoom implements PullRoom {
     let { usage } = await measureUsage(meter, this.s, budgets, true);
     const goal = pressureGoal(budgets, usage, extra);
     let removed = 0;
+    if (goal && usage.fs) {
+      // what every candidate together would free: when even that cannot make it fit, nothing is removed for it
+      const all = await spaceOrder(this.d, this.s, meter, goal.minAgeMs);
+      const freeable = all.unique ? all.order.reduce((n, id) => n + (all.unique!.get(id) ?? 0), 0) : Infinity;
+      if (need > usage.fs.availableBytes - this.shared.reserved + freeable) throw this.refusal(what, need, usage.fs, 0, ` and removing every candidate for space (${all.order.length}) would free only ${formatBytes(freeable)}`);
+    }
     if (goal && !this.s.safeMode) {
       const r = await removeForSpace(this.d, this.s, meter, {
         goal, usage, trigger: `room for ${ref}`,
@@ -99,10 +113,8 @@ export class DiskRoom implements PullRoom {
       usage = r.usage;
       removed = r.removed.length;
     }
-    const available = usage.fs ? usage.fs.availableBytes - this.shared.reserved : Infinity;
-    if (need > available) {
-      const after = removed ? ` after removing ${removed} image${removed > 1 ? 's' : ''}` : goal ? ' (no image could be removed for it)' : '';
-      throw new DiskError('InsufficientDisk', `${what} needs ${formatBytes(need)} and ${usage.fs!.path} has ${formatBytes(Math.max(0, available))} available${after}; nothing was downloaded`);
+    if (usage.fs && need > usage.fs.availableBytes - this.shared.reserved) {
+      throw this.refusal(what, need, usage.fs, removed, removed ? '' : goal ? ' (no image could be removed for it)' : '');
     }
     this.shared.reserved += need;
     let released = false;
