@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import type { DiskView } from '../../crd/api/disk.js';
+import { diskLine } from '../disk.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { ago, bytes, indent, parseOutput, shortId, table, toJson, toYaml, until } from '../output.js';
 
@@ -15,19 +16,6 @@ interface PlanItem {
   sizeBytes: number;
   uniqueSizeBytes?: number | null;
   lastUsedAt?: string | null;
-}
-
-const pct = (v: number) => `${v.toFixed(1).replace(/\.0$/, '')}%`;
-
-/** `Disk: /var/lib/docker 91.2% used (high 85%, low 80%): under pressure`, or why there is no figure. */
-export function diskLine(d: DiskView | null): string {
-  if (!d) return 'Disk: no disk budget applies (spec.diskPressure)\n';
-  const parts: string[] = [];
-  if (d.highThresholdPercent !== undefined) parts.push(d.usedPercent != null ? `${d.path} ${pct(d.usedPercent)} used (high ${pct(d.highThresholdPercent)}, low ${pct(d.lowThresholdPercent!)})` : `${d.path ?? 'the data root'} not measured (high ${pct(d.highThresholdPercent)}, low ${pct(d.lowThresholdPercent!)})`);
-  if (d.maxImageBytes !== undefined) parts.push(`${d.imageBytes != null ? `images ${bytes(d.imageBytes)}` : 'images not measured'} (max ${bytes(d.maxImageBytes)}, target ${bytes(d.targetImageBytes!)})`);
-  const state = d.underPressure ? 'under pressure' : 'not under pressure';
-  const more = d.budgets.length > 1 ? `; ${d.budgets.length} budgets (${d.budgets.map((b) => `${b.policy}${b.exceeded ? ' exceeded' : ''}`).join(', ')})` : '';
-  return `Disk: ${parts.join('; ')}: ${state}${more}${d.error ? `; ${d.error}` : ''}\n`;
 }
 
 export function planCommand(): Command {
@@ -52,7 +40,7 @@ export function planCommand(): Command {
       section('Remove now', by('now'), 'RULE', (i) => i.rule ?? '');
       const byId = new Map(plan.items.map((i) => [i.image, i]));
       const pressure = (plan.disk?.wouldRemove ?? []).map((id) => byId.get(id)).filter((i): i is PlanItem => i !== undefined);
-      if (plan.disk) section('Remove for disk pressure now, least recently used first', pressure, 'LAST USED', (i) => ago(i.lastUsedAt ?? null, now), (i) => (i.uniqueSizeBytes == null ? bytes(i.sizeBytes) : `${bytes(i.uniqueSizeBytes)} unique`));
+      if (plan.disk?.underPressure) section('Remove for disk pressure now, least recently used first', pressure, 'LAST USED', (i) => ago(i.lastUsedAt ?? null, now), (i) => (i.uniqueSizeBytes == null ? bytes(i.sizeBytes) : `${bytes(i.uniqueSizeBytes)} unique`));
       section('Remove later', by('later'), 'WHEN / RULE', (i) => `${until(i.removeAt, now)} (${i.removeAt}) by ${i.rule}`);
       section('Kept', by('never'), 'WHY', (i) => (i.state === 'in-use' ? `in use by ${i.usedBy?.join(', ') || 'a container'}` : (i.protectedBy ?? '')));
       const reclaim = [...by('now'), ...by('later')].reduce((n, i) => n + i.sizeBytes, 0);

@@ -44,6 +44,9 @@ export async function measureUsage(meter: DiskMeter, s: LoopState, budgets: read
   return { usage, error };
 }
 
+/** What measureUsage is asked for to measure the filesystem alone. */
+const FS_ONLY: DiskBudget = { policy: '', form: 'percent', high: 100, low: 100, minAgeMs: 0, minAge: '0s' };
+
 /** What a run of removals for space is for. */
 export interface SpaceRun {
   goal: Goal;
@@ -117,17 +120,15 @@ export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter
 /** A pass's disk check: measure the budgets that apply and, under pressure, remove until below target. */
 export async function relievePressure(d: PassDeps, s: LoopState, trigger: string): Promise<{ failed: boolean }> {
   const meter = d.disk;
+  if (!meter) return { failed: false };
   const budgets = budgetsOf(s.selected);
-  if (!meter || budgets.length === 0) {
-    s.disk = null;
-    return { failed: false };
-  }
-  const m = await measureUsage(meter, s, budgets);
+  // the data root's usage is measured even without a budget (one statfs): plan and a server dry run show it
+  const m = await measureUsage(meter, s, budgets.length ? budgets : [FS_ONLY]);
   s.disk = { at: d.now(), budgets, usage: m.usage, error: m.error };
   const goal = pressureGoal(budgets, m.usage);
   if (!goal || s.safeMode) return { failed: false };
   d.log.warn({ budgets: goal.active.map((b) => b.policy), usedPercent: m.usage.fs ? pct(m.usage.fs.usedPercent) : null, imageBytes: m.usage.imageBytes }, 'disk pressure: removing least recently used candidates');
-  const r = await removeForSpace(d, s, meter, { goal, usage: m.usage, done: (u) => reached(goal, u), reason: (u, frees) => pressureReason(goal, u, frees), trigger });
+  const r = await removeForSpace(d, s, meter, { goal, usage: m.usage, done: (u) => reached(goal, u), reason: (u, frees) => pressureReason(goal, m.usage, frees, { now: u }), trigger });
   s.disk = { ...s.disk, at: d.now(), usage: r.usage };
   if (!r.failed && !reached(goal, r.usage)) {
     d.log.warn({ removed: r.removed.length, usedPercent: r.usage.fs ? pct(r.usage.fs.usedPercent) : null, imageBytes: r.usage.imageBytes === null ? null : formatBytes(r.usage.imageBytes) }, 'disk pressure: no more candidates (idle, unprotected, matched by a rule, idle for minAge); still above the target');

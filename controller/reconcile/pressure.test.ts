@@ -101,6 +101,8 @@ describe('budgets: pressure at >= high, removal until < low; several combine', (
     expect(pressureReason(pressureGoal([percent()], u)!, u, 120 * MB)).toBe('disk pressure: /var/lib/docker 91% >= 85% (target 80%), least recently used; frees 120MB');
     const ub: Usage = { fs: null, imageBytes: 10.5e9 };
     expect(pressureReason(pressureGoal([bytesBudget(10e9, 8e9)], ub)!, ub, 5 * MB)).toBe('disk pressure: images 10.5GB > 10GB (target 8GB), least recently used; frees 5MB');
-    expect(pressureReason(pressureGoal([percent()], { fs: fs(80), imageBytes: null }, 60 * MB)!, { fs: fs(80), imageBytes: null }, 1e6, 60 * MB, 'room for the pull of app:2 (needs 60MB)')).toBe('disk pressure: room for the pull of app:2 (needs 60MB): /var/lib/docker 86% >= 85% (target 80%), least recently used; frees 1MB');
+    expect(pressureReason(pressureGoal([percent()], { fs: fs(80), imageBytes: null }, 60 * MB)!, { fs: fs(80), imageBytes: null }, 1e6, { extraBytes: 60 * MB, why: 'room for the pull of app:2 (needs 60MB)' })).toBe('disk pressure: room for the pull of app:2 (needs 60MB): /var/lib/docker 86% >= 85% (target 80%), least recently used; frees 1MB');
+    // a later removal of the same run says where usage is by then
+    expect(pressureReason(pressureGoal([percent()], u)!, u, 50 * MB, { now: { fs: fs(83.25), imageBytes: null } })).toBe('disk pressure: /var/lib/docker 91% >= 85% (target 80%; now 83.3%), least recently used; frees 50MB');
   });
 });

@@ -22,10 +22,11 @@ export interface Usage {
   imageBytes: number | null;
 }
 
-/** The last measurement of the budgets that apply (what plan, get and describe show). */
+/** The last measurement (what plan, get and describe show): the data root's filesystem always, image bytes for a byte budget. */
 export interface DiskState {
   /** when measured, agent clock */
   at: number;
+  /** the budgets of the policies that apply; empty without one */
   budgets: DiskBudget[];
   usage: Usage;
   /** why a budget could not be measured (a remote engine's data root, the engine away), or null */
@@ -165,17 +166,28 @@ export function wouldRemove(order: readonly string[], u: Usage, g: Goal | null, 
 
 export const pct = (v: number) => `${v.toFixed(1).replace(/\.0$/, '')}%`;
 
-/** How the budget stands, for the audit reason: `/var/lib/docker 91% >= 85% (target 80%)`. */
-export function standing(b: DiskBudget, u: Usage, extraBytes = 0): string {
-  if (b.form === 'percent') return `${u.fs?.path ?? '?'} ${pct(u.fs ? percentWith(u.fs, extraBytes) : 0)} >= ${pct(b.high)} (target ${pct(b.low)})`;
-  return `images ${formatBytes((u.imageBytes ?? 0) + extraBytes)} > ${formatBytes(b.max)} (target ${formatBytes(b.target)})`;
+/**
+ * How the budget stands, for the audit reason: `/var/lib/docker 91% >= 85% (target 80%)`; with
+ * `now`, where usage is since (a later removal of the same run): `(target 80%; now 83.2%)`.
+ */
+export function standing(b: DiskBudget, u: Usage, extraBytes = 0, now?: Usage): string {
+  if (b.form === 'percent') {
+    const at = (x: Usage) => pct(x.fs ? percentWith(x.fs, extraBytes) : 0);
+    const later = now && now.fs && now.fs.usedBytes !== u.fs?.usedBytes ? `; now ${at(now)}` : '';
+    return `${u.fs?.path ?? '?'} ${at(u)} >= ${pct(b.high)} (target ${pct(b.low)}${later})`;
+  }
+  const at = (x: Usage) => formatBytes((x.imageBytes ?? 0) + extraBytes);
+  const later = now && now.imageBytes !== null && now.imageBytes !== u.imageBytes ? `; now ${at(now)}` : '';
+  return `images ${at(u)} > ${formatBytes(b.max)} (target ${formatBytes(b.target)}${later})`;
 }
 
 /**
  * The audit reason of a removal for space: `disk pressure: /var/lib/docker 91% >= 85% (target 80%),
- * least recently used; frees 120MB`; `extraBytes` and `why` for room made before a pull.
+ * least recently used; frees 120MB`. `u` is the usage that started the run and `now` the usage
+ * before this removal; `extraBytes` and `why` for room made before a pull.
  */
-export function pressureReason(g: Goal, u: Usage, frees: number, extraBytes = 0, why = ''): string {
-  const b = g.active.find((x) => !belowTarget(x, u, extraBytes)) ?? g.active[0]!;
-  return `disk pressure: ${why ? `${why}: ` : ''}${standing(b, u, extraBytes)}, least recently used; frees ${formatBytes(frees)}`;
+export function pressureReason(g: Goal, u: Usage, frees: number, o: { now?: Usage; extraBytes?: number; why?: string } = {}): string {
+  const extra = o.extraBytes ?? 0;
+  const b = g.active.find((x) => !belowTarget(x, o.now ?? u, extra)) ?? g.active[0]!;
+  return `disk pressure: ${o.why ? `${o.why}: ` : ''}${standing(b, u, extra, o.now)}, least recently used; frees ${formatBytes(frees)}`;
 }

@@ -16,7 +16,7 @@ import { EngineEvents } from './events.js';
 import { Loop } from './loop.js';
 import type { PassDeps, ReconcilerOptions } from './options.js';
 import { runPass } from './pass.js';
-import { DiskMeter } from '../disk/meter.js';
+import { DiskMeter, type ImageBytes } from '../disk/meter.js';
 import { DiskRoom } from './room.js';
 import { imagesKey } from './pressure-pass.js';
 import { previewPlan } from './protection.js';
@@ -102,17 +102,17 @@ export class Reconciler {
     return previewPlan(this.snapshot(), policies);
   }
 
-  /** Each current image's unique bytes (/system/df, asked again only when the images changed); null when the engine does not say. */
-  async uniqueBytes(): Promise<ReadonlyMap<string, number> | null> {
+  /** The engine's image bytes and each current image's unique bytes (/system/df, asked again only when the images changed); null when the engine does not say. */
+  async imageBytes(): Promise<ImageBytes | null> {
     const meter = this.d.disk;
     if (!this.s.lastObservation || !meter) return null;
     const key = imagesKey(this.s);
-    const known = meter.cached(key)?.unique ?? null;
+    const known = meter.cached(key);
     if (known || !this.s.engine.reachable) return known;
     // the API answers without it rather than wait on a slow engine
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), UNIQUE_WAIT_MS)));
-    const asked = meter.images(key).then((i) => i.unique, () => null);
+    const asked = meter.images(key).catch(() => null);
     try {
       return await Promise.race([asked, late]);
     } finally {

@@ -75,7 +75,7 @@ export class DiskRoom implements PullRoom {
       const m = await measureUsage(meter, this.s, budgets, true);
       const goal: Goal = { active: budgets, minAgeMs: Math.min(...budgets.map((b) => b.minAgeMs)) };
       this.d.log.warn({ ref }, 'DiskFull: the pull ran out of disk space; freeing space, then one more try');
-      await removeForSpace(this.d, this.s, meter, { goal, usage: m.usage, done: (u) => reached(goal, u), reason: (u, frees) => pressureReason(goal, u, frees, 0, `DiskFull: a pull of ${ref} ran out of space`), trigger: `DiskFull ${ref}` });
+      await removeForSpace(this.d, this.s, meter, { goal, usage: m.usage, done: (u) => reached(goal, u), reason: (u, frees) => pressureReason(goal, m.usage, frees, { now: u, why: `DiskFull: a pull of ${ref} ran out of space` }), trigger: `DiskFull ${ref}` });
     });
     return true;
   }
@@ -96,6 +96,7 @@ export class DiskRoom implements PullRoom {
     const meter = this.d.disk!;
     const extra = need + this.shared.reserved;
     let { usage } = await measureUsage(meter, this.s, budgets, true);
+    const start = usage;
     const goal = pressureGoal(budgets, usage, extra);
     let removed = 0;
     if (goal && usage.fs) {
@@ -108,7 +109,7 @@ export class DiskRoom implements PullRoom {
       const r = await removeForSpace(this.d, this.s, meter, {
         goal, usage, trigger: `room for ${ref}`,
         done: (u) => pressureGoal(budgets, u, extra) === null,
-        reason: (u, frees) => pressureReason(goal, u, frees, extra, `room for ${what} (needs ${formatBytes(need)})`),
+        reason: (u, frees) => pressureReason(goal, start, frees, { now: u, extraBytes: extra, why: `room for ${what} (needs ${formatBytes(need)})` }),
       });
       usage = r.usage;
       removed = r.removed.length;

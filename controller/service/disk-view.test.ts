@@ -22,12 +22,12 @@ function snap(usedPercent: number): LoopSnapshot {
     },
   } as unknown as LoopSnapshot;
 }
-const unique = new Map([['old', 50 * MB], ['mid', 50 * MB], ['new', 50 * MB], ['kept', 50 * MB]]);
+const unique = { imageBytes: 300 * MB, unique: new Map([['old', 50 * MB], ['mid', 50 * MB], ['new', 50 * MB], ['kept', 50 * MB]]) };
 
 describe('plan -o json disk, and describe image\'s place in the eviction order', () => {
   it('reports both forms, whether under pressure, and the least recently used prefix pressure would remove', () => {
     const s = snap(91);
-    expect(diskView(s, s.images, unique)).toEqual({
+    expect(diskView(s, s.disk!.budgets, s.images, unique)).toEqual({
       path: '/var/lib/docker', usedPercent: 91, highThresholdPercent: 85, lowThresholdPercent: 80,
       imageBytes: 300 * MB, maxImageBytes: 900 * MB, targetImageBytes: 800 * MB,
       underPressure: true, wouldRemove: ['old', 'mid', 'new'], error: null, measuredAt: new Date(999_000).toISOString(),
@@ -36,8 +36,10 @@ describe('plan -o json disk, and describe image\'s place in the eviction order',
         { policy: 'q', form: 'bytes', maxImageBytes: 900 * MB, targetImageBytes: 800 * MB, minAge: '0s', exceeded: false },
       ],
     });
-    expect(diskView(snap(82), snap(82).images, unique)).toMatchObject({ underPressure: false, wouldRemove: [] });
-    expect(diskView({ ...snap(91), disk: null }, new Map(), unique)).toBeNull();
+    expect(diskView(snap(82), snap(82).disk!.budgets, snap(82).images, unique)).toMatchObject({ underPressure: false, wouldRemove: [] });
+    expect(diskView(snap(91), [], new Map(), unique)).toBeNull();
+    // a server dry run of a new budget: the last measurement under the budget it would bring
+    expect(diskView({ ...snap(91), disk: { ...snap(91).disk!, budgets: [] } }, snap(91).disk!.budgets.slice(0, 1), snap(91).images, unique)).toMatchObject({ underPressure: true, wouldRemove: ['old', 'mid', 'new'] });
   });
 
   it('says where an image stands, and why one is no candidate', () => {

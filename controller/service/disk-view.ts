@@ -1,8 +1,9 @@
 /** The disk budgets in plan, describe and get: pure views of the reconciler's last measurement. */
 import type { DiskBudgetView, DiskView, EvictionView } from '../../crd/api/disk.js';
 import type { DiskBudget } from '../../crd/imagepolicy/budget.js';
+import type { ImageBytes } from '../disk/meter.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
-import { exceeded, pressureGoal, pressureOrder, wouldRemove, type Order } from '../reconcile/pressure.js';
+import { exceeded, pressureGoal, pressureOrder, wouldRemove, type Order, type Usage } from '../reconcile/pressure.js';
 import type { LoopSnapshot } from '../reconcile/state.js';
 
 const budgetView = (b: DiskBudget, exceededNow: boolean | null): DiskBudgetView =>
@@ -10,28 +11,36 @@ const budgetView = (b: DiskBudget, exceededNow: boolean | null): DiskBudgetView 
     ? { policy: b.policy, form: b.form, highThresholdPercent: b.high, lowThresholdPercent: b.low, minAge: b.minAge, exceeded: exceededNow }
     : { policy: b.policy, form: b.form, maxImageBytes: b.max, targetImageBytes: b.target, minAge: b.minAge, exceeded: exceededNow };
 
-/** The eviction order over `images` (the snapshot's, or a preview's), with the minAge that applies. */
-function orderOf(snap: LoopSnapshot, images: ReadonlyMap<string, PersistedImage>, unique: ReadonlyMap<string, number> | null): Order | null {
-  const disk = snap.disk;
-  if (!disk || disk.budgets.length === 0) return null;
-  const goal = pressureGoal(disk.budgets, disk.usage);
-  const minAgeMs = goal?.minAgeMs ?? Math.min(...disk.budgets.map((b) => b.minAgeMs));
+/** The eviction order over `images` (the snapshot's, or a preview's) under `budgets`, with the minAge that applies. */
+function orderOf(snap: LoopSnapshot, budgets: readonly DiskBudget[], usage: Usage, images: ReadonlyMap<string, PersistedImage>, unique: ReadonlyMap<string, number> | null): Order | null {
+  if (budgets.length === 0) return null;
+  const goal = pressureGoal(budgets, usage);
+  const minAgeMs = goal?.minAgeMs ?? Math.min(...budgets.map((b) => b.minAgeMs));
   const parents = new Map((snap.lastObservation?.images ?? []).flatMap((i) => (i.parentId ? [[i.id, i.parentId] as [string, string]] : [])));
   return pressureOrder({ images, parents, unique, now: snap.now, minAgeMs });
 }
 
-/** `plan -o json`'s `disk`: null without a budget. `images`: the plan's images (after its age removals). */
-export function diskView(snap: LoopSnapshot, images: ReadonlyMap<string, PersistedImage>, unique: ReadonlyMap<string, number> | null): DiskView | null {
-  const disk = snap.disk;
-  if (!disk || disk.budgets.length === 0) return null;
-  const { budgets, usage } = disk;
+/** What was last measured, with the engine's image bytes filled in from `ib` when the pass had no reason to ask. */
+function usageOf(snap: LoopSnapshot, ib: ImageBytes | null): Usage {
+  const u = snap.disk?.usage ?? { fs: null, imageBytes: null };
+  return { fs: u.fs, imageBytes: u.imageBytes ?? ib?.imageBytes ?? null };
+}
+
+/**
+ * `plan -o json`'s `disk` under `budgets` (the policies in force, or a server dry run's): null
+ * without a budget. `images`: the plan's images (after its age removals).
+ */
+export function diskView(snap: LoopSnapshot, budgets: readonly DiskBudget[], images: ReadonlyMap<string, PersistedImage>, ib: ImageBytes | null): DiskView | null {
+  if (budgets.length === 0) return null;
+  const usage = usageOf(snap, ib);
+  const unique = ib?.unique ?? null;
   const goal = pressureGoal(budgets, usage);
-  const order = orderOf(snap, images, unique);
+  const order = orderOf(snap, budgets, usage, images, unique);
   const view: DiskView = {
     underPressure: goal !== null,
     wouldRemove: wouldRemove(order?.order ?? [], usage, goal, unique),
-    error: disk.error,
-    measuredAt: new Date(disk.at).toISOString(),
+    error: snap.disk ? snap.disk.error : 'not measured yet',
+    measuredAt: snap.disk ? new Date(snap.disk.at).toISOString() : null,
     budgets: budgets.map((b) => budgetView(b, exceeded(b, usage))),
   };
   // the budget that acts first: the lowest threshold of each form
@@ -43,11 +52,14 @@ export function diskView(snap: LoopSnapshot, images: ReadonlyMap<string, Persist
 }
 
 /** Where image `id` stands in the eviction order (`describe image`); null without a budget. */
-export function evictionOf(snap: LoopSnapshot, id: string, unique: ReadonlyMap<string, number> | null): EvictionView | null {
-  const order = orderOf(snap, snap.images, unique);
-  if (!order || !snap.disk) return null;
+export function evictionOf(snap: LoopSnapshot, id: string, ib: ImageBytes | null): EvictionView | null {
+  const budgets = snap.disk?.budgets ?? [];
+  const usage = usageOf(snap, ib);
+  const unique = ib?.unique ?? null;
+  const order = orderOf(snap, budgets, usage, snap.images, unique);
+  if (!order) return null;
   const at = order.order.indexOf(id);
-  const now = wouldRemove(order.order, snap.disk.usage, pressureGoal(snap.disk.budgets, snap.disk.usage), unique);
+  const now = wouldRemove(order.order, usage, pressureGoal(budgets, usage), unique);
   return {
     position: at < 0 ? null : at + 1,
     candidates: order.order.length,

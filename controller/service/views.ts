@@ -11,6 +11,8 @@ import { previewPlan } from '../reconcile/protection.js';
 import type { LoopSnapshot } from '../reconcile/state.js';
 import { HttpError } from './errors.js';
 import { diskView } from './disk-view.js';
+import { budgetsOf } from '../../crd/imagepolicy/budget.js';
+import type { ImageBytes } from '../disk/meter.js';
 
 export type { ImageItem } from '../../crd/api/image.js';
 
@@ -84,8 +86,9 @@ export function oneImage(images: ReadonlyMap<string, PersistedImage>, ref: strin
 }
 
 /** What would be removed now and later, and by which rule, and for disk space: the pure planner, not acted on. */
-export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[], unique: ReadonlyMap<string, number> | null = null) {
+export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[], ib: ImageBytes | null = null) {
   const now = snap.now;
+  const unique = ib?.unique ?? null;
   const plan = previewPlan(snap, policies, now);
   if (!plan) return { now: new Date(now).toISOString(), items: [], disk: null };
   const items = [...plan.images.values()]
@@ -101,5 +104,5 @@ export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[], u
       };
     })
     .sort((a, b) => (a.removeAt ?? '~').localeCompare(b.removeAt ?? '~'));
-  return { now: new Date(now).toISOString(), items, disk: diskView(snap, plan.images, unique) };
+  return { now: new Date(now).toISOString(), items, disk: diskView(snap, budgetsOf(policies), plan.images, ib) };
 }

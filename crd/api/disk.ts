@@ -32,7 +32,8 @@ export interface DiskView {
   wouldRemove: string[];
   /** why something could not be measured, or null */
   error: string | null;
-  measuredAt: string;
+  /** null: not measured yet */
+  measuredAt: string | null;
   budgets: DiskBudgetView[];
 }
 

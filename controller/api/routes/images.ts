@@ -12,26 +12,26 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   r.on('GET', '/v1/images', async (_q, _s, _p, url) => {
     const all = url.searchParams.get('all') === 'true';
     const { images, engine } = snap();
-    const unique = await d.reconciler.uniqueBytes();
+    const unique = (await d.reconciler.imageBytes())?.unique;
     const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, unique));
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
     return { apiVersion: 'v1', kind: 'ImageList', items, engine };
   });
 
-  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!), await d.reconciler.uniqueBytes()));
+  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!), (await d.reconciler.imageBytes())?.unique));
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
     const s = snap();
     const img = oneImage(s.images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
-    const unique = await d.reconciler.uniqueBytes();
-    return { image: imageItem(img, unique), ...explainImage(img, s.policies), eviction: evictionOf(s, img.context.id, unique), events };
+    const ib = await d.reconciler.imageBytes();
+    return { image: imageItem(img, ib?.unique), ...explainImage(img, s.policies), eviction: evictionOf(s, img.context.id, ib), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
     const s = snap();
     if (!s.lastObservation) throw new HttpError(503, `the agent has not observed the engine yet: ${s.engine.error ?? ''}`);
-    return planView(s, s.policies, await d.reconciler.uniqueBytes());
+    return planView(s, s.policies, await d.reconciler.imageBytes());
   });
 
   r.on('GET', '/v1/audit', async (req, res, _p, url) => {
