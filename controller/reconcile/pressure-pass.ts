@@ -12,12 +12,11 @@ import { compilePolicies, decide } from '../../crd/imagepolicy/match.js';
 import { formatBytes } from '../../crd/fields/bytes.js';
 import { imageSetKey, type DiskMeter } from '../disk/meter.js';
 import { errorText } from '../engine/errors.js';
-import { tryCommit } from './conditions.js';
 import type { PassDeps } from './options.js';
-import { applyEvent, type PassPlan } from './plan.js';
 import { pct, pressureGoal, pressureOrder, pressureReason, reached, type Goal, type Usage } from './pressure.js';
 import { workloadProtection } from './protection.js';
-import { executeRemovals } from './removals.js';
+import { SpaceRemovals } from './space-removals.js';
+import type { RemovalOutcome } from '../effects/remove.js';
 import type { LoopState } from './state.js';
 
 /** The key of the engine's current images for DiskMeter.images. */
@@ -83,38 +82,47 @@ export async function spaceOrder(d: PassDeps, s: LoopState, meter: DiskMeter, mi
   return { order, unique, parents };
 }
 
-/** Remove candidates in the pressure order, one at a time, measuring after each, until `run.done`. */
+/**
+ * Remove candidates in the pressure order, one at a time, measuring after each, until `run.done`.
+ * After each answer: measure, decide, record the next image `removable` and send its delete; the
+ * answer's bookkeeping runs while the engine works on that next one, and every outcome is committed
+ * at the end (as executeRemovals does).
+ */
 export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter, run: SpaceRun): Promise<{ usage: Usage; removed: string[]; failed: boolean }> {
   const { order, unique, parents } = await spaceOrder(d, s, meter, run.goal.minAgeMs);
+  const removal = new SpaceRemovals(d, s, run.trigger);
   let usage = run.usage;
   const removed: string[] = [];
   const kept = new Set<string>();
-  for (const id of order) {
-    if (run.done(usage) || d.stopped() || s.safeMode) break;
-    const img = s.images.get(id);
-    // a child that stayed keeps its parent (the engine would refuse it: dependent child images)
-    if (!img || img.state !== 'idle' || [...parents].some(([c, p]) => p === id && kept.has(c))) {
+  let at = 0;
+  /** the next candidate still idle; a child that stayed keeps its parent (the engine refuses it: dependent child images) */
+  const pick = (): string | null => {
+    for (; at < order.length; at++) {
+      const id = order[at]!;
+      if (s.images.get(id)?.state === 'idle' && ![...parents].some(([c, p]) => p === id && kept.has(c))) return order[at++]!;
       kept.add(id);
-      continue;
     }
-    const out: Pick<PassPlan, 'images' | 'changed' | 'audit'> = { images: new Map(s.images), changed: new Map(), audit: [] };
-    applyEvent(out, img, { type: 'REMOVE_REQUESTED', now: d.now(), reason: run.reason(usage, unique?.get(id) ?? 0) }, 'agent');
-    if (!(await tryCommit(d, s, { putImages: out.changed, audit: out.audit }))) break;
-    s.images = out.images;
-    for (const r of out.audit) d.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: run.trigger }, 'transition');
+    return null;
+  };
+  const begin = async (): Promise<{ id: string; answer: Promise<RemovalOutcome> } | null> => {
+    if (run.done(usage) || d.stopped() || s.safeMode) return null;
+    const id = pick();
+    const sent = id === null ? null : await removal.remove(id, run.reason(usage, unique?.get(id) ?? 0));
+    return id !== null && sent ? { id, answer: sent.answer } : null;
+  };
+  for (let cur = await begin(); cur; ) {
+    const outcome = await cur.answer;
+    const now = d.now();
     const before = usage;
-    const res = await executeRemovals(d, s, [id], 'agent', run.trigger, {
-      measured: async (_id, o) => {
-        usage = (await measureUsage(meter, s, run.goal.active, true)).usage;
-        return o.kind === 'removed' ? { freedBytes: freed(before, usage) } : undefined;
-      },
-    });
-    const o = res.outcomes.get(id);
-    if (o?.kind === 'removed' || o?.kind === 'gone') removed.push(id);
-    else kept.add(id);
-    if (res.failed) return { usage, removed, failed: true };
+    usage = (await measureUsage(meter, s, run.goal.active, true)).usage;
+    if (outcome.kind === 'removed' || outcome.kind === 'gone') removed.push(cur.id);
+    else kept.add(cur.id);
+    const next = outcome.kind === 'failed' ? null : await begin();
+    removal.record(cur.id, outcome, now, outcome.kind === 'removed' ? { freedBytes: freed(before, usage) } : undefined);
+    cur = next;
   }
-  return { usage, removed, failed: false };
+  const res = await removal.finish();
+  return { usage, removed, failed: res.failed };
 }
 
 /** A pass's disk check: measure the budgets that apply and, under pressure, remove until below target. */

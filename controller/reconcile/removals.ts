@@ -6,7 +6,6 @@
  * next request leaves as soon as the previous answer is in, and the bookkeeping of that answer runs
  * while the engine works on the next image.
  */
-import type { AuditRecord } from '../../crd/api/audit.js';
 import { removeImageSafely, type RemovalOutcome } from '../effects/remove.js';
 import { orphanedResidual, removeResidual } from '../effects/archives.js';
 import { applyEvent, type PassPlan } from './plan.js';
@@ -14,7 +13,7 @@ import { tryCommit } from './conditions.js';
 import type { PassDeps } from './options.js';
 import { withChanges, type LoopState } from './state.js';
 
-type Outcomes = Pick<PassPlan, 'images' | 'changed' | 'audit'>;
+export type Outcomes = Pick<PassPlan, 'images' | 'changed' | 'audit'>;
 
 export interface RemovalResults {
   outcomes: Map<string, RemovalOutcome>;
@@ -43,27 +42,24 @@ export function dropStaleRefusals(s: LoopState): void {
   if (stale.length) s.refused = withChanges(s.refused, [], stale.map(([id]) => id));
 }
 
-export interface RemovalHooks {
-  /** after each engine answer, before it is recorded (disk pressure measures here): fields for its audit records */
-  measured?(id: string, outcome: RemovalOutcome): Promise<Pick<AuditRecord, 'freedBytes'> | undefined>;
-}
-
 /** Remove `ids` (recorded `removable`), record and commit the outcomes; `actor` signs the audit records. */
-export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly string[], actor: string, trigger: string, hooks: RemovalHooks = {}): Promise<RemovalResults> {
+export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly string[], actor: string, trigger: string): Promise<RemovalResults> {
   const out: Outcomes = { images: new Map(s.images), changed: new Map(), audit: [] };
   const res: RemovalResults = { outcomes: new Map(), failed: false, residual: [] };
   const start = (id: string) => removeImageSafely(d.docker, id, out.images.get(id)!.context.tags);
   let next: Promise<RemovalOutcome> | null = d.stopped() || ids.length === 0 ? null : start(ids[0]!);
   for (let i = 0; next; i++) {
     const outcome = await next;
-    const extra = hooks.measured ? await hooks.measured(ids[i]!, outcome) : undefined;
     const now = d.now();
     next = i + 1 < ids.length && !d.stopped() ? start(ids[i + 1]!) : null;
     res.outcomes.set(ids[i]!, outcome);
-    const from = out.audit.length;
     res.failed = !recordRemoval(d, s, out, ids[i]!, outcome, now, actor) || res.failed;
-    if (extra) for (const r of out.audit.slice(from)) Object.assign(r, extra);
   }
+  return commitOutcomes(d, s, out, res, trigger);
+}
+
+/** The end of every run of removals: the residual data of the removed images goes, and the outcomes are committed in one batch. */
+export async function commitOutcomes(d: PassDeps, s: LoopState, out: Outcomes, res: RemovalResults, trigger: string): Promise<RemovalResults> {
   const gone = out.audit.filter((a) => a.to === 'removed' && s.downloads.has(a.image)).map((a) => a.image);
   res.residual = orphanedResidual(s.downloads, gone);
   await removeResidual(d.archives, res.residual);
@@ -77,7 +73,7 @@ export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly s
 }
 
 /** Feed a removal's outcome to the machine. Returns false when it should be retried. */
-function recordRemoval(d: PassDeps, s: LoopState, out: Outcomes, id: string, outcome: RemovalOutcome, now: number, actor: string): boolean {
+export function recordRemoval(d: PassDeps, s: LoopState, out: Outcomes, id: string, outcome: RemovalOutcome, now: number, actor: string): boolean {
   const current = out.images.get(id)!;
   switch (outcome.kind) {
     case 'removed': {
