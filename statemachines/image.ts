@@ -73,6 +73,15 @@ export interface RemovedEvent {
   now: number;
   reason: string;
 }
+/**
+ * A removal recorded `removable` (write-ahead) that its run no longer needs and never asked the
+ * engine for (disk pressure: the target was reached before its turn): back to idle, with the reason.
+ */
+export interface RemoveCancelledEvent {
+  type: 'REMOVE_CANCELLED';
+  now: number;
+  reason: string;
+}
 export interface RemoveFailedEvent {
   type: 'REMOVE_FAILED';
   now: number;
@@ -94,7 +103,7 @@ export interface RemoveRequestedEvent {
   now: number;
   reason: string;
 }
-export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent;
+export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent | RemoveCancelledEvent;
 
 /** Idle long enough under a rule, and not protected. */
 export function isDue(ctx: Pick<ImageContext, 'lastUsedAt'>, ev: Pick<ObserveEvent, 'now' | 'rule' | 'protectedBy'>): boolean {
@@ -202,6 +211,7 @@ export const imageMachine = setup({
       reason: `removal refused: ${event.error}; no container uses it, so it is not retried until something changes${event.restored?.length ? `; tags restored (${event.restored.join(', ')})` : ''}, nothing forced`,
     } : {})),
     markRequested: assign(({ event }) => (event.type === 'REMOVE_REQUESTED' ? { reason: event.reason, lastError: null } : {})),
+    markCancelled: assign(({ event }) => (event.type === 'REMOVE_CANCELLED' ? { reason: event.reason } : {})),
   },
 }).createMachine({
   id: 'image',
@@ -268,6 +278,7 @@ export const imageMachine = setup({
           { actions: 'track' },
         ],
         REMOVED: { target: 'removed', actions: 'markRemoved' },
+        REMOVE_CANCELLED: { target: 'idle', actions: 'markCancelled' },
         REMOVE_FAILED: [
           { guard: 'refusedInUse', target: 'in-use', actions: 'markUsed' },
           { guard: 'refusedForGood', target: 'idle', actions: 'markRefused' },

@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from './helpers/agent.js';
-import { fillTo, fsNow, images, pressureRemovals, removeFillers, untilImage } from './helpers/disk.js';
+import { auditOf, fillTo, fsNow, images, pressureRemovals, removeFillers, untilImage } from './helpers/disk.js';
 import { buildFixture, commitFixture, dockerFor, followProgress, pushFixture, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
 import { ensurePackages, startStack, type Stack } from './stack/stack.js';
 
@@ -172,6 +172,27 @@ describe('disk pressure on a 200 MiB data root', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     expect((await pressureRemovals(a)).map(tagOf)).toEqual(['disk/x:1', 'disk/y:1']);
     expect(await present('disk/z:1')).toBe(true);
+  }, 120_000);
+
+  it('no extra removal when one image frees far more than its size says: the next one, written ahead, is taken back', async () => {
+    const a = await startAgent();
+    await apply(policy('disk', { removal: [{ imageName: 'disk/*:*', deleteAfter: '30d' }], diskPressure: { highThresholdPercent: 55, lowThresholdPercent: 50, minAge: '0s' } }));
+    // 8000 one-byte files: a few kB by the image's size, a block each (~35 MB) on the tmpfs
+    await buildFixture(docker, 'disk/tiny-files:1', { tinyFiles: 8000 });
+    await untilImage(a, 'disk/tiny-files:1');
+    await new Promise((r) => setTimeout(r, 30));
+    await seen('disk/next:1', 15 * MB);
+    await seen('disk/last:1', 15 * MB);
+    fillTo(stack.dataRoot, 56);
+    await waitFor('tiny-files removed for space', async () => (await pressureRemovals(a)).length >= 1, 30_000);
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await pressureRemovals(a)).map(tagOf)).toEqual(['disk/tiny-files:1']);
+    expect(await present('disk/next:1')).toBe(true);
+    expect(fsNow(stack.dataRoot).usedPercent).toBeLessThan(50);
+    const next = (await auditOf(a)).filter((r) => r.tags.includes('disk/next:1'));
+    expect(next.map((r) => `${r.from} -> ${r.to}`)).toEqual(['null -> downloaded', 'downloaded -> idle', 'idle -> removable', 'removable -> idle']);
+    expect(next.at(-1)!).toMatchObject({ event: 'remove_cancelled', reason: 'disk pressure: the target was reached before its turn; not removed' });
+    expect((await images(a)).find((i) => i.status.tags.includes('disk/next:1'))!.status.state).toBe('idle');
   }, 120_000);
 
   it('the byte form counts shared layers once: two images sharing a 10 MB base free it only when both go', async () => {

@@ -37,6 +37,7 @@ export function usedPercentOf(s: { blocks: number; bavail: number }): number {
 export class DiskMeter {
   private root: string | null = null;
   private df: { key: string; at: ImageBytes } | null = null;
+  private inflight: Promise<ImageBytes> | null = null;
 
   constructor(private readonly docker: EngineClient) {}
 
@@ -63,17 +64,35 @@ export class DiskMeter {
   }
 
   /**
-   * Image bytes and unique bytes; `key` names the set of images they are for (the same key, the
-   * same answer, without asking the engine), undefined to always ask.
+   * Image bytes and unique bytes. Each answer is kept under the set of images it is about; `key`
+   * (imageSetKey of the images the caller knows) takes the kept answer when it is for the same
+   * images (or the one in flight turns out to be), and asks the engine otherwise; undefined always asks.
    */
   async images(key?: string): Promise<ImageBytes> {
     if (key !== undefined && this.df?.key === key) return this.df.at;
-    const df = await this.docker.systemDf();
-    const unique = new Map<string, number>();
-    for (const i of df.Images ?? []) unique.set(i.Id, Math.max(0, i.Size - Math.max(0, i.SharedSize)));
-    const at = { imageBytes: df.LayersSize ?? [...unique.values()].reduce((a, b) => a + b, 0), unique };
-    this.df = { key: key ?? '', at };
-    return at;
+    // an answer asked before the caller's change (a removal) would not show it: wait for it, and ask anew
+    await this.inflight?.catch(() => undefined);
+    if (key !== undefined && this.df?.key === key) return this.df.at;
+    return this.ask();
+  }
+
+  /** Ask /system/df now (one request at a time: a caller meanwhile shares it). */
+  private ask(): Promise<ImageBytes> {
+    this.inflight ??= this.docker.systemDf().then((df) => {
+      const unique = new Map<string, number>();
+      for (const i of df.Images ?? []) unique.set(i.Id, Math.max(0, i.Size - Math.max(0, i.SharedSize)));
+      const at = { imageBytes: df.LayersSize ?? [...unique.values()].reduce((a, b) => a + b, 0), unique };
+      this.df = { key: imageSetKey(unique.keys()), at };
+      return at;
+    }).finally(() => {
+      this.inflight = null;
+    });
+    return this.inflight;
+  }
+
+  /** Ask /system/df ahead of need (near a threshold); the answer is kept for whoever needs it next. */
+  warm(): void {
+    void this.ask().catch(() => undefined);
   }
 
   /** The last /system/df answer for `key`, without asking (views), or null. */

@@ -13,10 +13,9 @@ import { formatBytes } from '../../crd/fields/bytes.js';
 import { imageSetKey, type DiskMeter } from '../disk/meter.js';
 import { errorText } from '../engine/errors.js';
 import type { PassDeps } from './options.js';
-import { pct, pressureGoal, pressureOrder, pressureReason, reached, type Goal, type Usage } from './pressure.js';
+import { afterFreeing, pct, pressureGoal, pressureOrder, pressureReason, reached, type Goal, type Usage } from './pressure.js';
 import { workloadProtection } from './protection.js';
 import { SpaceRemovals } from './space-removals.js';
-import type { RemovalOutcome } from '../effects/remove.js';
 import type { LoopState } from './state.js';
 
 /** The key of the engine's current images for DiskMeter.images. */
@@ -84,45 +83,74 @@ export async function spaceOrder(d: PassDeps, s: LoopState, meter: DiskMeter, mi
 
 /**
  * Remove candidates in the pressure order, one at a time, measuring after each, until `run.done`.
- * After each answer: measure, decide, record the next image `removable` and send its delete; the
- * answer's bookkeeping runs while the engine works on that next one, and every outcome is committed
- * at the end (as executeRemovals does).
+ * After each answer: measure, decide, send the next image's delete, then record the answer while
+ * the engine works. The next image's write-ahead is made while the engine still works on the
+ * current one when the goal is far (even twice the current image's unique bytes would not reach
+ * it); should the goal be reached anyway, that image is taken back (REMOVE_CANCELLED), not removed.
  */
 export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter, run: SpaceRun): Promise<{ usage: Usage; removed: string[]; failed: boolean }> {
   const { order, unique, parents } = await spaceOrder(d, s, meter, run.goal.minAgeMs);
   const removal = new SpaceRemovals(d, s, run.trigger);
+  const bytes = (id: string) => unique?.get(id) ?? 0;
   let usage = run.usage;
   const removed: string[] = [];
   const kept = new Set<string>();
+  /** a child that stayed keeps its parent (the engine refuses it: dependent child images) */
+  const blocked = (id: string) => [...parents].some(([c, p]) => p === id && kept.has(c));
   let at = 0;
-  /** the next candidate still idle; a child that stayed keeps its parent (the engine refuses it: dependent child images) */
-  const pick = (): string | null => {
+  const prepare = async (u: Usage): Promise<string | null> => {
     for (; at < order.length; at++) {
       const id = order[at]!;
-      if (s.images.get(id)?.state === 'idle' && ![...parents].some(([c, p]) => p === id && kept.has(c))) return order[at++]!;
-      kept.add(id);
+      if (s.images.get(id)?.state !== 'idle' || blocked(id)) {
+        kept.add(id);
+        continue;
+      }
+      at++;
+      return (await removal.writeAhead(id, run.reason(u, bytes(id)))) ? id : null;
     }
     return null;
   };
-  const begin = async (): Promise<{ id: string; answer: Promise<RemovalOutcome> } | null> => {
-    if (run.done(usage) || d.stopped() || s.safeMode) return null;
-    const id = pick();
-    const sent = id === null ? null : await removal.remove(id, run.reason(usage, unique?.get(id) ?? 0));
-    return id !== null && sent ? { id, answer: sent.answer } : null;
-  };
-  for (let cur = await begin(); cur; ) {
-    const outcome = await cur.answer;
+  const going = () => !run.done(usage) && !d.stopped() && !s.safeMode;
+  let cur = going() ? await prepare(usage) : null;
+  let answer = cur === null ? null : removal.send(cur);
+  while (cur !== null && answer !== null) {
+    const ahead = run.done(afterFreeing(usage, 2 * bytes(cur))) ? null : prepare(afterFreeing(usage, bytes(cur)));
+    const outcome = await answer;
     const now = d.now();
     const before = usage;
     usage = (await measureUsage(meter, s, run.goal.active, true)).usage;
-    if (outcome.kind === 'removed' || outcome.kind === 'gone') removed.push(cur.id);
-    else kept.add(cur.id);
-    const next = outcome.kind === 'failed' ? null : await begin();
-    removal.record(cur.id, outcome, now, outcome.kind === 'removed' ? { freedBytes: freed(before, usage) } : undefined);
+    if (outcome.kind === 'removed' || outcome.kind === 'gone') removed.push(cur);
+    else kept.add(cur);
+    const go = outcome.kind !== 'failed' && going();
+    let next = ahead ? await ahead : null;
+    const exhausted = ahead !== null && next === null;
+    if (next !== null && (!go || blocked(next))) {
+      removal.cancel(next, `disk pressure: ${go ? 'its child image stayed' : 'the target was reached before its turn'}; not removed`);
+      kept.add(next);
+      next = null;
+    }
+    if (next === null && go && !exhausted) next = await prepare(usage);
+    answer = next === null ? null : removal.send(next);
+    removal.record(cur, outcome, now, outcome.kind === 'removed' ? { freedBytes: freed(before, usage) } : undefined);
     cur = next;
   }
   const res = await removal.finish();
   return { usage, removed, failed: res.failed };
+}
+
+/** this close to a high threshold (percentage points), a pass asks /system/df ahead of need */
+const NEAR_PERCENT = 5;
+
+/**
+ * At the start of a pass: when the last measurement was near a high threshold (or a byte budget
+ * applies), ask /system/df now, beside the pass's own engine calls, so that an eviction order
+ * does not wait for it.
+ */
+export function warmImageBytes(d: PassDeps, s: LoopState): void {
+  const disk = s.disk;
+  if (!d.disk || !disk) return;
+  const fs = disk.usage.fs;
+  if (disk.budgets.some((b) => b.form === 'bytes' || (fs !== null && fs.usedPercent >= b.high - NEAR_PERCENT))) d.disk.warm();
 }
 
 /** A pass's disk check: measure the budgets that apply and, under pressure, remove until below target. */

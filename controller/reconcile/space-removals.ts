@@ -22,18 +22,25 @@ export class SpaceRemovals {
     this.out = { images: new Map(s.images), changed: new Map(), audit: [] };
   }
 
-  /**
-   * Record `id` `removable` for `reason` and ask the engine: resolves once the record is written,
-   * with the engine's answer still to come; null when the store took no write (nothing is removed then).
-   */
-  async remove(id: string, reason: string): Promise<{ answer: Promise<RemovalOutcome> } | null> {
+  /** Record `id` `removable` for `reason` (write-ahead); false when the store took no write (nothing is removed then). */
+  async writeAhead(id: string, reason: string): Promise<boolean> {
     const wa: Outcomes = { images: new Map(), changed: new Map(), audit: [] };
     const next = applyEvent(wa, this.out.images.get(id)!, { type: 'REMOVE_REQUESTED', now: this.d.now(), reason }, 'agent');
-    if (!(await tryCommit(this.d, this.s, { putImages: wa.changed, audit: wa.audit }))) return null;
+    if (!(await tryCommit(this.d, this.s, { putImages: wa.changed, audit: wa.audit }))) return false;
     this.out.images.set(id, next);
     this.s.images = withChanges(this.s.images, [[id, next]]);
     for (const r of wa.audit) this.d.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: this.trigger }, 'transition');
-    return { answer: removeImageSafely(this.d.docker, id, next.context.tags) };
+    return true;
+  }
+
+  /** Ask the engine to remove `id` (written ahead). */
+  send(id: string): Promise<RemovalOutcome> {
+    return removeImageSafely(this.d.docker, id, this.out.images.get(id)!.context.tags);
+  }
+
+  /** `id` was written ahead and is not needed after all: back to idle (committed with the outcomes). */
+  cancel(id: string, reason: string): void {
+    applyEvent(this.out, this.out.images.get(id)!, { type: 'REMOVE_CANCELLED', now: this.d.now(), reason }, 'agent');
   }
 
   /** Feed the engine's answer (`now`: when it came) to the machine; `extra` goes into its audit records. */

@@ -54,12 +54,14 @@ function tarEntry(name: string, data: Buffer, mode = 0o644): Buffer[] {
 
 let template: Buffer[] | undefined; // bin/ and bin/busybox, shared by every fixture
 
-function rootfsTar(marker: string, blobBytes = 0, zeros = false, busybox = true): Buffer {
+function rootfsTar(marker: string, blobBytes = 0, zeros = false, busybox = true, tinyFiles = 0): Buffer {
   template ??= [tarHeader('bin/', 0, '5', 0o755), ...tarEntry('bin/busybox', fs.readFileSync(busyboxPath()), 0o755)];
   // random bytes: neither compression nor deduplication makes the image smaller than its size
   // (zeros: a layer that compresses to next to nothing and takes its full size once extracted)
   const blob = blobBytes > 0 ? tarEntry('blob', zeros ? Buffer.alloc(blobBytes) : randomBytes(blobBytes)) : [];
-  return Buffer.concat([...(busybox ? template : []), ...tarEntry('fixture', Buffer.from(marker + '\n')), ...blob, Buffer.alloc(1024)]);
+  // one-byte files: next to nothing in the image's size, a block each on disk
+  const tiny = Array.from({ length: tinyFiles }, (_, i) => tarEntry(`tiny/${i}`, Buffer.from('x'))).flat();
+  return Buffer.concat([...(busybox ? template : []), ...tarEntry('fixture', Buffer.from(marker + '\n')), ...blob, ...tiny, Buffer.alloc(1024)]);
 }
 
 function splitRef(ref: string): { repo: string; tag: string } {
@@ -72,19 +74,20 @@ function splitRef(ref: string): { repo: string; tag: string } {
  * Imports a busybox-only image as ref (like `tar -c rootfs | docker import -c 'CMD [...]' - ref`).
  * The default marker includes a nonce, so every fixture gets a distinct image ID. `blobBytes`: a
  * file of that many random bytes (or `zeros`) besides busybox (an image of known size, for disk
- * tests); `busybox: false` leaves busybox out (an image that never runs: a benchmark's candidates).
+ * tests); `busybox: false` leaves busybox out (an image that never runs: a benchmark's candidates);
+ * `tinyFiles`: that many one-byte files (an image whose size says little about the blocks it takes).
  */
 export async function buildFixture(
   docker: Dockerode,
   ref: string,
-  opts: { marker?: string; cmd?: string[]; labels?: Record<string, string>; blobBytes?: number; zeros?: boolean; busybox?: boolean } = {},
+  opts: { marker?: string; cmd?: string[]; labels?: Record<string, string>; blobBytes?: number; zeros?: boolean; busybox?: boolean; tinyFiles?: number } = {},
 ): Promise<string> {
   const { repo, tag } = splitRef(ref);
   const changes = [
     `CMD ${JSON.stringify(opts.cmd ?? FIXTURE_CMD)}`,
     ...Object.entries(opts.labels ?? {}).map(([k, v]) => `LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`),
   ];
-  const tar = Readable.from([rootfsTar(opts.marker ?? `${ref} ${randomUUID()}`, opts.blobBytes, opts.zeros, opts.busybox ?? true)]);
+  const tar = Readable.from([rootfsTar(opts.marker ?? `${ref} ${randomUUID()}`, opts.blobBytes, opts.zeros, opts.busybox ?? true, opts.tinyFiles)]);
   await followProgress(docker, await docker.importImage(tar, { repo, tag, changes }));
   return (await docker.getImage(ref).inspect()).Id;
 }
