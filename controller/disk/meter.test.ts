@@ -19,8 +19,9 @@ describe('DiskMeter: /system/df asked only when needed', () => {
   it('keeps an answer for the images it is about; a keyed caller shares it, one in flight included; an unkeyed one asks anew', async () => {
     const { engine, calls } = fakeEngine([['a', 'b'], ['a']]);
     const m = new DiskMeter(engine);
-    m.warm();
+    const first = m.images(imageSetKey(['a', 'b']));
     const got = await m.images(imageSetKey(['b', 'a']));
+    expect(await first).toBe(got);
     expect(calls()).toBe(1);
     expect(got).toEqual({ imageBytes: 20, unique: new Map([['a', 6], ['b', 6]]) });
     expect(await m.images(imageSetKey(['a', 'b']))).toBe(got);

@@ -90,11 +90,6 @@ export class DiskMeter {
     return this.inflight;
   }
 
-  /** Ask /system/df ahead of need (near a threshold); the answer is kept for whoever needs it next. */
-  warm(): void {
-    void this.ask().catch(() => undefined);
-  }
-
   /** The last /system/df answer for `key`, without asking (views), or null. */
   cached(key: string): ImageBytes | null {
     return this.df?.key === key ? this.df.at : null;

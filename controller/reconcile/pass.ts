@@ -21,7 +21,7 @@ import { checkSkew, engineBack, engineLost, noteDanglingContainers, probeStore, 
 import { PassError, type PassResult } from './loop.js';
 import type { PassDeps } from './options.js';
 import { planPass, type PassPlan } from './plan.js';
-import { relievePressure, warmImageBytes } from './pressure-pass.js';
+import { relievePressure } from './pressure-pass.js';
 import { workloadProtection } from './protection.js';
 import { dropStaleRefusals, executeRemovals } from './removals.js';
 import type { LoopState } from './state.js';
@@ -36,7 +36,6 @@ export async function runPass(d: PassDeps, s: LoopState, reason: string): Promis
     s.lastPass = { at: new Date(started).toISOString(), durationMs: d.now() - started, error };
   };
   checkSkew(d, s);
-  warmImageBytes(d, s);
   await probeStore(d, s);
   const observed = await observeWorkloads(d, s, finish);
   s.lastObservation = observed;

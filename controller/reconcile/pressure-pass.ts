@@ -138,21 +138,6 @@ export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter
   return { usage, removed, failed: res.failed };
 }
 
-/** this close to a high threshold (percentage points), a pass asks /system/df ahead of need */
-const NEAR_PERCENT = 5;
-
-/**
- * At the start of a pass: when the last measurement was near a high threshold (or a byte budget
- * applies), ask /system/df now, beside the pass's own engine calls, so that an eviction order
- * does not wait for it.
- */
-export function warmImageBytes(d: PassDeps, s: LoopState): void {
-  const disk = s.disk;
-  if (!d.disk || !disk) return;
-  const fs = disk.usage.fs;
-  if (disk.budgets.some((b) => b.form === 'bytes' || (fs !== null && fs.usedPercent >= b.high - NEAR_PERCENT))) d.disk.warm();
-}
-
 /** A pass's disk check: measure the budgets that apply and, under pressure, remove until below target. */
 export async function relievePressure(d: PassDeps, s: LoopState, trigger: string): Promise<{ failed: boolean }> {
   const meter = d.disk;

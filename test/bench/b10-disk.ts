@@ -157,7 +157,7 @@ export async function b10(ctx: Ctx): Promise<BenchResult> {
       metric('from the crossing to the first removal recorded', 'ms', firsts, { note: 'info: the event (25 ms settle), the pass, one statfs, /system/df' }),
       metric('the same serial DELETEs with an engine event stream open (1 rep)', 's', withEventsS, { baseline: { name: 'as many serial DELETE /images/{id}, no agent', samples: floorS }, note: 'info: what the event stream the agent needs costs the engine' }),
     ],
-    notes: [`imagectl per removal: ${((med(ictlS) * 1000) / med(counts)).toFixed(1)} ms; DELETE per image: ${((med(floorS) * 1000) / med(counts)).toFixed(1)} ms. The time includes the event that reports the crossing image (25 ms settle), the pass it runs (observe, plan, one statfs, /system/df for the unique sizes, asked at the pass's start when the disk was near a threshold), and per removal: the delete, one statfs, the next image's write-ahead commit (made while the engine works on the current one when the target is far) and the bookkeeping; the outcomes are committed at the end.`],
+    notes: [`imagectl per removal: ${((med(ictlS) * 1000) / med(counts)).toFixed(1)} ms; DELETE per image: ${((med(floorS) * 1000) / med(counts)).toFixed(1)} ms. The time includes the event that reports the crossing image (25 ms settle), the pass it runs (observe, plan, one statfs, /system/df for the unique sizes), and per removal: the delete, one statfs, the next image's write-ahead commit (made while the engine works on the current one when the target is far) and the bookkeeping; the outcomes are committed at the end.`],
     durationMs: ms(started),
   };
 }
