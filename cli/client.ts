@@ -43,11 +43,11 @@ export class Client {
   }
 
   /** Send a request; resolves with the parsed JSON body, rejects with CliError on failure. */
-  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  request<T = unknown>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       const req = http.request(
-        { ...this.target(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), method, path },
+        { ...this.target(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), method, path, signal },
         (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -80,11 +80,11 @@ export class Client {
     return this.stream(path, onItem, 'POST', body);
   }
 
-  /** Stream newline-delimited JSON. */
-  stream(path: string, onItem: (item: unknown) => void, method = 'GET', body?: unknown): Promise<void> {
+  /** Stream newline-delimited JSON; `signal` ends it early (the promise then rejects with an AbortError). */
+  stream(path: string, onItem: (item: unknown) => void, method = 'GET', body?: unknown, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
       const payload = body === undefined ? undefined : JSON.stringify(body);
-      const req = http.request({ ...this.target(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), path, method }, (res) => {
+      const req = http.request({ ...this.target(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), path, method, signal }, (res) => {
         if ((res.statusCode ?? 500) >= 400) {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
@@ -95,7 +95,7 @@ export class Client {
             } catch {
               // keep the raw text
             }
-            reject(new CliError(msg));
+            reject(Object.assign(new CliError(msg), { status: res.statusCode }));
           });
           return;
         }
@@ -104,9 +104,10 @@ export class Client {
           for (const line of lines.push(c)) onItem(JSON.parse(line));
         });
         res.on('end', () => resolve());
-        res.on('error', reject);
+        // the agent went away mid-stream (it stopped, or dropped a reader that fell behind)
+        res.on('error', (err) => reject(signal?.aborted ? err : new CliError(`the agent closed the stream: ${err.message}`)));
       });
-      req.on('error', (err: NodeJS.ErrnoException) => reject(this.unreachable(err)));
+      req.on('error', (err: NodeJS.ErrnoException) => reject(signal?.aborted ? err : this.unreachable(err)));
       req.end(payload);
     });
   }

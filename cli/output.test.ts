@@ -22,7 +22,7 @@ describe('-o', () => {
       err = e as { status: number; stderr: string };
     }
     expect(err?.status).toBe(1);
-    expect(err?.stderr).toBe('error: unknown output format "nope"; use one of: wide, json, yaml, name\n');
+    expect(err?.stderr).toBe('error: unable to match a printer suitable for the output format "nope", allowed formats are: wide,json,yaml,name,jsonpath=,jsonpath-file=,custom-columns=,custom-columns-file=\n');
   });
 });
 

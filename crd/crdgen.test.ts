@@ -42,6 +42,8 @@ function crdValidator(schema: Record<string, unknown>): ValidateFunction {
 function manifestFiles(dir: string): string[] {
   return readdirSync(dir).sort().flatMap((n) => {
     const p = join(dir, n);
+    // manifests/prometheus/ holds Prometheus alert rules for the agent's metrics, not imagectl manifests
+    if (p === join(MANIFESTS, 'prometheus')) return [];
     return statSync(p).isDirectory() ? manifestFiles(p) : /\.(ya?ml|json)$/.test(n) ? [p] : [];
   });
 }

@@ -9,17 +9,11 @@
 import { assign, setup } from 'xstate';
 import { formatDuration } from '../crd/fields/duration.js';
 import { sameList } from '../crd/fields/lists.js';
+import type { ImageEvent, ObserveEvent } from './image-events.js';
+
+export type { ImageEvent, ObserveEvent, RemoveCancelledEvent, RemovedEvent, RemoveFailedEvent, RemoveRequestedEvent, RuleVerdict, UsedEvent } from './image-events.js';
 
 export type ImageState = 'downloaded' | 'in-use' | 'idle' | 'removable' | 'removed';
-
-/** The removal rule that won for this image, as the controller evaluated it. */
-export interface RuleVerdict {
-  /** `policy/removal[index]` */
-  id: string;
-  deleteAfterMs: number;
-  /** the duration as the manifest wrote it, e.g. `30m` */
-  deleteAfter: string;
-}
 
 export interface ImageContext {
   id: string;
@@ -53,57 +47,6 @@ export interface ImageInput {
   /** why the machine was created: `discovered`, `pulled`, … */
   reason: string;
 }
-
-export interface ObserveEvent {
-  type: 'OBSERVE';
-  now: number;
-  present: boolean;
-  tags: string[];
-  repoDigests: string[];
-  sizeBytes: number;
-  /** names of the containers (running or not, anyone's) that reference the image */
-  usedBy: string[];
-  rule: RuleVerdict | null;
-  protectedBy: string | null;
-  agentDownloaded?: boolean;
-  downloadedAt?: number | null;
-}
-export interface RemovedEvent {
-  type: 'REMOVED';
-  now: number;
-  reason: string;
-}
-/**
- * A removal recorded `removable` (write-ahead) that its run no longer needs and never asked the
- * engine for (disk pressure: the target was reached before its turn): back to idle, with the reason.
- */
-export interface RemoveCancelledEvent {
-  type: 'REMOVE_CANCELLED';
-  now: number;
-  reason: string;
-}
-export interface RemoveFailedEvent {
-  type: 'REMOVE_FAILED';
-  now: number;
-  /** true when the engine said a container uses it (409) */
-  inUse: boolean;
-  error: string;
-  usedBy?: string[];
-  /** tags the executor removed and put back after the refusal */
-  restored?: string[];
-  /**
-   * The engine refused (409) with no container using the image: not retried while nothing
-   * changes. The image goes back to idle, protected by this (e.g. `removal refused by the engine`).
-   */
-  terminal?: string;
-}
-/** A removal asked for by name (imagectl rmi): recorded `removable` before the engine is asked. */
-export interface RemoveRequestedEvent {
-  type: 'REMOVE_REQUESTED';
-  now: number;
-  reason: string;
-}
-export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent | RemoveCancelledEvent;
 
 /** Idle long enough under a rule, and not protected. */
 export function isDue(ctx: Pick<ImageContext, 'lastUsedAt'>, ev: Pick<ObserveEvent, 'now' | 'rule' | 'protectedBy'>): boolean {
@@ -158,6 +101,7 @@ export const imageMachine = setup({
     notDue: ({ context, event }) => event.type === 'OBSERVE' && !isDue(context, event),
     refusedInUse: ({ event }) => event.type === 'REMOVE_FAILED' && event.inUse,
     refusedForGood: ({ event }) => event.type === 'REMOVE_FAILED' && !event.inUse && event.terminal !== undefined,
+    usedLater: ({ context, event }) => event.type === 'USED' && context.lastUsedAt !== null && event.at > context.lastUsedAt,
   },
   actions: {
     track: assign(({ event }) => (event.type === 'OBSERVE' ? observed(event) : {})),
@@ -210,6 +154,7 @@ export const imageMachine = setup({
       protectedBy: event.terminal ?? null,
       reason: `removal refused: ${event.error}; no container uses it, so it is not retried until something changes${event.restored?.length ? `; tags restored (${event.restored.join(', ')})` : ''}, nothing forced`,
     } : {})),
+    markUsedAt: assign(({ event }) => (event.type === 'USED' ? { lastUsedAt: event.at, reason: event.reason } : {})),
     markRequested: assign(({ event }) => (event.type === 'REMOVE_REQUESTED' ? { reason: event.reason, lastError: null } : {})),
     markCancelled: assign(({ event }) => (event.type === 'REMOVE_CANCELLED' ? { reason: event.reason } : {})),
   },
@@ -267,6 +212,7 @@ export const imageMachine = setup({
         // removed on request (imagectl rmi) before any rule made it removable
         REMOVED: { target: 'removed', actions: 'markRemoved' },
         REMOVE_REQUESTED: { target: 'removable', actions: 'markRequested' },
+        USED: { guard: 'usedLater', actions: 'markUsedAt' },
       },
     },
     removable: {
@@ -285,6 +231,7 @@ export const imageMachine = setup({
           { actions: 'noteError' },
         ],
         REMOVE_REQUESTED: { actions: 'markRequested' },
+        USED: { guard: 'usedLater', target: 'idle', actions: 'markUsedAt' },
       },
     },
     removed: {

@@ -163,7 +163,7 @@ describe('delete', () => {
   it('deletes by KIND NAME and by -f; a missing object exits 1 unless --ignore-not-found', async () => {
     expect((await cli('delete', 'policy', 'loose')).stdout).toBe('imagepolicy "loose" deleted\n');
     const again = await cli('delete', 'imagepolicy', 'loose');
-    expect([again.code, again.stderr]).toEqual([1, 'Error from server (NotFound): imagepolicy "loose" not found\n']);
+    expect([again.code, again.stderr]).toEqual([1, 'Error from server (NotFound): imagepolicies "loose" not found\n']);
     const ignored = await cli('delete', 'ip', 'loose', '--ignore-not-found');
     expect([ignored.code, ignored.stdout, ignored.stderr]).toEqual([0, '', '']);
     const badFile = await cli('delete', '-f', policy('other-set', { after: 'soon' }));
@@ -196,7 +196,7 @@ describe('get', () => {
     expect(badSel.code).toBe(1);
     expect(badSel.stderr).toContain('unable to parse requirement');
     const missing = await cli('get', 'policy', 'sel-zzz');
-    expect([missing.code, missing.stderr]).toEqual([1, 'error: imagepolicy "sel-zzz" not found\n']);
+    expect([missing.code, missing.stderr]).toEqual([1, 'Error from server (NotFound): imagepolicies "sel-zzz" not found\n']);
   });
 });
 

@@ -5,9 +5,11 @@ import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import type { Workload } from '../../crd/workload/type.js';
 import type { AuditRecord } from '../../crd/api/audit.js';
 import type { EvictionView } from '../../crd/api/disk.js';
+import type { Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
+import { CliError } from '../client.js';
 import { ago, bytes, fields, indent, table, until } from '../output.js';
-import { resourceOf } from './get.js';
+import { fromServer, parseTargets, type Resource, type Target } from '../resources.js';
 
 interface DescribeImage {
   image: ImageItem;
@@ -137,21 +139,52 @@ function describeWorkload(w: WorkloadDescribe): string {
   return out;
 }
 
+/** The describe text of one object. */
+async function describeOne(client: Client, t: Target): Promise<string> {
+  const n = encodeURIComponent(t.name);
+  if (t.resource.name === 'workloads') return describeWorkload(await client.request<WorkloadDescribe>('GET', `/v1/workloads/${n}`));
+  if (t.resource.name === 'images') return describeImage(await client.request<DescribeImage>('GET', `/v1/images/${n}/describe`));
+  const d = await client.request<{ object: PolicyItem; events: AuditRecord[] }>('GET', `/v1/objects/imagepolicy/${n}/describe`);
+  return describePolicy(d.object, d.events);
+}
+
 export function describeCommand(): Command {
   return new Command('describe')
-    .description('show details of an image, a policy or a workload: matching rules, why protected, recent transitions')
-    .argument('<resource>', 'image | policy | workload')
-    .argument('<name>', 'image ID, tag or digest; or policy or workload name')
-    .action(async (resource: string, name: string, _o: unknown, cmd: Command) => {
-      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
-      const kind = resourceOf(resource);
-      if (kind === 'workloads') {
-        process.stdout.write(describeWorkload(await client.request<WorkloadDescribe>('GET', `/v1/workloads/${encodeURIComponent(name)}`)));
-      } else if (kind === 'images') {
-        process.stdout.write(describeImage(await client.request<DescribeImage>('GET', `/v1/images/${encodeURIComponent(name)}/describe`)));
-      } else {
-        const d = await client.request<{ object: PolicyItem; events: AuditRecord[] }>('GET', `/v1/objects/imagepolicy/${encodeURIComponent(name)}/describe`);
-        process.stdout.write(describePolicy(d.object, d.events));
+    .description('show details of images, policies or workloads: matching rules, why protected, recent transitions')
+    .argument('<resource>', 'image | policy | workload, or TYPE/NAME (with --fleet also: node)')
+    .argument('[names...]', 'image ID, tag or digest; or policy or workload name (none: every object of the type)')
+    .action(async (resource: string, rest: string[], _o: unknown, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      if (/^(nodes?|no)$/i.test(resource)) {
+        if (g.fleet === undefined) throw new CliError('error: nodes are the fleet\'s: give --fleet URL');
+        if (rest.length !== 1) throw new CliError('error: describe node needs one node name');
+        return (await import('./fleet-get.js')).describeNode(g, rest[0]!);
       }
+      const client = clientFor(g);
+      const { resources, names } = parseTargets([resource, ...rest]);
+      const targets = names.length ? names : await everyObject(client, resources);
+      let failed = false;
+      const texts: string[] = [];
+      for (const t of targets) {
+        try {
+          texts.push(await describeOne(client, t));
+        } catch (err) {
+          if ((err as { status?: number }).status === undefined) throw err; // the agent is unreachable
+          process.stderr.write(`${(fromServer(err, t.resource, t.name) as Error).message}\n`);
+          failed = true;
+        }
+      }
+      process.stdout.write(texts.join('\n'));
+      if (targets.length === 0) process.stderr.write('No resources found\n');
+      if (failed) process.exitCode = 1;
     });
+}
+
+async function everyObject(client: Client, resources: readonly Resource[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const resource of resources) {
+    const list = await client.request<{ items: { metadata: { name: string } }[] }>('GET', resource.listPath(false));
+    for (const i of list.items) out.push({ resource, name: i.metadata.name });
+  }
+  return out;
 }

@@ -1,134 +1,145 @@
 import { Command } from 'commander';
-import type { ImageItem } from '../../crd/api/image.js';
-import type { Stored } from '../../crd/api/object.js';
-import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
-import type { Workload } from '../../crd/workload/type.js';
-import { CliError } from '../client.js';
+import { CliError, type Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
-import { ago, bytes, parseOutput, shortDuration, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
 import { matchesSelector, parseSelector } from '../../crd/fields/label-selector.js';
+import { nameOf, parseFormat, render, type Format, type Group } from '../printer.js';
+import { fromServer, parseTargets, RESOURCES, type Resource, type Target } from '../resources.js';
+import { follow, WatchPrinter, type WatchEvent } from '../watch.js';
 
-type PolicyItem = Stored<ImagePolicy> & { status: { appliesToNode: boolean; reason: string } };
-
-export type Resource = 'images' | 'policies' | 'workloads';
-
-export const RESOURCES: Record<string, Resource> = {
-  image: 'images', images: 'images', img: 'images',
-  policy: 'policies', policies: 'policies', imagepolicy: 'policies', imagepolicies: 'policies', ip: 'policies',
-  workload: 'workloads', workloads: 'workloads', wl: 'workloads',
-};
-
-export function resourceOf(s: string): Resource {
-  const r = RESOURCES[s.toLowerCase()];
-  if (!r) throw new CliError(`error: the server doesn't have a resource type "${s}" (known: images, policies, workloads)`);
-  return r;
+interface GetOpts {
+  output?: string;
+  all: boolean;
+  selector?: string;
+  watch: boolean;
+  watchOnly: boolean;
+  outputWatchEvents: boolean;
+  sortBy?: string;
+  headers: boolean;
+  ignoreNotFound: boolean;
+  node?: string;
+  nodeSelector?: string;
 }
 
-const LIST_KIND: Record<Resource, string> = { images: 'ImageList', policies: 'ImagePolicyList', workloads: 'WorkloadList' };
+type Selector = ((labels: Record<string, string> | undefined) => boolean) | null;
 
-function pathOf(kind: Resource, name: string | undefined, all: boolean): string {
-  const n = name ? `/${encodeURIComponent(name)}` : '';
-  if (kind === 'images') return name ? `/v1/images${n}` : `/v1/images${all ? '?all=true' : ''}`;
-  if (kind === 'workloads') return `/v1/workloads${n}`;
-  return `/v1/objects/imagepolicy${n}`;
+interface ListAnswer {
+  items?: unknown[];
+  engine?: { reachable: boolean; error: string | null };
+  manifests?: { dir: string; error: string | null };
 }
 
-export type WorkloadItem = Stored<Workload> & {
-  status: { phase: string; reason: string; message: string; imageId?: string | null; resolvedDigest?: string | null; containerName?: string; containerId?: string | null };
-};
+const labelsOf = (i: unknown) => (i as { metadata?: { labels?: Record<string, string> } }).metadata?.labels;
 
-function printWorkloads(items: WorkloadItem[], format: OutputFormat): void {
-  if (format === 'name') {
-    for (const w of items) process.stdout.write(`workload/${w.metadata.name}\n`);
-    return;
+function selectorOf(s: string | undefined): Selector {
+  if (s === undefined) return null;
+  const sel = parseSelector(s);
+  if (!sel.ok) throw new CliError(`error: ${sel.error}`);
+  return (labels) => matchesSelector(sel.requirements, labels);
+}
+
+/** What the agent warns about beside a list (a broken --manifests set, an unreachable engine). */
+function warn(res: ListAnswer): void {
+  if (res.manifests?.error) process.stderr.write(`warning: --manifests ${res.manifests.dir}: the last good set stays applied: ${res.manifests.error}\n`);
+  if (res.engine && !res.engine.reachable) process.stderr.write(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state\n`);
+}
+
+async function listed(client: Client, resources: readonly Resource[], all: boolean, select: Selector): Promise<Group[]> {
+  const answers = await Promise.all(resources.map((r) => client.request<ListAnswer>('GET', r.listPath(all))));
+  const warned = new Set<string>();
+  for (const a of answers) {
+    const key = JSON.stringify([a.manifests?.error, a.engine?.reachable]);
+    if (!warned.has(key)) warn(a);
+    warned.add(key);
   }
-  const wide = format === 'wide';
-  const headers = ['NAME', 'IMAGE', 'PHASE', 'REASON', 'DIGEST', 'AGE', ...(wide ? ['IMAGE ID', 'CONTAINER', 'PULL POLICY', 'MESSAGE'] : [])];
-  const rows = items.map((w) => [
-    w.metadata.name,
-    w.spec.image,
-    w.status.phase,
-    w.status.reason || '<none>',
-    w.status.resolvedDigest ? w.status.resolvedDigest.slice(0, 19) : '<none>',
-    w.metadata.creationTimestamp ? shortDuration(Date.now() - Date.parse(w.metadata.creationTimestamp)) : '<unknown>',
-    ...(wide ? [w.status.imageId ? shortId(w.status.imageId) : '<none>', w.status.containerName ?? '<none>', w.spec.imagePullPolicy ?? 'default', w.status.message] : []),
-  ]);
-  process.stdout.write(table(headers, rows));
+  return resources.map((resource, i) => ({ resource, items: (answers[i]!.items ?? []).filter((it) => !select || select(labelsOf(it))) }));
 }
 
-function printImages(items: ImageItem[], format: OutputFormat): void {
-  if (format === 'name') {
-    for (const i of items) process.stdout.write(`image/${i.metadata.name}\n`);
-    return;
+/** Objects asked for by name; the missing ones are reported kubectl's way. Returns the groups and whether any was missing. */
+async function named(client: Client, targets: readonly Target[], ignoreNotFound: boolean): Promise<{ groups: Group[]; missing: boolean }> {
+  const groups = new Map<Resource, unknown[]>();
+  let missing = false;
+  for (const t of targets) {
+    try {
+      const item = await client.request('GET', t.resource.onePath(t.name));
+      groups.set(t.resource, [...(groups.get(t.resource) ?? []), item]);
+    } catch (err) {
+      const e = fromServer(err, t.resource, t.name);
+      if ((err as { status?: number }).status === 404 && ignoreNotFound) continue;
+      if ((err as { status?: number }).status === undefined) throw e;
+      process.stderr.write(`${(e as Error).message}\n`);
+      missing = true;
+    }
   }
-  const wide = format === 'wide';
-  const headers = ['IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['UNIQUE SIZE', 'DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
-  const rows = items.map((i) => {
-    const s = i.status;
-    return [
-      shortId(i.metadata.name),
-      s.tags.join(',') || '<none>',
-      s.state,
-      s.state === 'in-use' ? 'now' : ago(s.lastUsedAt),
-      s.rule ?? '<none>',
-      s.protectedBy ? 'never' : until(s.removeAt),
-      bytes(s.sizeBytes),
-      ...(wide ? [s.uniqueSizeBytes == null ? '<unknown>' : bytes(s.uniqueSizeBytes), s.agentDownloaded ? 'agent' : 'discovered', s.protectedBy ?? '<none>', s.usedBy.join(',') || '<none>', s.repoDigests.join(',') || '<none>'] : []),
-    ];
+  return { groups: [...groups].map(([resource, items]) => ({ resource, items })), missing };
+}
+
+async function watchGet(client: Client, resource: Resource, names: readonly Target[], opts: GetOpts, format: Format, select: Selector): Promise<void> {
+  // names resolve to the objects' own names first (an image tag to its ID)
+  let wanted: Set<string> | null = null;
+  if (names.length) {
+    const found = await named(client, names, false);
+    if (found.missing) {
+      process.exitCode = 1;
+      return;
+    }
+    wanted = new Set(found.groups.flatMap((g) => g.items.map(nameOf)));
+  }
+  const printer = await WatchPrinter.create(resource, { format, noHeaders: !opts.headers, events: opts.outputWatchEvents });
+  const initial: { type: string; object: unknown }[] = [];
+  let synced = false;
+  const keep = (o: unknown) => (!wanted || wanted.has(nameOf(o))) && (!select || select(labelsOf(o)));
+  const emit = (batch: { type: string; object: unknown }[]) => void process.stdout.write(printer.print(batch));
+  await follow(client, resource, { all: opts.all }, (e: WatchEvent) => {
+    if (e.type === 'SYNCED') {
+      synced = true;
+      if (!opts.watchOnly) emit(initial);
+    } else if (e.object !== undefined && keep(e.object)) {
+      if (synced) emit([{ type: e.type, object: e.object }]);
+      else initial.push({ type: e.type, object: e.object });
+    }
   });
-  process.stdout.write(table(headers, rows));
-}
-
-function printPolicies(items: PolicyItem[], format: OutputFormat): void {
-  if (format === 'name') {
-    for (const p of items) process.stdout.write(`imagepolicy/${p.metadata.name}\n`);
-    return;
-  }
-  const wide = format === 'wide';
-  const headers = ['NAME', 'RULES', 'KEEP', 'APPLIES', 'AGE', ...(wide ? ['SELECTOR REASON', 'LABELS'] : [])];
-  const rows = items.map((p) => [
-    p.metadata.name,
-    String(p.spec.removal?.length ?? 0),
-    String(p.spec.keep?.length ?? 0),
-    p.status.appliesToNode ? 'yes' : 'no',
-    p.metadata.creationTimestamp ? shortDuration(Date.now() - Date.parse(p.metadata.creationTimestamp)) : '<unknown>',
-    ...(wide ? [p.status.reason, Object.entries(p.metadata.labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
-  ]);
-  process.stdout.write(table(headers, rows));
 }
 
 export function getCommand(): Command {
   return new Command('get')
-    .description('list images, policies or workloads')
-    .argument('<resource>', 'images | policies | workloads')
-    .argument('[name]', 'one object: a policy name, or an image ID, tag or digest')
-    .option('-o, --output <format>', 'wide|json|yaml|name')
+    .description('list images, policies or workloads (kubectl style: TYPE[,TYPE] [NAME...], TYPE/NAME, -l, -w, -o jsonpath|custom-columns)')
+    .argument('<resource>', `${RESOURCES.map((r) => r.name).join(' | ')}, several comma-separated, or TYPE/NAME`)
+    .argument('[names...]', 'objects by name: a policy or workload name, or an image ID, tag or digest')
+    .option('-o, --output <format>', 'wide|json|yaml|name|jsonpath=TEMPLATE|jsonpath-file=FILE|custom-columns=SPEC|custom-columns-file=FILE')
     .option('-A, --all', 'images: include removed ones (their history stays in the audit log)', false)
-    .option('-l, --selector <selector>', "label selector: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k (comma: and)")
-    .action(async (resource: string, name: string | undefined, opts: { output?: string; all: boolean; selector?: string }, cmd: Command) => {
-      const kind = resourceOf(resource);
-      const format = parseOutput(opts.output);
-      const selector = opts.selector === undefined ? undefined : parseSelector(opts.selector);
-      if (selector && !selector.ok) throw new CliError(`error: ${selector.error}`);
-      if (selector && name) throw new CliError('error: a name and a label selector (-l) cannot be used together');
-      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
-      const path = pathOf(kind, name, opts.all);
-      const res = await client.request<{ items?: unknown[]; engine?: { reachable: boolean; error: string | null }; manifests?: { dir: string; error: string | null } }>('GET', path);
-      const selected = (res.items ?? []).filter((i) => !selector?.ok || matchesSelector(selector.requirements, (i as { metadata?: { labels?: Record<string, string> } }).metadata?.labels));
-      const items = (name ? [res] : selected) as never[];
-      if (format === 'json' || format === 'yaml') {
-        const out = name ? res : { apiVersion: 'v1', kind: LIST_KIND[kind], items };
-        process.stdout.write(format === 'json' ? toJson(out) : await toYaml(out));
-        return;
+    .option('-l, --selector <selector>', "label selector: k=v, k!=v, 'k in (a,b)', 'k notin (a,b)', k, !k (comma: and); images by their engine labels")
+    .option('-w, --watch', 'after listing, print a line per change (from the agent\'s change feed)', false)
+    .option('--watch-only', 'print only the changes, not the current objects', false)
+    .option('--output-watch-events', 'with --watch: say ADDED, MODIFIED or DELETED', false)
+    .option('--sort-by <jsonpath>', 'sort the list by a field, e.g. .status.sizeBytes or {.metadata.name}')
+    .option('--no-headers', 'print tables without their header')
+    .option('--ignore-not-found', 'a missing named object is not an error', false)
+    .option('--node <name>', 'with --fleet: one device')
+    .option('--node-selector <selector>', 'with --fleet: the devices whose node labels match')
+    .action(async (resource: string, rest: string[], opts: GetOpts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      // nodes, and images across devices, are the hub's (SPEC §10)
+      const nodes = /^(nodes?|no)$/i.test(resource);
+      const fleetOnly = nodes || opts.node !== undefined || opts.nodeSelector !== undefined;
+      if (fleetOnly && g.fleet === undefined) throw new CliError('error: nodes, --node and --node-selector are the fleet\'s: give --fleet URL');
+      if (g.fleet !== undefined && (fleetOnly || /^(images?|img)$/i.test(resource))) {
+        const f = await import('./fleet-get.js');
+        return nodes ? f.getNodes(g, rest[0], opts) : f.getImages(g, rest[0], opts);
       }
-      if (res.manifests?.error) process.stderr.write(`warning: --manifests ${res.manifests.dir}: the last good set stays applied: ${res.manifests.error}\n`);
-      if (res.engine && !res.engine.reachable) process.stderr.write(`warning: the Docker engine is unreachable (${res.engine.error}); showing the last known state\n`);
-      if (items.length === 0) {
-        process.stderr.write('No resources found\n');
-        return;
+      const { resources, names } = parseTargets([resource, ...rest]);
+      const format = parseFormat(opts.output);
+      const select = selectorOf(opts.selector);
+      if (select && names.length) throw new CliError('error: a name and a label selector (-l) cannot be used together');
+      const client = clientFor(g);
+      opts.watch ||= opts.watchOnly;
+      if (opts.watch) {
+        if (resources.length !== 1) throw new CliError('error: you may only watch one resource type at a time');
+        return watchGet(client, resources[0]!, names, opts, format, select);
       }
-      if (kind === 'images') printImages(items, format);
-      else if (kind === 'workloads') printWorkloads(items, format);
-      else printPolicies(items, format);
+      const { groups, missing } = names.length ? await named(client, names, opts.ignoreNotFound) : { groups: await listed(client, resources, opts.all, select), missing: false };
+      const noItems = groups.every((g) => g.items.length === 0);
+      if (noItems && !names.length && ['table', 'wide', 'custom-columns', 'name'].includes(format.kind)) process.stderr.write('No resources found\n');
+      else if (!noItems || !names.length) process.stdout.write(await render(groups, { format, noHeaders: !opts.headers, sortBy: opts.sortBy, single: names.length === 1 }));
+      if (missing) process.exitCode = 1;
     });
 }

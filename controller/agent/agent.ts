@@ -22,6 +22,9 @@ import { buildApi } from '../api/api.js';
 import { callRecord } from '../api/audit-calls.js';
 import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listeners.js';
 import { ManifestWatch } from '../manifests/watch.js';
+import { AgentMetrics } from '../metrics/metrics.js';
+import { MetricsEndpoints } from './metrics-listener.js';
+import type { FleetAuth } from '../fleet/connect.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -46,6 +49,12 @@ export interface AgentOptions {
   nodeConstraints?: string[];
   /** `--manifests DIR`: apply this directory (with prune for its own applyset) at start and on every change */
   manifestsDir?: string;
+  /** `HOST:PORT`: serve Prometheus metrics there (only /metrics); off by default */
+  metricsListen?: string;
+  /** a bearer token for the metrics port (mode 0600, at least 16 characters) */
+  metricsTokenFile?: string;
+  /** `--fleet URL --node-name NAME`: follow the fleet's hub as this node (controller/fleet/device.ts) */
+  fleet?: { auth: FleetAuth; node: string };
 }
 
 export class AgentStartError extends Error {}
@@ -76,10 +85,13 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
   mkdirSync(archives.roots[0]!, { recursive: true, mode: 0o700 });
   const defaultPullPolicy = o.defaultPullPolicy ?? 'Always';
   const workloads = new WorkloadExecutor({ docker, defaultPullPolicy, archives, now: clock.now });
-  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now });
+  // the metrics read the reconciler's snapshot, and the reconciler tells them about every pass
+  let metrics: AgentMetrics | undefined;
+  const reconciler = new Reconciler({ docker, store, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, intervalMs: o.intervalMs, log, workloads, archives, now: clock.now, onPass: (p) => metrics?.onPass(p) });
+  metrics = new AgentMetrics(() => reconciler.snapshot(), store, docker, clock.now());
   const watch = o.manifestsDir ? new ManifestWatch({ dir: o.manifestsDir, pollMs: o.intervalMs, log }) : undefined;
   const deps: ApiDeps = { store, reconciler, nodeLabels: o.nodeLabels, nodeConstraints: o.nodeConstraints, validate: o.validate, stateDir: o.stateDir, docker, archives, defaultPullPolicy, watch };
-  const servers = await serve(o, deps, log, clock.now);
+  const servers = await serve(o, deps, log, clock.now, metrics);
   try {
     log.info({ socket: o.socket, stateDir: o.stateDir, nodeLabels: o.nodeLabels, intervalMs: o.intervalMs, clock: new Date(clock.startedAt).toISOString() }, 'agent started');
     await reconciler.start();
@@ -88,12 +100,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
   }
   await watch?.start(deps);
+  // the fleet client loads only on a device of a fleet; the agent never waits for the hub
+  const device = o.fleet ? await (await import('../fleet/start.js')).startDevice(o.fleet, deps, log, o.socket) : undefined;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({}, 'agent stopping');
       await watch?.stop();
+      await device?.stop();
       await servers.close();
     })());
   return { stop, reconciler };
@@ -143,7 +158,7 @@ const closeServer = (s: http.Server) => new Promise<void>((resolve) => {
  * Serve the API on the unix socket (and TCP when asked). `close` stops the loop, closes the
  * listeners and the store and removes the socket (a start that failed, or stop).
  */
-async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number): Promise<{ close(): Promise<void> }> {
+async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number, metrics: AgentMetrics): Promise<{ close(): Promise<void> }> {
   const api = buildApi(deps, {
     maxBodyBytes: o.maxBodyBytes,
     now,
@@ -153,6 +168,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
       await deps.store.commit({ audit: [r] });
     },
   });
+  const endpoints = new MetricsEndpoints(metrics, api, o, log);
   let socketActor = 'unknown';
   const server = http.createServer((req, res) => void api.handle(req, res, socketActor));
   server.keepAliveTimeout = 5_000;
@@ -161,6 +177,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
     await deps.reconciler.stop();
     await closeServer(server);
     if (tcp) await closeServer(tcp);
+    await endpoints.close();
     await deps.store.close();
     try {
       unlinkSync(o.socket);
@@ -175,6 +192,7 @@ async function serve(o: AgentOptions, deps: ApiDeps, log: Log, now: () => number
       tcp = t.server;
       log.warn({ address: t.address }, 'the API also listens on TCP; every request needs the bearer token');
     }
+    await endpoints.listen();
   } catch (err) {
     await close();
     if (err instanceof ListenError || err instanceof AgentStartError) throw new AgentStartError(err.message);

@@ -22,27 +22,27 @@ export function bearerCheck(token: string): (authorization: string | undefined) 
 }
 
 /** Read and check a token file: not readable or writable by others, and not trivially short. */
-export function readTokenFile(file: string): string {
+export function readTokenFile(file: string, flag = '--token-file'): string {
   let text: string;
   let mode: number;
   try {
     text = readFileSync(file, 'utf8');
     mode = statSync(file).mode;
   } catch (err) {
-    throw new Error(`cannot read --token-file ${file}: ${(err as Error).message}`);
+    throw new Error(`cannot read ${flag} ${file}: ${(err as Error).message}`);
   }
-  if ((mode & 0o007) !== 0) throw new Error(`--token-file ${file} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
+  if ((mode & 0o007) !== 0) throw new Error(`${flag} ${file} is accessible to other users (mode ${(mode & 0o777).toString(8)}); chmod 600 it`);
   const token = text.trim();
-  if (token.length < 16) throw new Error(`--token-file ${file} holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
-  if (/\s/.test(token)) throw new Error(`--token-file ${file}: the token must be one line without spaces`);
+  if (token.length < 16) throw new Error(`${flag} ${file} holds a token of ${token.length} characters; use at least 16 (e.g. openssl rand -hex 32)`);
+  if (/\s/.test(token)) throw new Error(`${flag} ${file}: the token must be one line without spaces`);
   return token;
 }
 
 /** `127.0.0.1:8080` → host and port; a port alone means 127.0.0.1. */
-export function parseListen(s: string): { host: string; port: number } {
+export function parseListen(s: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[?([^\]]*)\]?:)?(\d{1,5})$/.exec(s.trim());
   const port = m ? Number(m[2]) : NaN;
-  if (!m || !(port > 0 && port < 65536)) throw new Error(`--listen ${JSON.stringify(s)}: want HOST:PORT, e.g. 127.0.0.1:7443`);
+  if (!m || !(port > 0 && port < 65536)) throw new Error(`${flag} ${JSON.stringify(s)}: want HOST:PORT, e.g. 127.0.0.1:7443`);
   return { host: m[1] || '127.0.0.1', port };
 }
 

@@ -9,6 +9,7 @@ import { imageRoutes } from './routes/images.js';
 import { manageRoutes } from './routes/manage.js';
 import { objectRoutes } from './routes/objects.js';
 import { workloadRoutes } from './routes/workloads.js';
+import { watchRoutes } from './routes/watch.js';
 
 export type { ApiDeps } from '../service/deps.js';
 
@@ -32,5 +33,6 @@ export function buildApi(d: ApiDeps, opts: RouterOptions = {}): Router {
   objectRoutes(r, d);
   workloadRoutes(r, d);
   manageRoutes(r, d);
+  watchRoutes(r, d);
   return r;
 }

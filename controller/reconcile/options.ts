@@ -5,6 +5,7 @@ import type { DiskMeter } from '../disk/meter.js';
 import type { PullRoom } from '../effects/disk-room.js';
 import type { Store } from '../store/store.js';
 import type { WorkloadExecutor } from '../workloads/executor.js';
+import type { UseLog } from './uses.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -28,10 +29,21 @@ export interface ReconcilerOptions {
   log: Logger;
   workloads: WorkloadExecutor;
   archives: ArchiveStore;
+  /** told about every pass when it ends (the metrics: duration, errors) */
+  onPass?: (p: { at: string; durationMs: number; error: string | null }) => void;
 }
 
 /**
  * The options with the clock resolved: what a pass and the commands work with. `disk` measures the
  * engine's disk and `room` makes room before pulls (disk pressure; the reconciler makes both).
  */
-export type PassDeps = ReconcilerOptions & { now: () => number; stopped: () => boolean; disk?: DiskMeter; room?: PullRoom };
+export type PassDeps = ReconcilerOptions & {
+  now: () => number;
+  stopped: () => boolean;
+  /** uses from the engine's events, not yet recorded */
+  uses: UseLog;
+  /** true once the event stream is connected and its history replayed (events.ts) */
+  history: () => Promise<boolean>;
+  disk?: DiskMeter;
+  room?: PullRoom;
+};

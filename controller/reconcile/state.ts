@@ -8,6 +8,7 @@ import type { Workload } from '../../crd/workload/type.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { Observation } from '../engine/observation.js';
 import type { DownloadRecord } from '../store/records.js';
+import type { EventCursor } from '../store/store.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import type { LoopStats } from './loop.js';
 import type { DiskState } from './pressure.js';
@@ -27,6 +28,8 @@ export interface SafeMode {
 export interface PassStats extends LoopStats {
   /** engine events received */
   events: number;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors: number;
 }
 
 export interface LastPass {
@@ -61,10 +64,14 @@ export class LoopState {
   /** non-null while the store takes no writes: nothing is removed */
   safeMode: SafeMode | null = null;
   events = 0;
+  /** removals the engine failed for another reason than a container using the image (retried) */
+  removalErrors = 0;
   /** terminal removal refusals, by image ID (kept in memory: an agent restart retries them) */
   refused: ReadonlyMap<string, Refusal> = new Map();
   /** results acted on in the engine but not yet written (safe mode, or an API pull awaiting its pass) */
   unwritten = { downloads: new Map<string, DownloadRecord>(), statuses: new Map<string, WorkloadStatus>(), deleted: new Set<string>() };
+  /** the event cursor last written (uses.ts) */
+  committedCursor: EventCursor | null = null;
   /** containers already logged as referencing a gone image */
   readonly dangling = new Set<string>();
   skewLogged = false;
@@ -100,7 +107,7 @@ export function snapshotOf(s: LoopState, stats: LoopStats, now: number): LoopSna
     lastPass: s.lastPass && { ...s.lastPass },
     nextDueAt: s.nextDueAt,
     safeMode: s.safeMode && { ...s.safeMode },
-    passStats: { ...stats, events: s.events },
+    passStats: { ...stats, events: s.events, removalErrors: s.removalErrors },
     images: s.images,
     downloads: s.downloads,
     statuses: s.statuses,

@@ -9,6 +9,7 @@ import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { ImageItem } from '../../crd/api/image.js';
 import { previewPlan } from '../reconcile/protection.js';
 import type { LoopSnapshot } from '../reconcile/state.js';
+import type { Observation } from '../engine/observation.js';
 import { HttpError } from './errors.js';
 import { diskView } from './disk-view.js';
 import { budgetsOf } from '../../crd/imagepolicy/budget.js';
@@ -19,14 +20,17 @@ export type { ImageItem } from '../../crd/api/image.js';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 
-/** `unique`: each image's unique bytes (/system/df), when known */
-export function imageItem(p: PersistedImage, unique?: ReadonlyMap<string, number> | null): ImageItem {
+/**
+ * `labels`: the engine's labels of the image, from the last observation (see imageLabels);
+ * `unique`: each image's unique bytes (/system/df), when known
+ */
+export function imageItem(p: PersistedImage, labels?: Readonly<Record<string, string>>, unique?: ReadonlyMap<string, number> | null): ImageItem {
   const c = p.context;
   const due = p.state === 'idle' || p.state === 'removable' ? removeAt(c) : null;
   return {
     apiVersion: API_VERSION,
     kind: 'Image',
-    metadata: { name: c.id },
+    metadata: { name: c.id, ...(labels && Object.keys(labels).length > 0 ? { labels: { ...labels } } : {}) },
     status: {
       state: p.state,
       tags: c.tags,
@@ -46,6 +50,19 @@ export function imageItem(p: PersistedImage, unique?: ReadonlyMap<string, number
       lastError: c.lastError,
     },
   };
+}
+
+const labelCache = new WeakMap<Observation, Map<string, Record<string, string>>>();
+
+/** image ID → the engine's labels of that image, in the last observation (cached per observation). */
+export function imageLabels(observed: Observation | null): ReadonlyMap<string, Record<string, string>> {
+  if (!observed) return new Map();
+  let m = labelCache.get(observed);
+  if (!m) {
+    m = new Map(observed.images.map((i) => [i.id, i.labels]));
+    labelCache.set(observed, m);
+  }
+  return m;
 }
 
 /** Find an image by ID, ID prefix, tag or digest reference. Current images win over removed ones. */

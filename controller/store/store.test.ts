@@ -20,6 +20,20 @@ const rec = (image: string, ms: number, to = 'idle'): AuditRecord => ({
 });
 
 describe('store', () => {
+  it('tells commit readers what it wrote; a reader that throws does not fail the commit', async () => {
+    const s = await Store.open(tmp());
+    const seen: unknown[] = [];
+    s.on('commit', () => {
+      throw new Error('a broken reader');
+    });
+    s.on('commit', (c) => seen.push(c));
+    const img = startImage({ id: 'sha256:a', now: 1, agentDownloaded: false, reason: 'discovered' });
+    await expect(s.commit({ putImages: [['sha256:a', img]] })).resolves.toBeUndefined();
+    expect((await s.loadImages()).get('sha256:a')?.state).toBe(img.state);
+    await s.close();
+    expect(seen).toHaveLength(1);
+  });
+
   it('carries a schema version and survives reopen', async () => {
     const dir = tmp();
     let s = await Store.open(dir);

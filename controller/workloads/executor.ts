@@ -14,13 +14,14 @@ import { ArchiveError, type ArchiveStore } from '../effects/archives.js';
 import { loadRecorded, pullRecorded, type Pulled } from '../effects/download.js';
 import { DiskError, type PullRoom } from '../effects/disk-room.js';
 import { containerAction, decideWorkload, hasDigest, imageStep, localRef, pinnedLocal, refParts, type ContainerAction, type Counters, type ImageRefParts, type WorkloadDecision } from './decide.js';
+import { withReady } from './ready.js';
 
 export const LABEL_MANAGED = 'imagectl.dev/managed';
 export const LABEL_WORKLOAD = 'imagectl.dev/workload';
 export const LABEL_SPEC_HASH = 'imagectl.dev/spec-hash';
 
 export interface Condition {
-  type: 'ImageReady' | 'ContainerReady';
+  type: 'ImageReady' | 'ContainerReady' | 'Ready';
   status: 'True' | 'False';
   reason: string;
   message: string;
@@ -175,6 +176,11 @@ export class WorkloadExecutor {
 
   /** `room`: disk room before a pull or load (disk pressure), when the reconciler has it. */
   async reconcile(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[], room?: PullRoom): Promise<WorkloadResult> {
+    const r = await this.converge(w, prev, containers, room);
+    return { ...r, status: { ...r.status, conditions: withReady(r.status.conditions, prev?.conditions ?? [], new Date(this.o.now()).toISOString()) } };
+  }
+
+  private async converge(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[], room?: PullRoom): Promise<WorkloadResult> {
     const nowIso = new Date(this.o.now()).toISOString();
     const existing = containers.find((c) => c.labels[LABEL_MANAGED] === 'true' && c.labels[LABEL_WORKLOAD] === w.metadata.name);
     const dec = decideWorkload(w, prev, existing && { specHash: existing.labels[LABEL_SPEC_HASH] }, this.o.defaultPullPolicy);

@@ -2,7 +2,8 @@
 export interface ImageItem {
   apiVersion: string;
   kind: 'Image';
-  metadata: { name: string };
+  /** `labels`: the engine's labels of the image (its LABEL instructions), when it has any */
+  metadata: { name: string; labels?: Record<string, string> };
   status: {
     state: string;
     tags: string[];

@@ -14,6 +14,8 @@ const root = join(import.meta.dirname, '..', '..');
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {
     const p = join(dir, n);
+    // manifests/prometheus/ holds Prometheus alert rules, not imagectl manifests
+    if (p === join(root, 'manifests', 'prometheus')) return [];
     return statSync(p).isDirectory() ? files(p) : /\.(ya?ml|json)$/.test(n) ? [p] : [];
   });
 }

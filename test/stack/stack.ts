@@ -37,8 +37,9 @@ export interface Stack extends StackInfo {
 const execFileP = promisify(execFile);
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
-// openssl makes the TLS engine's certificates (tls.ts); openssh runs the ssh:// remote (ssh.ts)
-const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static', 'openssl', 'openssh-server', 'openssh-client'];
+// openssl makes the TLS engine's certificates (tls.ts); openssh runs the ssh:// remote (ssh.ts);
+// prometheus: its promtool checks the metrics output and the example alert rules; zsh: for the completion test
+const PACKAGES = ['docker.io', 'docker-registry', 'busybox-static', 'openssl', 'openssh-server', 'openssh-client', 'prometheus', 'zsh'];
 
 export function findBin(name: string, dirs = ['/usr/sbin', '/usr/bin', '/sbin', '/bin']): string | undefined {
   return dirs.map((d) => path.join(d, name)).find((p) => fs.existsSync(p));
@@ -65,7 +66,7 @@ export function busyboxPath(): string {
 
 function packagesPresent(): boolean {
   const busybox = findBin('busybox', ['/bin', '/usr/bin']);
-  const tools = ['dockerd', 'docker', 'docker-registry', 'openssl', 'sshd', 'ssh-keygen', 'ssh-agent', 'ssh-add'];
+  const tools = ['dockerd', 'docker', 'docker-registry', 'openssl', 'sshd', 'ssh-keygen', 'ssh-agent', 'ssh-add', 'promtool', 'zsh'];
   return !!(tools.every((t) => findBin(t)) && busybox && isStaticElf(busybox));
 }
 

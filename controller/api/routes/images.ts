@@ -3,7 +3,7 @@ import type { LogRecord } from '../../../crd/api/audit.js';
 import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
-import { explainImage, imageItem, oneImage, planView } from '../../service/views.js';
+import { explainImage, imageItem, imageLabels, oneImage, planView } from '../../service/views.js';
 import { evictionOf } from '../../service/disk-view.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
@@ -11,21 +11,26 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
 
   r.on('GET', '/v1/images', async (_q, _s, _p, url) => {
     const all = url.searchParams.get('all') === 'true';
-    const { images, engine } = snap();
+    const { images, engine, lastObservation } = snap();
+    const labels = imageLabels(lastObservation);
     const unique = (await d.reconciler.imageBytes())?.unique;
-    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, unique));
+    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, labels.get(p.context.id), unique));
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
     return { apiVersion: 'v1', kind: 'ImageList', items, engine };
   });
 
-  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => imageItem(oneImage(snap().images, p.ref!), (await d.reconciler.imageBytes())?.unique));
+  r.on('GET', '/v1/images/:ref', async (_q, _s, p) => {
+    const { images, lastObservation } = snap();
+    const img = oneImage(images, p.ref!);
+    return imageItem(img, imageLabels(lastObservation).get(img.context.id), (await d.reconciler.imageBytes())?.unique);
+  });
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
     const s = snap();
     const img = oneImage(s.images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
     const ib = await d.reconciler.imageBytes();
-    return { image: imageItem(img, ib?.unique), ...explainImage(img, s.policies), eviction: evictionOf(s, img.context.id, ib), events };
+    return { image: imageItem(img, imageLabels(s.lastObservation).get(img.context.id), ib?.unique), ...explainImage(img, s.policies), eviction: evictionOf(s, img.context.id, ib), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
@@ -62,8 +67,8 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   });
 }
 
-/** Resolves when the response can take more data, or is gone. */
-function drained(res: ServerResponse): Promise<void> {
+/** Resolves when the response can take more data, or is gone (the audit and the change feed wait on it). */
+export function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);
