@@ -98,10 +98,15 @@ export async function removeForSpace(d: PassDeps, s: LoopState, meter: DiskMeter
   /** a child that stayed keeps its parent (the engine refuses it: dependent child images) */
   const blocked = (id: string) => [...parents].some(([c, p]) => p === id && kept.has(c));
   let at = 0;
+  // a container used it since the pass recorded the uses (every use counts): no longer least recently used
+  const usedSince = async (id: string) => {
+    await d.uses.settled();
+    return d.uses.usedSincePlan(id);
+  };
   const prepare = async (u: Usage): Promise<string | null> => {
     for (; at < order.length; at++) {
       const id = order[at]!;
-      if (s.images.get(id)?.state !== 'idle' || blocked(id)) {
+      if (s.images.get(id)?.state !== 'idle' || blocked(id) || (await usedSince(id))) {
         kept.add(id);
         continue;
       }
