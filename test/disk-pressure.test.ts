@@ -6,13 +6,14 @@
  * layers: docker commit of a container on a base image (never started, network none), pushed to
  * the stack's registry and pulled back. This file starts that stack of its own.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from './helpers/agent.js';
-import { auditOf, fillTo, fsNow, images, pressureRemovals, removeFillers, untilImage } from './helpers/disk.js';
+import { auditOf, fillTo, fsNow, images, metricsOf, pressureRemovals, removeFillers, untilImage } from './helpers/disk.js';
 import { buildFixture, commitFixture, dockerFor, followProgress, pushFixture, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
 import { ensurePackages, startStack, type Stack } from './stack/stack.js';
 
@@ -131,13 +132,25 @@ describe('disk pressure on a 200 MiB data root', () => {
     fillTo(stack.dataRoot, 90);
     await waitFor('a removed for space', async () => (await pressureRemovals(a)).length === 3, 30_000);
     await new Promise((r) => setTimeout(r, 2_500));
-    expect((await pressureRemovals(a)).map(tagOf)).toEqual(['disk/b:1', 'disk/c:1', 'disk/a:1']);
+    const removedAll = await pressureRemovals(a);
+    expect(removedAll.map(tagOf)).toEqual(['disk/b:1', 'disk/c:1', 'disk/a:1']);
     for (const ref of ['disk/used:1', 'disk/keep:1', `${R}/disk/wl:1`, 'other/unmatched:1']) expect(await present(ref), ref).toBe(true);
     expect(fsNow(stack.dataRoot).usedPercent).toBeGreaterThan(60);
     expect(a.log).toMatch(/disk pressure: no more candidates/);
     const plan = await a.json<{ disk: Record<string, unknown> }>(['plan', '-o', 'json']);
     expect(plan.disk).toMatchObject({ path: stack.dataRoot, highThresholdPercent: 60, lowThresholdPercent: 50, underPressure: true, wouldRemove: [] });
     expect((await a.cli(['plan'])).stdout).toMatch(new RegExp(`^Disk: ${stack.dataRoot} \\d+(\\.\\d)?% used \\(high 60%, low 50%\\): under pressure\\n`));
+    // the metrics say the same: three removals for disk, the budget's thresholds, the pressure
+    const m = await metricsOf(a);
+    expect(m.value('imagectl_removals_total{reason="disk"}')).toBe(3);
+    expect(m.value('imagectl_removals_total{reason="age"}')).toBe(0);
+    expect(m.value('imagectl_reclaimed_bytes_total')).toBe(removedAll.reduce((n, r) => n + r.freedBytes!, 0));
+    expect(m.value('imagectl_disk_threshold_ratio{policy="disk",threshold="high"}')).toBe(0.6);
+    expect(m.value('imagectl_disk_threshold_ratio{policy="disk",threshold="low"}')).toBe(0.5);
+    expect(m.value('imagectl_disk_pressure{policy="disk"}')).toBe(1);
+    expect(m.value(`imagectl_disk_used_ratio{path="${stack.dataRoot}"}`)).toBeGreaterThan(0.6);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: m.text, encoding: 'utf8' });
+    expect([check.status, check.stdout, check.stderr]).toEqual([0, '', '']);
   }, 120_000);
 
   it('minAge holds; an agent restart in the middle keeps the order (persisted lastUsedAt)', async () => {

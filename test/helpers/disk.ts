@@ -4,6 +4,7 @@
  * agent reports. Fillers live at the top of the data root, where dockerd never looks.
  */
 import { readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import type { AgentProcess } from './agent.js';
 import { waitFor } from './agent.js';
@@ -71,4 +72,20 @@ export async function images(agent: AgentProcess): Promise<ImageStatus[]> {
 /** Wait until the agent lists `tag` in `state` (and return it). */
 export function untilImage(agent: AgentProcess, tag: string, state = 'idle', timeoutMs = 15_000): Promise<ImageStatus> {
   return waitFor(`${tag} ${state}`, async () => (await images(agent)).find((i) => i.status.tags.includes(tag) && i.status.state === state), timeoutMs, 100);
+}
+
+/** The agent's /metrics on its API socket, and the value of one series in it (undefined when absent). */
+export async function metricsOf(agent: AgentProcess): Promise<{ text: string; value(series: string): number | undefined }> {
+  const text = await new Promise<string>((done, fail) => {
+    http.get({ socketPath: agent.socket, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => (res.statusCode === 200 ? done(body) : fail(new Error(`GET /metrics: ${res.statusCode}`))));
+    }).on('error', fail);
+  });
+  const value = (series: string) => {
+    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+    return line === undefined ? undefined : Number(line.slice(series.length + 1));
+  };
+  return { text, value };
 }
