@@ -10,6 +10,7 @@ import { fleetImageItems, nodeItem, type NodeItem, type NodeStatus } from '../..
 import { nodeStatuses } from '../../controller/fleet/hub-queries.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
+import { nodeDiskCell, nodeDiskText } from '../disk.js';
 import { ago, bytes, fields, indent, parseOutput, shortId, table, toJson, toYaml, until, type OutputFormat } from '../output.js';
 import { FleetClient } from './fleet-client.js';
 
@@ -51,7 +52,7 @@ function nodeRows(items: NodeItem[], wide: boolean): string {
     String(n.status.images.filter((i) => i.status.state !== 'removed').length),
     String(n.status.workloads.length),
     ago(n.status.lastSeen),
-    ...(wide ? [n.status.disk ? `${Math.round(n.status.disk.usedRatio * 100)}%` : '<none>', n.status.reason, Object.entries(n.metadata.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
+    ...(wide ? [nodeDiskCell(n.status.disk), n.status.reason, Object.entries(n.metadata.labels).map(([k, v]) => `${k}=${v}`).join(',') || '<none>'] : []),
   ]);
   return table(headers, rows);
 }
@@ -120,7 +121,7 @@ export async function describeNode(g: GlobalOpts, name: string): Promise<void> {
     ['Applied revision', st.appliedRevision === null ? '<none>' : String(st.appliedRevision)],
     ['Objects', st.objects.join(', ') || '<none>'],
     ['Engine', st.engine.reachable ? 'reachable' : `unreachable: ${st.engine.error}`],
-    ['Disk', st.disk ? `${bytes(st.disk.usedBytes)} of ${bytes(st.disk.totalBytes)} used (${st.disk.path})` : '<unknown>'],
+    ['Disk', nodeDiskText(st.disk)],
   ]);
   out += `Workloads:\n${st.workloads.length ? st.workloads.map((w) => `  ${w.name}: ${w.phase} ${w.reason} ${w.resolvedDigest ?? ''}`.trimEnd()).join('\n') : '  <none>'}\n`;
   const live = fleetImages([s], undefined, false);

@@ -114,6 +114,11 @@ export class Reconciler {
     return previewPlan(this.snapshot(), policies);
   }
 
+  /** The last /system/df answer, when it is about the current images; never asks the engine. */
+  cachedImageBytes(): ImageBytes | null {
+    return this.s.lastObservation && this.d.disk ? this.d.disk.cached(imagesKey(this.s)) : null;
+  }
+
   /** The engine's image bytes and each current image's unique bytes (/system/df, asked again only when the images changed); null when the engine does not say. */
   async imageBytes(): Promise<ImageBytes | null> {
     const meter = this.d.disk;
