@@ -6,6 +6,7 @@
 import { readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
+import type { AuditRecord } from '../../crd/api/audit.js';
 import type { AgentProcess } from './agent.js';
 import { waitFor } from './agent.js';
 
@@ -37,17 +38,8 @@ export function removeFillers(dataRoot: string): void {
   for (const f of readdirSync(dataRoot)) if (f.startsWith('filler-')) rmSync(join(dataRoot, f), { force: true });
 }
 
-export interface AuditLine {
-  time: string;
-  image: string;
-  tags: string[];
-  from: string | null;
-  to: string;
-  event: string;
-  reason: string;
-  actor: string;
-  freedBytes?: number;
-}
+/** One audit record as `audit -o json` prints it. */
+export type AuditLine = AuditRecord;
 
 export async function auditOf(agent: AgentProcess): Promise<AuditLine[]> {
   const r = await agent.cli(['audit', '-o', 'json']);
