@@ -1,6 +1,8 @@
 /** The default columns of `get` for each resource (`-o wide` adds some). */
 import type { ImageItem } from '../crd/api/image.js';
 import type { ImagePolicy } from '../crd/imagepolicy/type.js';
+import type { NodeDisk } from '../crd/fleet/node-status.js';
+import { nodeDiskCell } from './disk.js';
 import { ago, bytes, shortDuration, shortId, until } from './output.js';
 import type { ResourceName } from './resources.js';
 
@@ -37,7 +39,7 @@ function workloadColumns(items: WorkloadItem[], wide: boolean): Columns {
 
 /** `fleet`: the images across devices, a NODE column first (SPEC §10) */
 function imageColumns(items: ImageItem[], wide: boolean, fleet: boolean): Columns {
-  const headers = [...(fleet ? ['NODE'] : []), 'IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
+  const headers = [...(fleet ? ['NODE'] : []), 'IMAGE ID', 'TAGS', 'STATE', 'LAST USED', 'RULE', 'REMOVE AT', 'SIZE', ...(wide ? ['UNIQUE SIZE', 'DOWNLOADED', 'PROTECTED BY', 'USED BY', 'DIGESTS'] : [])];
   const rows = items.map((i) => {
     const s = i.status;
     return [
@@ -49,7 +51,7 @@ function imageColumns(items: ImageItem[], wide: boolean, fleet: boolean): Column
       s.rule ?? '<none>',
       s.protectedBy ? 'never' : until(s.removeAt),
       bytes(s.sizeBytes),
-      ...(wide ? [s.agentDownloaded ? 'agent' : 'discovered', s.protectedBy ?? '<none>', s.usedBy.join(',') || '<none>', s.repoDigests.join(',') || '<none>'] : []),
+      ...(wide ? [s.uniqueSizeBytes == null ? '<unknown>' : bytes(s.uniqueSizeBytes), s.agentDownloaded ? 'agent' : 'discovered', s.protectedBy ?? '<none>', s.usedBy.join(',') || '<none>', s.repoDigests.join(',') || '<none>'] : []),
     ];
   });
   return { headers, rows };
@@ -71,7 +73,7 @@ function policyColumns(items: PolicyItem[], wide: boolean): Columns {
 /** A fleet's node, as `--fleet get nodes -o json` lists it (crd/fleet/node-status.ts NodeItem). */
 export interface NodeRow {
   metadata: { name: string; labels: Record<string, string> };
-  status: { ready: boolean; reason: string; lastSeen: string; appliedRevision: number | null; images: { status: { state: string } }[]; workloads: unknown[]; disk: { usedRatio: number } | null };
+  status: { ready: boolean; reason: string; lastSeen: string; appliedRevision: number | null; images: { status: { state: string } }[]; workloads: unknown[]; disk: NodeDisk | null };
 }
 
 function nodeColumns(items: NodeRow[], wide: boolean): Columns {
@@ -83,7 +85,7 @@ function nodeColumns(items: NodeRow[], wide: boolean): Columns {
     String(n.status.images.filter((i) => i.status.state !== 'removed').length),
     String(n.status.workloads.length),
     ago(n.status.lastSeen),
-    ...(wide ? [n.status.disk ? `${Math.round(n.status.disk.usedRatio * 100)}%` : '<none>', n.status.reason, labelText(n.metadata.labels)] : []),
+    ...(wide ? [nodeDiskCell(n.status.disk), n.status.reason, labelText(n.metadata.labels)] : []),
   ]);
   return { headers, rows };
 }

@@ -81,9 +81,20 @@ export function translateAjvErrors(errors: ErrorObject[], data: unknown, schema:
       out.push({ path: [...path, e.propertyName], message: `invalid key ${JSON.stringify(e.propertyName)}: ${describeRule(e)}` });
       continue;
     }
+    // an int-or-string value (anyOf of two types): one problem for the node, not one per branch
+    if (e.schemaPath.includes('/anyOf/')) continue;
     switch (e.keyword) {
       case 'propertyNames':
         break; // reported by the errors carrying propertyName
+      case 'anyOf': {
+        const branches = (schemaNodeOf(schema, e.schemaPath)?.anyOf as { type?: string }[] | undefined) ?? [];
+        out.push({ path, message: `must be ${branches.map((b) => b.type).join(' or ')}, got ${jsonType(value)}` });
+        break;
+      }
+      case 'minimum':
+      case 'maximum':
+        out.push({ path, message: `must be ${e.keyword === 'minimum' ? 'at least' : 'at most'} ${p.limit as number}, got ${JSON.stringify(value)}` });
+        break;
       case 'additionalProperties': {
         const known = Object.keys((schemaNodeOf(schema, e.schemaPath)?.properties as object | undefined) ?? {});
         const hint = known.length ? ` (known fields: ${known.join(', ')})` : '';

@@ -69,7 +69,7 @@ describe('generated CustomResourceDefinitions', () => {
     expect(crdSchemaProblems(v.schema.openAPIV3Schema)).toEqual([]);
     // every node is typed and documented
     const walk = (s: Record<string, unknown>, where: string): string[] => [
-      ...(typeof s.type === 'string' ? [] : [`${where}: no type`]),
+      ...(typeof s.type === 'string' || s['x-kubernetes-int-or-string'] === true ? [] : [`${where}: no type`]),
       ...(where === 'metadata' || typeof s.description === 'string' ? [] : [`${where}: no description`]),
       ...Object.entries((s.properties ?? {}) as Record<string, Record<string, unknown>>).flatMap(([k, p]) => walk(p, k)),
       ...(s.items ? walk(s.items as Record<string, unknown>, `${where}[]`) : []),
@@ -102,6 +102,16 @@ describe('generated CustomResourceDefinitions', () => {
     expect(validate({ ...base, spec: { removal: [{ imageName: 'a:*', deleteAfterMinutes: 0 }] } })).toBe(false);
     expect(validate({ ...base, spec: { removal: [{ imageName: 5 }] } })).toBe(false);
     expect(validate({ ...base, spec: { nodeSelector: { matchExpressions: [{ key: 'a', operator: 'Near' }] } } })).toBe(false);
+    expect(validate({ ...base, spec: { diskPressure: { highThresholdPercent: 90, lowThresholdPercent: 85, minAge: '10m' } } })).toBe(true);
+    expect(validate({ ...base, spec: { diskPressure: { highThresholdPercent: 100 } } })).toBe(false);
+    expect(validate({ ...base, spec: { diskPressure: { maxImageBytes: '10Gi', targetImageBytes: 8589934592 } } })).toBe(true);
+  });
+
+  it('diskPressure byte sizes are Kubernetes int-or-string values', () => {
+    const dp = (onDisk(crdFileName(KINDS.ImagePolicy!)).spec.versions[0]!.schema.openAPIV3Schema as any).properties.spec.properties.diskPressure.properties;
+    expect(dp.maxImageBytes).toMatchObject({ 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] });
+    expect(dp.maxImageBytes.type).toBeUndefined();
+    expect(crdSchemaProblems({ type: 'object', properties: { q: { description: 'q', 'x-kubernetes-int-or-string': true } } })).toEqual([]);
   });
 });
 

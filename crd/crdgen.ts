@@ -10,6 +10,7 @@
  */
 import { stringify } from 'yaml';
 import { KINDS, type KindDef } from './kinds.js';
+import { isIntOrString } from './structural.js';
 import { API_VERSION } from './types.js';
 
 type Node = Record<string, unknown>;
@@ -24,7 +25,7 @@ export const CRD_FORBIDDEN = ['$schema', '$ref', '$id', 'id', 'title', 'definiti
 
 /** One schema node, JSON Schema draft-07 → Kubernetes structural OpenAPI v3. */
 export function toOpenApi(s: Node): Node {
-  const out: Node = {};
+  const out: Node = isIntOrString(s) ? { 'x-kubernetes-int-or-string': true } : {};
   for (const [k, v] of Object.entries(s)) {
     switch (k) {
       case '$schema':
@@ -104,7 +105,8 @@ export function crdSchemaProblems(s: unknown, where = 'openAPIV3Schema', root = 
   if (!isNode(s)) return [`${where}: not a schema object`];
   const out: string[] = [];
   for (const k of CRD_FORBIDDEN) if (k in s) out.push(`${where}: "${k}" is forbidden in a structural schema`);
-  if (typeof s.type !== 'string' || !['object', 'array', 'string', 'integer', 'number', 'boolean'].includes(s.type)) out.push(`${where}: needs a type`);
+  const intOrString = s['x-kubernetes-int-or-string'] === true && s.type === undefined;
+  if (!intOrString && (typeof s.type !== 'string' || !['object', 'array', 'string', 'integer', 'number', 'boolean'].includes(s.type))) out.push(`${where}: needs a type`);
   if ('additionalProperties' in s && !isNode(s.additionalProperties)) out.push(`${where}: additionalProperties must be a schema (false is forbidden)`);
   if ('additionalProperties' in s && 'properties' in s) out.push(`${where}: additionalProperties and properties are mutually exclusive`);
   for (const k of ['exclusiveMinimum', 'exclusiveMaximum']) if (k in s && typeof s[k] !== 'boolean') out.push(`${where}: ${k} must be a boolean`);

@@ -22,12 +22,21 @@ describe('explain', () => {
     expect(text('imagepolicy.spec.constraints')).toContain('Open Horizon constraint expressions');
   });
 
+  it('documents spec.diskPressure: both forms, the defaults, int-or-string byte quantities', () => {
+    const t = text('imagepolicy.spec.diskPressure');
+    expect(t).toContain('FIELD: diskPressure <Object>');
+    expect(t).toMatch(/highThresholdPercent\t<number>\n {4}Act when the filesystem holding the engine's data root/);
+    expect(t).toContain('default 85');
+    expect(t).toMatch(/maxImageBytes\t<IntOrString>\n {4}The byte form/);
+    expect(text('ip.spec.diskPressure.minAge')).toContain('Default 2m');
+  });
+
   it('lists the field tree with --recursive', () => {
     expect(text('imagepolicy.spec', true)).toContain('  nodeSelector\t<Object>\n    matchLabels\t<map[string]string>\n    matchExpressions\t<[]Object>\n      key\t<string> -required-');
   });
 
   it('says which fields exist when one does not', () => {
-    expect(explain('imagepolicy.spec.bogus')).toEqual({ ok: false, error: 'field "bogus" does not exist in imagepolicy.spec (fields: enabled, nodeSelector, constraints, properties, patterns, removal, keep)' });
+    expect(explain('imagepolicy.spec.bogus')).toEqual({ ok: false, error: 'field "bogus" does not exist in imagepolicy.spec (fields: enabled, nodeSelector, constraints, properties, patterns, removal, keep, diskPressure)' });
     expect(explain('pod')).toEqual({ ok: false, error: 'the server doesn\'t have a resource type "pod" (known: imagepolicy, workload)' });
   });
 });

@@ -3,6 +3,7 @@
  * kubectl's layout. Pure.
  */
 import { findKind, KINDS } from './kinds.js';
+import { isIntOrString } from './structural.js';
 import { API_VERSION } from './types.js';
 
 type Node = Record<string, unknown>;
@@ -11,6 +12,7 @@ const isNode = (v: unknown): v is Node => v !== null && typeof v === 'object' &&
 
 /** kubectl's type names: `<string>`, `<[]Object>`, `<map[string]string>`. */
 export function typeName(s: Node): string {
+  if (isIntOrString(s)) return 'IntOrString';
   switch (s.type) {
     case 'object':
       return isNode(s.properties) || !isNode(s.additionalProperties) ? 'Object' : `map[string]${typeName(s.additionalProperties)}`;

@@ -9,17 +9,11 @@
 import { assign, setup } from 'xstate';
 import { formatDuration } from '../crd/fields/duration.js';
 import { sameList } from '../crd/fields/lists.js';
+import type { ImageEvent, ObserveEvent } from './image-events.js';
+
+export type { ImageEvent, ObserveEvent, RemoveCancelledEvent, RemovedEvent, RemoveFailedEvent, RemoveRequestedEvent, RuleVerdict, UsedEvent } from './image-events.js';
 
 export type ImageState = 'downloaded' | 'in-use' | 'idle' | 'removable' | 'removed';
-
-/** The removal rule that won for this image, as the controller evaluated it. */
-export interface RuleVerdict {
-  /** `policy/removal[index]` */
-  id: string;
-  deleteAfterMs: number;
-  /** the duration as the manifest wrote it, e.g. `30m` */
-  deleteAfter: string;
-}
 
 export interface ImageContext {
   id: string;
@@ -53,52 +47,6 @@ export interface ImageInput {
   /** why the machine was created: `discovered`, `pulled`, … */
   reason: string;
 }
-
-export interface ObserveEvent {
-  type: 'OBSERVE';
-  now: number;
-  present: boolean;
-  tags: string[];
-  repoDigests: string[];
-  sizeBytes: number;
-  /** names of the containers (running or not, anyone's) that reference the image */
-  usedBy: string[];
-  rule: RuleVerdict | null;
-  protectedBy: string | null;
-  agentDownloaded?: boolean;
-  downloadedAt?: number | null;
-}
-export interface RemovedEvent {
-  type: 'REMOVED';
-  now: number;
-  reason: string;
-}
-export interface RemoveFailedEvent {
-  type: 'REMOVE_FAILED';
-  now: number;
-  /** true when the engine said a container uses it (409) */
-  inUse: boolean;
-  error: string;
-  usedBy?: string[];
-  /** tags the executor removed and put back after the refusal */
-  restored?: string[];
-  /** refused (409) with no container using it: not retried while nothing changes; back to idle, protected by this */
-  terminal?: string;
-}
-/** A removal asked for by name (imagectl rmi): recorded `removable` before the engine is asked. */
-export interface RemoveRequestedEvent {
-  type: 'REMOVE_REQUESTED';
-  now: number;
-  reason: string;
-}
-/** A container referenced the image at `at` (an engine event), seen in a list or not; or `at` ends history that could not be seen. */
-export interface UsedEvent {
-  type: 'USED';
-  now: number;
-  at: number;
-  reason: string;
-}
-export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent | UsedEvent;
 
 /** Idle long enough under a rule, and not protected. */
 export function isDue(ctx: Pick<ImageContext, 'lastUsedAt'>, ev: Pick<ObserveEvent, 'now' | 'rule' | 'protectedBy'>): boolean {
@@ -208,6 +156,7 @@ export const imageMachine = setup({
     } : {})),
     markUsedAt: assign(({ event }) => (event.type === 'USED' ? { lastUsedAt: event.at, reason: event.reason } : {})),
     markRequested: assign(({ event }) => (event.type === 'REMOVE_REQUESTED' ? { reason: event.reason, lastError: null } : {})),
+    markCancelled: assign(({ event }) => (event.type === 'REMOVE_CANCELLED' ? { reason: event.reason } : {})),
   },
 }).createMachine({
   id: 'image',
@@ -275,6 +224,7 @@ export const imageMachine = setup({
           { actions: 'track' },
         ],
         REMOVED: { target: 'removed', actions: 'markRemoved' },
+        REMOVE_CANCELLED: { target: 'idle', actions: 'markCancelled' },
         REMOVE_FAILED: [
           { guard: 'refusedInUse', target: 'in-use', actions: 'markUsed' },
           { guard: 'refusedForGood', target: 'idle', actions: 'markRefused' },

@@ -292,7 +292,7 @@ describe('explain, new and crds', () => {
     expect(r.stdout).toContain('FIELD: removal <[]Object>');
     expect(r.stdout).toContain('  imageName\t<string> -required-\n    Images the rule applies to');
     const bad = await cli('explain', 'imagepolicy.spec.nope');
-    expect([bad.code, bad.stderr]).toEqual([1, 'error: field "nope" does not exist in imagepolicy.spec (fields: enabled, nodeSelector, constraints, properties, patterns, removal, keep)\n']);
+    expect([bad.code, bad.stderr]).toEqual([1, 'error: field "nope" does not exist in imagepolicy.spec (fields: enabled, nodeSelector, constraints, properties, patterns, removal, keep, diskPressure)\n']);
   });
 
   it('new prints templates that apply as they are', async () => {

@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import type { LoadedObject } from '../../crd/load.js';
 import { loadManifests } from '../load.js';
 import { formatManifestError } from '../../crd/types.js';
+import type { DiskView } from '../../crd/api/disk.js';
+import { diskLine } from '../disk.js';
 import { applyOptionsProblem, planApply, type ApplyOptions, type ApplyResult } from '../../crd/apply/applyset.js';
 import type { WorkloadPreview } from '../../crd/api/preview.js';
 import type { StoredObject } from '../../crd/api/object.js';
@@ -92,6 +94,7 @@ export function applyCommand(): Command {
 
 export interface PlanView {
   items: { image: string; tags: string[]; when: string; rule: string | null; removeAt: string | null }[];
+  disk?: DiskView | null;
 }
 
 function printPlanSummary(p: PlanView): void {
@@ -101,6 +104,10 @@ function printPlanSummary(p: PlanView): void {
   for (const i of [...now, ...later]) {
     process.stdout.write(`  ${i.when === 'now' ? 'remove now' : `remove at ${i.removeAt}`}  ${i.tags.join(',') || i.image}  (${i.rule})\n`);
   }
+  if (!p.disk) return;
+  const byId = new Map(p.items.map((i) => [i.image, i]));
+  process.stdout.write(`${diskLine(p.disk)}`);
+  for (const id of p.disk.wouldRemove) process.stdout.write(`  remove now for disk pressure  ${byId.get(id)?.tags.join(',') || id}\n`);
 }
 
 function printWorkloadSummary(w: WorkloadPreview[]): void {

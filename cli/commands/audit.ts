@@ -40,7 +40,9 @@ export function auditCommand(): Command {
         const r = item as LogRecord;
         count++;
         if (format === 'json') {
-          process.stdout.write(`${JSON.stringify({ time: r.time, image: r.image, tags: r.tags, from: r.from, to: r.to, event: r.event, reason: r.reason, actor: r.actor })}\n`);
+          // freedBytes: what a removal for disk pressure freed
+          const freed = 'freedBytes' in r && r.freedBytes !== undefined ? { freedBytes: r.freedBytes } : {};
+          process.stdout.write(`${JSON.stringify({ time: r.time, image: r.image, tags: r.tags, from: r.from, to: r.to, event: r.event, reason: r.reason, actor: r.actor, ...freed })}\n`);
           return;
         }
         rows.add(auditRow(r));

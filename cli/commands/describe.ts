@@ -4,6 +4,7 @@ import type { Stored } from '../../crd/api/object.js';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import type { Workload } from '../../crd/workload/type.js';
 import type { AuditRecord } from '../../crd/api/audit.js';
+import type { EvictionView } from '../../crd/api/disk.js';
 import type { Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
 import { CliError } from '../client.js';
@@ -15,7 +16,16 @@ interface DescribeImage {
   rules: { rule: string; imageName: string; deleteAfter: string; agentDownloadedOnly: boolean }[];
   skipped: { rule: string; why: string }[];
   keeps: { keep: string; pattern: string }[];
+  /** null without a disk budget */
+  eviction?: EvictionView | null;
   events: AuditRecord[];
+}
+
+/** Where the image stands in the eviction order for disk space. */
+function evictionText(e: EvictionView | null | undefined): string {
+  if (!e) return 'no disk budget applies (spec.diskPressure)';
+  if (e.position === null) return `not a candidate for disk space (${e.reason ?? 'unknown'})`;
+  return `${e.position} of ${e.candidates} candidates for disk space, least recently used first${e.wouldRemoveNow ? '; disk pressure would remove it now' : ''}`;
 }
 
 function eventsTable(events: AuditRecord[]): string {
@@ -41,7 +51,8 @@ function describeImage(d: DescribeImage): string {
     ['Winning Rule', s.rule ?? '<none>'],
     ['Remove At', s.protectedBy ? `never (${s.protectedBy})` : s.removeAt ? `${s.removeAt} (${until(s.removeAt)})` : '<none>'],
     ['Protected', s.protectedBy ? `yes: ${s.protectedBy}` : 'no'],
-    ['Size', bytes(s.sizeBytes)],
+    ['Size', `${bytes(s.sizeBytes)}${s.uniqueSizeBytes == null ? '' : ` (${bytes(s.uniqueSizeBytes)} unique)`}`],
+    ['Eviction Order', evictionText(d.eviction)],
     ...(s.lastError ? ([['Last Error', s.lastError]] as [string, string][]) : []),
   ]);
   out += 'Matching Rules (most aggressive first):\n';

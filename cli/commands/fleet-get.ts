@@ -3,6 +3,7 @@ import { nodeStatuses } from '../../controller/fleet/hub-queries.js';
 import { nodeItem } from '../../crd/fleet/node-status.js';
 import { CliError } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
+import { nodeDiskText } from '../disk.js';
 import { ago, bytes, fields, indent, printable, table } from '../output.js';
 import { FLEET_RESOURCES } from '../resources.js';
 import { columnsOf } from '../tables.js';
@@ -27,7 +28,7 @@ export async function describeNode(g: GlobalOpts, name: string): Promise<void> {
     ['Applied revision', st.appliedRevision === null ? '<none>' : String(st.appliedRevision)],
     ['Objects', st.objects.join(', ') || '<none>'],
     ['Engine', st.engine.reachable ? 'reachable' : `unreachable: ${st.engine.error}`],
-    ['Disk', st.disk ? `${bytes(st.disk.usedBytes)} of ${bytes(st.disk.totalBytes)} used (${st.disk.path})` : '<unknown>'],
+    ['Disk', nodeDiskText(st.disk)],
   ]);
   out += `Workloads:\n${st.workloads.length ? st.workloads.map((w) => `  ${printable(`${w.name}: ${w.phase} ${w.reason} ${w.resolvedDigest ?? ''}`.trimEnd())}`).join('\n') : '  <none>'}\n`;
   const live = fleetImages([s], undefined, false);

@@ -26,6 +26,16 @@ spec:
       agentDownloadedOnly: true    # only images the agent itself pulled or loaded
   # Images that are never removed, whatever the rules say.
   keep: ["registry.local/base:*"]
+  # Optional: a disk budget. When the filesystem holding the engine's data root is this full,
+  # idle images that a removal rule matches (deleteAfter aside) go, least recently used first,
+  # until it is below lowThresholdPercent. Before a pull, room is made the same way.
+  # diskPressure:
+  #   highThresholdPercent: 85     # default 85
+  #   lowThresholdPercent: 80      # default 80
+  #   minAge: 10m                  # never remove an image idle for less (default 2m)
+  # Or, for an engine whose data root the agent cannot see: image bytes, shared layers once.
+  #   maxImageBytes: 10Gi
+  #   targetImageBytes: 8Gi
 `,
   workload: `# A Workload is a container the agent keeps running, with EVE-style image pull policies.
 # Apply it with: imagectl apply -f this-file.yaml

@@ -156,11 +156,16 @@ export async function cacheArchive(store: ArchiveStore, source: Readable, expect
 /** Called with what an archive holds, after it is cached and before the engine loads it; may refuse (throw). */
 export type BeforeLoad = (contents: ArchiveContents) => Promise<void>;
 
+/** Before a load: room for the archive's bytes (disk pressure); resolves to the release of what it reserved. */
+export type LoadRoom = (bytes: number) => Promise<() => void>;
+
 /** Cache and load an archive; returns what the engine loaded and the cached copy (residual data). */
-export async function loadCached(store: ArchiveStore, docker: EngineClient, source: Readable, expected?: string, declared?: number, beforeLoad?: BeforeLoad): Promise<{ refs: string[]; cachePath: string; digest: string; cachedBefore: boolean }> {
+export async function loadCached(store: ArchiveStore, docker: EngineClient, source: Readable, expected?: string, declared?: number, beforeLoad?: BeforeLoad, room?: LoadRoom): Promise<{ refs: string[]; cachePath: string; digest: string; cachedBefore: boolean }> {
   const { path, digest, contents, existed } = await cacheArchive(store, source, expected, declared);
+  let release: () => void = () => undefined;
   try {
     await beforeLoad?.(contents);
+    if (room) release = await room((await stat(path)).size);
   } catch (err) {
     await rm(path, { force: true });
     throw err;
@@ -170,12 +175,14 @@ export async function loadCached(store: ArchiveStore, docker: EngineClient, sour
   } catch (err) {
     await rm(path, { force: true });
     throw new ArchiveError('ArchiveLoadFailed', `docker load failed: ${(err as Error).message}`);
+  } finally {
+    release();
   }
 }
 
-export async function importArchive(store: ArchiveStore, docker: EngineClient, p: string, expected?: string, beforeLoad?: BeforeLoad) {
+export async function importArchive(store: ArchiveStore, docker: EngineClient, p: string, expected?: string, beforeLoad?: BeforeLoad, room?: LoadRoom) {
   const file = await resolveArchivePath(store, p);
-  return loadCached(store, docker, createReadStream(file), expected, (await stat(file)).size, beforeLoad);
+  return loadCached(store, docker, createReadStream(file), expected, (await stat(file)).size, beforeLoad, room);
 }
 
 /** Remove an image's residual data; only files inside the cache are ever removed. */

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { EngineClient } from '../engine/client.js';
 import type { DownloadRecord } from '../store/records.js';
 import { importArchive, loadCached, removeResidual, type ArchiveStore, type BeforeLoad } from './archives.js';
+import { withRoom, type PullRoom } from './disk-room.js';
 import { localImage, pullImage, type ProgressItem } from './pull.js';
 
 export interface Pulled {
@@ -23,9 +24,9 @@ export interface Loaded {
   downloads: [string, DownloadRecord][];
 }
 
-/** Pull `ref`; `via` says who asked (`pull REF`, `workload NAME`). */
-export async function pullRecorded(docker: EngineClient, ref: string, via: string, now: () => number, onItem?: (i: ProgressItem) => void): Promise<Pulled> {
-  const id = await pullImage(docker, ref, onItem);
+/** Pull `ref`; `via` says who asked (`pull REF`, `workload NAME`); `room`: disk room is made first (disk pressure). */
+export async function pullRecorded(docker: EngineClient, ref: string, via: string, now: () => number, onItem?: (i: ProgressItem) => void, room?: PullRoom): Promise<Pulled> {
+  const id = await withRoom(room, ref, () => pullImage(docker, ref, onItem));
   return { id, download: [id, { at: now(), via }] };
 }
 
@@ -43,15 +44,17 @@ export async function loadRecorded(
   via: string,
   now: () => number,
   guard?: BeforeLoad,
+  room?: PullRoom,
 ): Promise<Loaded> {
   const present = new Set<string>();
   const beforeLoad: BeforeLoad = async (contents) => {
     await guard?.(contents);
     for (const img of contents.images) if (await localImage(docker, img.id)) present.add(img.id);
   };
+  const forLoad = room && ((bytes: number) => room.forLoad(via, bytes));
   const loaded = 'archive' in from
-    ? await importArchive(archives, docker, from.archive, expected, beforeLoad)
-    : await loadCached(archives, docker, from.stream, expected, from.declared, beforeLoad);
+    ? await importArchive(archives, docker, from.archive, expected, beforeLoad, forLoad)
+    : await loadCached(archives, docker, from.stream, expected, from.declared, beforeLoad, forLoad);
   const ids = new Set<string>();
   for (const ref of loaded.refs) {
     const img = await localImage(docker, ref);

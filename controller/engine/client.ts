@@ -23,7 +23,7 @@ import type { Agent, IncomingMessage } from 'node:http';
 import Dockerode from 'dockerode';
 import { errorText, statusOf } from './errors.js';
 import { API_VERSION, type EngineOptions, type EngineTarget } from './host.js';
-import type { ContainerCreateOptions, ContainerInspect, ContainerSummary, DistributionInspect, ImageDeleteItem, ImageInspect, ImageSummary } from './types.js';
+import type { ContainerCreateOptions, ContainerInspect, ContainerSummary, DistributionInspect, EngineInfo, ImageDeleteItem, ImageInspect, ImageSummary, SystemDf } from './types.js';
 
 export type * from './types.js';
 export { API_VERSION } from './host.js';
@@ -100,6 +100,16 @@ export class EngineClient {
     return this.negotiated(() => this.docker.getImage(ref).inspect() as Promise<ImageInspect>);
   }
 
+  /** GET /info: the data root (DockerRootDir), the architecture, the registry settings. */
+  info(): Promise<EngineInfo> {
+    return this.negotiated(() => this.docker.info() as Promise<EngineInfo>);
+  }
+
+  /** GET /system/df: image sizes with the bytes they share, and all layers' bytes counted once. */
+  systemDf(): Promise<SystemDf> {
+    return this.negotiated(() => this.docker.df() as Promise<SystemDf>);
+  }
+
   /** Delete an image or untag a reference. Never forced. */
   removeImage(ref: string): Promise<ImageDeleteItem[]> {
     return this.negotiated(() => this.docker.getImage(ref).remove({ force: false, noprune: false }) as Promise<ImageDeleteItem[]>);
@@ -110,11 +120,6 @@ export class EngineClient {
   }
 
   /** The registry's descriptor of `ref`, without pulling. */
-  /** The engine's system information (`GET /info`: DockerRootDir among it). */
-  info(): Promise<{ DockerRootDir?: string }> {
-    return this.negotiated(() => this.docker.info() as Promise<{ DockerRootDir?: string }>);
-  }
-
   distribution(ref: string): Promise<DistributionInspect> {
     return this.negotiated(() => this.docker.getImage(ref).distribution({ authconfig: NO_AUTH }) as Promise<DistributionInspect>);
   }

@@ -28,6 +28,7 @@ export async function observe(docker: EngineClient): Promise<Observation> {
       sizeBytes: i.Size,
       created: i.Created,
       labels: i.Labels ?? {},
+      ...(i.ParentId ? { parentId: i.ParentId } : {}),
     })),
     containers: containers.map((c) => ({
       id: c.Id,

@@ -8,6 +8,8 @@ export interface ObservedImage {
   /** seconds since the epoch, from the engine */
   created: number;
   labels: Record<string, string>;
+  /** the image it was committed or built on (`docker commit`, the classic builder), when the engine knows one */
+  parentId?: string;
 }
 
 export interface ObservedContainer {

@@ -28,6 +28,27 @@ export interface ImageInspect {
   Created?: string;
   Size?: number;
   Config?: { Labels?: Record<string, string> | null; Cmd?: string[] | null } | null;
+  /** the layers' uncompressed digests (diff IDs), base first */
+  RootFS?: { Type?: string; Layers?: string[] | null } | null;
+}
+
+/** The parts of GET /info the agent reads. */
+export interface EngineInfo {
+  /** the engine's data root, on the engine's host, e.g. /var/lib/docker */
+  DockerRootDir?: string;
+  /** the kernel's name for the CPU, e.g. x86_64, aarch64 */
+  Architecture?: string;
+  OSType?: string;
+  /** which registries the engine talks to over plain HTTP */
+  RegistryConfig?: { InsecureRegistryCIDRs?: string[] | null; IndexConfigs?: Record<string, { Name?: string; Secure?: boolean }> | null } | null;
+}
+
+/** The parts of GET /system/df the agent reads: image bytes, shared layers counted once. */
+export interface SystemDf {
+  /** bytes of every image layer, each layer once */
+  LayersSize?: number;
+  /** Size: the image with its parent layers; SharedSize: the part other images share (-1: not computed) */
+  Images?: { Id: string; ParentId?: string; Size: number; SharedSize: number; Containers?: number }[] | null;
 }
 
 /** One item of DELETE /images/{name}'s answer. */

@@ -4,15 +4,14 @@
  * heartbeat every 30 s, never on every pass. A status that could not be written (the hub away) is
  * written when the hub is back.
  */
-import { statfs } from 'node:fs/promises';
 import type { KV } from '@nats-io/kv';
 import { HEARTBEAT_MS } from '../../crd/fleet/names.js';
-import type { NodeDisk, NodeStatus } from '../../crd/fleet/node-status.js';
+import type { NodeStatus } from '../../crd/fleet/node-status.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { ApiDeps } from '../service/deps.js';
 import { imageItem } from '../service/views.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
-import { agentState, engineDataRoot } from './agent-state.js';
+import { agentState, nodeDisk } from './agent-state.js';
 
 export interface StatusSource {
   applied: { revision: number | null; objects: string[]; error: string | null };
@@ -53,14 +52,14 @@ function imageJson(p: PersistedImage, labels: Record<string, string> | undefined
 }
 
 /**
- * What the periodic check compares, cheap to make: the engine, safe mode, the workloads and the
- * number of images. An image's own changes come with its audit records (`changed()`); anything
- * else is sent with the next heartbeat at the latest.
+ * What the periodic check compares, cheap to make: the engine, safe mode, the workloads, the
+ * number of images and the disk budgets that apply. An image's own changes come with its audit
+ * records (`changed()`); anything else (the disk's usage) is sent with the next heartbeat at the latest.
  */
 function glance(d: ApiDeps): string {
   const rec = agentState(d.reconciler);
   const w = [...rec.statuses.values()].map((s) => `${s.phase}/${s.reason}/${s.resolvedDigest}`).join(',');
-  return `${rec.engine.reachable}|${rec.engine.error}|${rec.safeMode?.reason}|${rec.images.size}|${w}`;
+  return `${rec.engine.reachable}|${rec.engine.error}|${rec.safeMode?.reason}|${rec.images.size}|${w}|${rec.diskBudgets}`;
 }
 
 export class StatusReporter {
@@ -72,8 +71,6 @@ export class StatusReporter {
   private timer: NodeJS.Timeout | null = null;
   private soon: NodeJS.Timeout | null = null;
   private writing: Promise<void> | null = null;
-  private disk: NodeDisk | null = null;
-  private diskAt = 0;
   /** bytes and writes sent, for the benchmarks */
   readonly sent = { writes: 0, bytes: 0 };
 
@@ -131,27 +128,10 @@ export class StatusReporter {
       status: {
         node: this.o.node, labels: d.nodeLabels, lastSeen: new Date(rec.now).toISOString(),
         appliedRevision: a.revision, ready, reason, objects: a.objects,
-        disk: await this.diskUsage(), workloads, engine: { reachable: rec.engine.reachable, error: rec.engine.error },
+        disk: nodeDisk(d.reconciler), workloads, engine: { reachable: rec.engine.reachable, error: rec.engine.error },
       },
       images,
     };
-  }
-
-  /** The engine's data root usage, looked up at most once a heartbeat. */
-  private async diskUsage(): Promise<NodeDisk | null> {
-    if (Date.now() - this.diskAt < this.heartbeat) return this.disk;
-    this.diskAt = Date.now();
-    try {
-      const path = await engineDataRoot(this.o.deps.docker);
-      if (!path) return (this.disk = null);
-      const s = await statfs(path);
-      const total = s.blocks * s.bsize;
-      const used = total - s.bfree * s.bsize;
-      this.disk = { path, usedBytes: used, totalBytes: total, usedRatio: total ? Math.round((used / total) * 1e4) / 1e4 : 0 };
-    } catch {
-      this.disk = null; // a remote engine, or a data root this user cannot see
-    }
-    return this.disk;
   }
 
   /** Write when the status changed or the heartbeat is due (`force`: always); one write at a time. */

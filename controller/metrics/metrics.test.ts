@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogRecord } from '../../crd/api/audit.js';
 import { startImage, type PersistedImage } from '../../statemachines/runtime.js';
+import type { DiskState } from '../reconcile/pressure.js';
 import type { Commit } from '../store/store.js';
 import { AgentMetrics, removalReason } from './metrics.js';
 import { metricsServer } from './serve.js';
@@ -27,6 +28,7 @@ function setup() {
     engine: { reachable: true },
     safeMode: null as object | null,
     passStats: { removalErrors: 0 },
+    disk: null as DiskState | null,
   };
   const engine = { info: async () => ({ DockerRootDir: '/' }) };
   const m = new AgentMetrics(() => src, store, engine, Date.parse('2026-01-01T00:00:00.000Z'));
@@ -92,6 +94,34 @@ describe('AgentMetrics', () => {
     expect(await value('imagectl_reconcile_errors_total{kind="engine"}')).toBe(1);
     expect(await value('imagectl_reconcile_errors_total{kind="store"}')).toBe(1);
     expect(await value('imagectl_reconcile_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-01T00:00:00.030Z') / 1000);
+  });
+
+  it('shows the disk budgets of the last measurement: thresholds as ratios, byte limits, image bytes, pressure; nothing without a budget', async () => {
+    const { src, value, m } = setup();
+    expect((await m.scrape()).text).not.toMatch(/^imagectl_disk_(threshold_ratio|image_limit_bytes|image_bytes|pressure)[{ ]/m);
+    const fs = { path: '/var/lib/docker', totalBytes: 1000, usedBytes: 910, availableBytes: 90, usedPercent: 91 };
+    src.disk = {
+      at: 0,
+      budgets: [
+        { policy: 'edge', form: 'percent', high: 85, low: 80, minAgeMs: 120_000, minAge: '2m' },
+        { policy: 'remote', form: 'bytes', max: 10e9, target: 8e9, minAgeMs: 0, minAge: '0s' },
+      ],
+      usage: { fs, imageBytes: 7e9 },
+      error: null,
+    };
+    expect(await value('imagectl_disk_threshold_ratio{policy="edge",threshold="high"}')).toBe(0.85);
+    expect(await value('imagectl_disk_threshold_ratio{policy="edge",threshold="low"}')).toBe(0.8);
+    expect(await value('imagectl_disk_image_limit_bytes{policy="remote",threshold="max"}')).toBe(10e9);
+    expect(await value('imagectl_disk_image_limit_bytes{policy="remote",threshold="target"}')).toBe(8e9);
+    expect(await value('imagectl_disk_image_bytes{policy="remote"}')).toBe(7e9);
+    expect(await value('imagectl_disk_pressure{policy="edge"}')).toBe(1);
+    expect(await value('imagectl_disk_pressure{policy="remote"}')).toBe(0);
+    src.disk = { ...src.disk, usage: { fs: { ...fs, usedBytes: 700, usedPercent: 70 }, imageBytes: 11e9 } };
+    expect(await value('imagectl_disk_pressure{policy="edge"}')).toBe(0);
+    expect(await value('imagectl_disk_pressure{policy="remote"}')).toBe(1);
+    // not measured: no pressure series for it
+    src.disk = { ...src.disk, usage: { fs: null, imageBytes: 11e9 } };
+    expect(await value('imagectl_disk_pressure{policy="edge"}')).toBeUndefined();
   });
 
   it('a metrics port without a token serves /metrics to anyone, and nothing else', async () => {

@@ -14,10 +14,10 @@ import type { LogRecord } from '../../crd/api/audit.js';
 import { removeAt } from '../../statemachines/image.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { Commit } from '../store/store.js';
-import { DataRootUsage, type InfoSource } from './disk.js';
+import { DataRootUsage, diskBudgetGauges, type DiskSource, type InfoSource } from './disk.js';
 
 /** What the metrics read from the agent when scraped: a part of the reconciler's snapshot. */
-export interface MetricsSource {
+export interface MetricsSource extends DiskSource {
   images: ReadonlyMap<string, PersistedImage>;
   workloads: readonly { metadata: { name: string } }[];
   statuses: ReadonlyMap<string, { phase: string }>;
@@ -84,6 +84,7 @@ export class AgentMetrics {
         if (u) this.set({ path: u.path }, u.ratio);
       },
     });
+    diskBudgetGauges(this.src, registers);
     this.removals = new Counter({ name: 'imagectl_removals_total', help: 'Images removed by imagectl, by why: age (a rule), disk (disk pressure), manual (rmi)', labelNames: ['reason'], registers });
     for (const reason of ['age', 'disk', 'manual']) this.removals.inc({ reason }, 0);
     this.reclaimed = new Counter({ name: 'imagectl_reclaimed_bytes_total', help: 'Bytes of the images imagectl removed', registers });

@@ -21,6 +21,7 @@ import { protectionsOf } from './protection.js';
 import { executeRemovals } from './removals.js';
 import type { LoopState } from './state.js';
 import { noteDownloads } from './workload-pass.js';
+import { DiskRoom } from './room.js';
 
 export interface Commands {
   d: PassDeps;
@@ -35,6 +36,9 @@ export type RmiResult =
   | { ok: true; image: string; removed: string[]; residual: string[] }
   | { ok: false; refusal: RmiRefusal; message: string };
 
+/** Disk room for a pull or load through the API: made between passes. */
+const roomOf = (c: Commands) => (c.d.room instanceof DiskRoom ? c.d.room.between(c.loop) : c.d.room);
+
 /** The downloads are committed by the pass that follows, with the machines they start. */
 async function recordDownloads(c: Commands, downloads: [string, DownloadRecord][]): Promise<void> {
   await c.loop.exclusive(async () => noteDownloads(c.s, downloads));
@@ -45,7 +49,7 @@ export async function pullManaged(c: Commands, ref: string, onItem?: (i: Progres
   const arriving = normalizeWithDefaultTag(ref);
   c.s.arriving.add(arriving);
   try {
-    const pulled = await pullRecorded(c.d.docker, ref, `pull ${familiar(ref)}`, c.d.now, onItem);
+    const pulled = await pullRecorded(c.d.docker, ref, `pull ${familiar(ref)}`, c.d.now, onItem, roomOf(c));
     await recordDownloads(c, [pulled.download]);
     return { id: pulled.id, image: c.s.images.get(pulled.id) };
   } finally {
@@ -57,7 +61,7 @@ export async function pullManaged(c: Commands, ref: string, onItem?: (i: Progres
 export async function loadManaged(c: Commands, source: Readable, digest: string | undefined, name: string, token: string, declared?: number): Promise<Loaded> {
   c.s.arriving.add(token);
   try {
-    const loaded = await loadRecorded(c.d.docker, c.d.archives, { stream: source, declared }, digest, `load ${name}`, c.d.now, (contents) => tagGuard(c, contents));
+    const loaded = await loadRecorded(c.d.docker, c.d.archives, { stream: source, declared }, digest, `load ${name}`, c.d.now, (contents) => tagGuard(c, contents), roomOf(c));
     await recordDownloads(c, loaded.downloads);
     return loaded;
   } finally {

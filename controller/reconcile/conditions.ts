@@ -51,6 +51,7 @@ export function engineLost(d: PassDeps, s: LoopState, err: unknown): void {
 export function engineBack(d: PassDeps, s: LoopState): void {
   if (s.engine.reachable) return;
   s.engine = { reachable: true, error: null, since: new Date(d.now()).toISOString() };
+  d.disk?.forget(); // the engine may have come back with another data root
   d.log.info({}, 'connected to the Docker engine');
 }
 

@@ -1,6 +1,8 @@
 /** What the reconciler is made of: the engine, the store, the executors, the clock and the timing. */
 import type { EngineClient } from '../engine/client.js';
 import type { ArchiveStore } from '../effects/archives.js';
+import type { DiskMeter } from '../disk/meter.js';
+import type { PullRoom } from '../effects/disk-room.js';
 import type { Store } from '../store/store.js';
 import type { WorkloadExecutor } from '../workloads/executor.js';
 import type { UseLog } from './uses.js';
@@ -31,7 +33,10 @@ export interface ReconcilerOptions {
   onPass?: (p: { at: string; durationMs: number; error: string | null }) => void;
 }
 
-/** The options with the clock resolved: what a pass and the commands work with. */
+/**
+ * The options with the clock resolved: what a pass and the commands work with. `disk` measures the
+ * engine's disk and `room` makes room before pulls (disk pressure; the reconciler makes both).
+ */
 export type PassDeps = ReconcilerOptions & {
   now: () => number;
   stopped: () => boolean;
@@ -39,4 +44,6 @@ export type PassDeps = ReconcilerOptions & {
   uses: UseLog;
   /** true once the event stream is connected and its history replayed (events.ts) */
   history: () => Promise<boolean>;
+  disk?: DiskMeter;
+  room?: PullRoom;
 };

@@ -2,7 +2,8 @@
  * One reconcile pass. It re-reads what it needs (the engine; the desired state and the machines are
  * the reconciler's current state), converges the Workloads, plans with the pure planner, commits the
  * plan's snapshots and audit records in one atomic batch (write-ahead: an image is recorded
- * `removable` before anything is deleted), then removes through the one removal path.
+ * `removable` before anything is deleted), then removes through the one removal path; last, it
+ * measures the disk budgets and removes for space under pressure (pressure-pass.ts).
  *
  * It returns when to run again (`requeueAfter`: the next due removal), or throws a PassError, which
  * the loop retries with backoff: the engine did not answer, the store took no write (safe mode), a
@@ -20,6 +21,7 @@ import { checkSkew, engineBack, engineLost, noteDanglingContainers, probeStore, 
 import { PassError, type PassResult } from './loop.js';
 import type { PassDeps } from './options.js';
 import { planPass, type PassPlan } from './plan.js';
+import { relievePressure } from './pressure-pass.js';
 import { workloadProtection } from './protection.js';
 import { dropStaleRefusals, executeRemovals, restoreInterrupted } from './removals.js';
 import type { LoopState } from './state.js';
@@ -62,12 +64,14 @@ export async function runPass(d: PassDeps, s: LoopState, reason: string): Promis
   }
   for (const r of plan.audit) d.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: reason }, 'transition');
   const removals = plan.remove.length > 0 ? await executeRemovals(d, s, plan.remove, 'agent', reason, true) : null;
+  // disk pressure: measured every pass (one statfs), acted on through the same removal path
+  const pressure = await relievePressure(d, s, reason);
   s.passes++;
   finish(s.safeMode ? `safe mode: ${s.safeMode.reason}` : null);
   s.nextDueAt = s.safeMode ? null : plan.nextDueAt;
   const requeueAfter = s.nextDueAt === null ? null : Math.max(0, s.nextDueAt - d.now()) + DUE_SLACK_MS;
   if (s.safeMode) throw new PassError(`safe mode: ${s.safeMode.reason}`, requeueAfter);
-  if (removals?.failed) throw new PassError('a removal failed', requeueAfter);
+  if (removals?.failed || pressure.failed) throw new PassError('a removal failed', requeueAfter);
   return { requeueAfter };
 }
 

@@ -19,6 +19,9 @@ import { UseLog } from './uses.js';
 import { Loop } from './loop.js';
 import type { PassDeps, ReconcilerOptions } from './options.js';
 import { runPass } from './pass.js';
+import { DiskMeter, type ImageBytes } from '../disk/meter.js';
+import { DiskRoom } from './room.js';
+import { imagesKey } from './pressure-pass.js';
 import { previewPlan } from './protection.js';
 import type { PassPlan } from './plan.js';
 import { LoopState, snapshotOf, type LoopSnapshot } from './state.js';
@@ -26,6 +29,9 @@ import { LoopState, snapshotOf, type LoopSnapshot } from './state.js';
 export type { Logger, ReconcilerOptions } from './options.js';
 export type { EngineStatus, LoopSnapshot, PassStats, SafeMode } from './state.js';
 export type { RmiRefusal, RmiResult } from './commands.js';
+
+/** how long the API waits for /system/df before it answers without unique sizes, ms */
+const UNIQUE_WAIT_MS = 3_000;
 
 export class Reconciler {
   /** the agent clock (monotonic within a run, see agent/clock.ts) */
@@ -40,7 +46,8 @@ export class Reconciler {
   constructor(private readonly o: ReconcilerOptions) {
     this.now = o.now ?? Date.now;
     const uses = new UseLog(o.docker);
-    this.d = { ...o, now: this.now, stopped: () => this.stopped, uses, history: () => this.events.history() };
+    this.d = { ...o, now: this.now, stopped: () => this.stopped, uses, history: () => this.events.history(), disk: new DiskMeter(o.docker) };
+    this.d.room = new DiskRoom(this.d, this.s);
     this.loop = new Loop({
       reconcile: (reason) => runPass(this.d, this.s, reason),
       debounce: { settleMs: o.settleMs ?? 25, gapMs: o.debounceMs ?? 100 },
@@ -111,6 +118,29 @@ export class Reconciler {
   /** The plan for `policies` (the selected ones by default), without acting (plan, server dry run). */
   preview(policies?: readonly ImagePolicy[]): PassPlan | null {
     return previewPlan(this.snapshot(), policies);
+  }
+
+  /** The last /system/df answer, when it is about the current images; never asks the engine. */
+  cachedImageBytes(): ImageBytes | null {
+    return this.s.lastObservation && this.d.disk ? this.d.disk.cached(imagesKey(this.s)) : null;
+  }
+
+  /** The engine's image bytes and each current image's unique bytes (/system/df, asked again only when the images changed); null when the engine does not say. */
+  async imageBytes(): Promise<ImageBytes | null> {
+    const meter = this.d.disk;
+    if (!this.s.lastObservation || !meter) return null;
+    const key = imagesKey(this.s);
+    const known = meter.cached(key);
+    if (known || !this.s.engine.reachable) return known;
+    // the API answers without it rather than wait on a slow engine
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), UNIQUE_WAIT_MS)));
+    const asked = meter.images(key).catch(() => null);
+    try {
+      return await Promise.race([asked, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   pull(ref: string, onItem?: (i: ProgressItem) => void) {

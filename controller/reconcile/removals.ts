@@ -14,7 +14,7 @@ import { tryCommit } from './conditions.js';
 import type { PassDeps } from './options.js';
 import { withChanges, type LoopState } from './state.js';
 
-type Outcomes = Pick<PassPlan, 'images' | 'changed' | 'audit'>;
+export type Outcomes = Pick<PassPlan, 'images' | 'changed' | 'audit'>;
 
 export interface RemovalResults {
   outcomes: Map<string, RemovalOutcome>;
@@ -67,6 +67,11 @@ export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly s
     res.outcomes.set(ids[i]!, outcome);
     res.failed = !recordRemoval(d, s, out, ids[i]!, outcome, now, actor) || res.failed;
   }
+  return commitOutcomes(d, s, out, res, trigger);
+}
+
+/** The end of every run of removals: the residual data of the removed images goes, and the outcomes are committed in one batch. */
+export async function commitOutcomes(d: PassDeps, s: LoopState, out: Outcomes, res: RemovalResults, trigger: string): Promise<RemovalResults> {
   const gone = out.audit.filter((a) => a.to === 'removed' && s.downloads.has(a.image)).map((a) => a.image);
   res.residual = orphanedResidual(s.downloads, gone);
   await removeResidual(d.archives, res.residual);
@@ -98,7 +103,7 @@ export async function restoreInterrupted(d: PassDeps, s: LoopState, observed: Ob
 }
 
 /** Feed a removal's outcome to the machine. Returns false when it should be retried. */
-function recordRemoval(d: PassDeps, s: LoopState, out: Outcomes, id: string, outcome: RemovalOutcome, now: number, actor: string): boolean {
+export function recordRemoval(d: PassDeps, s: LoopState, out: Outcomes, id: string, outcome: RemovalOutcome, now: number, actor: string): boolean {
   const current = out.images.get(id)!;
   switch (outcome.kind) {
     case 'removed': {

@@ -11,6 +11,7 @@ import type { DownloadRecord } from '../store/records.js';
 import type { EventCursor } from '../store/store.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import type { LoopStats } from './loop.js';
+import type { DiskState } from './pressure.js';
 
 export interface EngineStatus {
   reachable: boolean;
@@ -77,6 +78,8 @@ export class LoopState {
   /** containers already logged as referencing a gone image */
   readonly dangling = new Set<string>();
   skewLogged = false;
+  /** the disk budgets that apply, as last measured; null without one */
+  disk: DiskState | null = null;
 }
 
 /** What the API reads: a plain object, taken at one moment. */
@@ -98,6 +101,7 @@ export interface LoopSnapshot {
   policies: readonly ImagePolicy[];
   workloads: readonly Workload[];
   refused: ReadonlyMap<string, Refusal>;
+  disk: DiskState | null;
 }
 
 export function snapshotOf(s: LoopState, stats: LoopStats, now: number): LoopSnapshot {
@@ -118,6 +122,7 @@ export function snapshotOf(s: LoopState, stats: LoopStats, now: number): LoopSna
     policies: s.selected,
     workloads: s.workloads,
     refused: s.refused,
+    disk: s.disk,
   };
 }
 

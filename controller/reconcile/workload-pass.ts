@@ -25,7 +25,7 @@ export async function reconcileWorkloads(d: PassDeps, s: LoopState, observed: Ob
     for (let w = queue.shift(); w; w = queue.shift()) {
       const key = `Workload/${w.metadata.name}`;
       const prev = s.statuses.get(key);
-      const r = await d.workloads.reconcile(w, prev, observed.containers);
+      const r = await d.workloads.reconcile(w, prev, observed.containers, d.room);
       out.touched ||= r.touched;
       out.downloads.push(...r.downloads);
       if (JSON.stringify(prev) !== JSON.stringify(r.status)) out.statuses.push([key, r.status]);

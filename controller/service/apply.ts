@@ -114,7 +114,7 @@ export async function applyObjects(d: ApiDeps, req: ApplyRequest): Promise<Apply
       return {
         results: plan.results,
         dryRun: 'server' as const,
-        plan: planView(snap, policies),
+        plan: planView(snap, policies, await d.reconciler.imageBytes()),
         workloads: previewWorkloads(live, plan, { ...seen, statuses: snap.statuses, defaultPullPolicy: d.defaultPullPolicy }),
         changes,
       };

@@ -11,14 +11,20 @@ import { previewPlan } from '../reconcile/protection.js';
 import type { LoopSnapshot } from '../reconcile/state.js';
 import type { Observation } from '../engine/observation.js';
 import { HttpError } from './errors.js';
+import { diskView } from './disk-view.js';
+import { budgetsOf } from '../../crd/imagepolicy/disk-pressure.js';
+import type { ImageBytes } from '../disk/meter.js';
 
 export type { ImageItem } from '../../crd/api/image.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 
-/** `labels`: the engine's labels of the image, from the last observation (see imageLabels) */
-export function imageItem(p: PersistedImage, labels?: Readonly<Record<string, string>>): ImageItem {
+/**
+ * `labels`: the engine's labels of the image, from the last observation (see imageLabels);
+ * `unique`: each image's unique bytes (/system/df), when known
+ */
+export function imageItem(p: PersistedImage, labels?: Readonly<Record<string, string>>, unique?: ReadonlyMap<string, number> | null): ImageItem {
   const c = p.context;
   const due = p.state === 'idle' || p.state === 'removable' ? removeAt(c) : null;
   return {
@@ -37,6 +43,7 @@ export function imageItem(p: PersistedImage, labels?: Readonly<Record<string, st
       protectedBy: c.protectedBy,
       usedBy: c.usedBy,
       sizeBytes: c.sizeBytes,
+      uniqueSizeBytes: p.state === 'removed' ? null : (unique?.get(c.id) ?? null),
       firstSeenAt: new Date(c.firstSeenAt).toISOString(),
       removedAt: iso(c.removedAt),
       reason: c.reason,
@@ -95,11 +102,12 @@ export function oneImage(images: ReadonlyMap<string, PersistedImage>, ref: strin
   return hits[0]!;
 }
 
-/** What would be removed now and later, and by which rule: the pure planner, not acted on. */
-export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[]) {
+/** What would be removed now and later, and by which rule, and for disk space: the pure planner, not acted on. */
+export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[], ib: ImageBytes | null = null) {
   const now = snap.now;
+  const unique = ib?.unique ?? null;
   const plan = previewPlan(snap, policies, now);
-  if (!plan) return { now: new Date(now).toISOString(), items: [] };
+  if (!plan) return { now: new Date(now).toISOString(), items: [], disk: null };
   const items = [...plan.images.values()]
     .filter((p) => p.state !== 'removed')
     .map((p) => {
@@ -109,8 +117,9 @@ export function planView(snap: LoopSnapshot, policies: readonly ImagePolicy[]) {
         image: p.context.id, tags: p.context.tags, state: p.state, when, rule: item.status.rule,
         removeAt: p.state === 'removable' ? new Date(now).toISOString() : item.status.removeAt,
         protectedBy: item.status.protectedBy, usedBy: item.status.usedBy, sizeBytes: p.context.sizeBytes,
+        uniqueSizeBytes: unique?.get(p.context.id) ?? null, lastUsedAt: item.status.lastUsedAt,
       };
     })
     .sort((a, b) => (a.removeAt ?? '~').localeCompare(b.removeAt ?? '~'));
-  return { now: new Date(now).toISOString(), items };
+  return { now: new Date(now).toISOString(), items, disk: diskView(snap, budgetsOf(policies), plan.images, ib) };
 }

@@ -12,6 +12,7 @@ import type { DownloadRecord } from '../store/records.js';
 import { localImage, remoteDigest } from '../effects/pull.js';
 import { ArchiveError, type ArchiveStore } from '../effects/archives.js';
 import { loadRecorded, pullRecorded, type Pulled } from '../effects/download.js';
+import { DiskError, type PullRoom } from '../effects/disk-room.js';
 import { containerAction, decideWorkload, hasDigest, imageStep, localRef, pinnedLocal, refParts, type ContainerAction, type Counters, type ImageRefParts, type WorkloadDecision } from './decide.js';
 import { withReady } from './ready.js';
 
@@ -91,7 +92,7 @@ export class WorkloadExecutor {
   constructor(private readonly o: WorkloadExecOptions) {}
 
   /** Bring the image in as the pull policy says. Returns its ID and resolved digest. */
-  private async ensureImage(w: Workload, policy: PullPolicy, force: boolean, downloads: [string, DownloadRecord][], note: Note): Promise<Resolved> {
+  private async ensureImage(w: Workload, policy: PullPolicy, force: boolean, downloads: [string, DownloadRecord][], note: Note, room?: PullRoom): Promise<Resolved> {
     const parts = refParts(w.spec.image);
     const local = await localImage(this.o.docker, localRef(parts));
     const step = imageStep({ archive: !!w.spec.archive, policy, local: local !== null, pinnedLocal: pinnedLocal(local, parts), force });
@@ -101,20 +102,20 @@ export class WorkloadExecutor {
       case 'none':
         return { id: local!.id, digest: parts.pin ?? (w.spec.archive ? null : digestOf(local!.repoDigests, parts.repo)) };
       case 'load':
-        return this.loadArchive(w, parts, downloads, note);
+        return this.loadArchive(w, parts, downloads, note, room);
       case 'resolve':
       case 'pull':
-        return this.resolveAndPull(w, parts, policy, local, downloads, note);
+        return this.resolveAndPull(w, parts, policy, local, downloads, note, room);
     }
   }
 
-  private async loadArchive(w: Workload, parts: ImageRefParts, downloads: [string, DownloadRecord][], note: Note): Promise<Resolved> {
+  private async loadArchive(w: Workload, parts: ImageRefParts, downloads: [string, DownloadRecord][], note: Note, room?: PullRoom): Promise<Resolved> {
     const archive = w.spec.archive!;
     let loaded: Awaited<ReturnType<typeof loadRecorded>>;
     try {
-      loaded = await loadRecorded(this.o.docker, this.o.archives, { archive }, w.spec.archiveDigest, `workload ${w.metadata.name} (archive ${archive})`, this.o.now);
+      loaded = await loadRecorded(this.o.docker, this.o.archives, { archive }, w.spec.archiveDigest, `workload ${w.metadata.name} (archive ${archive})`, this.o.now, undefined, room);
     } catch (err) {
-      if (err instanceof ArchiveError) throw new WorkloadFailure(err.reason, err.message);
+      if (err instanceof ArchiveError || err instanceof DiskError) throw new WorkloadFailure(err.reason, err.message);
       throw err;
     }
     downloads.push(...loaded.downloads);
@@ -125,7 +126,7 @@ export class WorkloadExecutor {
   }
 
   /** Always, a raised refreshImage, or absent: resolve the registry's digest first, pull only when it differs. */
-  private async resolveAndPull(w: Workload, parts: ImageRefParts, policy: PullPolicy, local: LocalImage | null, downloads: [string, DownloadRecord][], note: Note): Promise<Resolved> {
+  private async resolveAndPull(w: Workload, parts: ImageRefParts, policy: PullPolicy, local: LocalImage | null, downloads: [string, DownloadRecord][], note: Note, room?: PullRoom): Promise<Resolved> {
     const { docker } = this.o;
     let remote: string;
     try {
@@ -140,8 +141,9 @@ export class WorkloadExecutor {
     const pullRef = localRef(parts);
     let pulled: Pulled;
     try {
-      pulled = await pullRecorded(docker, pullRef, `workload ${w.metadata.name}`, this.o.now);
+      pulled = await pullRecorded(docker, pullRef, `workload ${w.metadata.name}`, this.o.now, undefined, room);
     } catch (err) {
+      if (err instanceof DiskError) throw new WorkloadFailure(err.reason, `${err.message}; the local copy is not used`);
       throw new WorkloadFailure('PullFailed', `pull of ${pullRef} failed: ${errorText(err)}; the local copy is not used`);
     }
     const img = await localImage(docker, pulled.id);
@@ -172,12 +174,13 @@ export class WorkloadExecutor {
     return (info.Mounts ?? []).filter((m) => m.Type === 'volume' && m.Name).map((m) => `${m.Name}:${m.Destination}`);
   }
 
-  async reconcile(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[]): Promise<WorkloadResult> {
-    const r = await this.converge(w, prev, containers);
+  /** `room`: disk room before a pull or load (disk pressure), when the reconciler has it. */
+  async reconcile(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[], room?: PullRoom): Promise<WorkloadResult> {
+    const r = await this.converge(w, prev, containers, room);
     return { ...r, status: { ...r.status, conditions: withReady(r.status.conditions, prev?.conditions ?? [], new Date(this.o.now()).toISOString()) } };
   }
 
-  private async converge(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[]): Promise<WorkloadResult> {
+  private async converge(w: Workload, prev: WorkloadStatus | undefined, containers: readonly ObservedContainer[], room?: PullRoom): Promise<WorkloadResult> {
     const nowIso = new Date(this.o.now()).toISOString();
     const existing = containers.find((c) => c.labels[LABEL_MANAGED] === 'true' && c.labels[LABEL_WORKLOAD] === w.metadata.name);
     const dec = decideWorkload(w, prev, existing && { specHash: existing.labels[LABEL_SPEC_HASH] }, this.o.defaultPullPolicy);
@@ -192,7 +195,7 @@ export class WorkloadExecutor {
     let image: Resolved;
     try {
       image = dec.needCheck
-        ? await this.ensureImage(w, dec.policy, dec.raised.refresh || dec.raised.purge, downloads, note)
+        ? await this.ensureImage(w, dec.policy, dec.raised.refresh || dec.raised.purge, downloads, note, room)
         : { id: existing!.imageId, digest: prev?.resolvedDigest ?? null };
     } catch (err) {
       const reason = err instanceof WorkloadFailure ? err.reason : 'ImageFailed';

@@ -22,6 +22,8 @@ export interface AuditRecord {
   reason: string;
   /** `agent`, `uid:0`, `token`, … */
   actor: string;
+  /** a removal for disk pressure: the bytes it actually freed (measured before and after) */
+  freedBytes?: number;
 }
 
 /** A mutating API call. */

@@ -16,6 +16,8 @@ export interface ImageItem {
     protectedBy: string | null;
     usedBy: string[];
     sizeBytes: number;
+    /** bytes no other image shares (what removing it alone frees), from the engine's /system/df; null when unknown */
+    uniqueSizeBytes: number | null;
     firstSeenAt: string;
     removedAt: string | null;
     reason: string;

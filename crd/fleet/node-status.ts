@@ -2,6 +2,7 @@
  * A node's status in `imagectl-nodes` (SPEC §10) and how the hub reads it: a status older than
  * 90 s reads as `ready: false, reason: Stale`. Pure.
  */
+import type { DiskView } from '../api/disk.js';
 import type { ImageItem } from '../api/image.js';
 import { STALE_AFTER_MS } from './names.js';
 
@@ -13,13 +14,20 @@ export interface NodeWorkload {
   imageId: string | null;
 }
 
-export interface NodeDisk {
+/**
+ * A node's disk (SPEC §10): the data root's usage as the agent's last pass measured it (statfs,
+ * used = blocks − available blocks, as SPEC §8 counts), and, with a disk budget, the fields of
+ * `plan -o json`'s `disk` (thresholds and whether it is under pressure, or the byte form). The
+ * data-root fields are null when the agent cannot see that path (a remote engine with a byte budget).
+ */
+export type NodeDisk = {
   /** the engine's data root */
   path: string | null;
-  usedBytes: number;
-  totalBytes: number;
-  usedRatio: number;
-}
+  usedBytes: number | null;
+  totalBytes: number | null;
+  /** used fraction, 0–1, four decimals */
+  usedRatio: number | null;
+} & Partial<Omit<DiskView, 'path' | 'measuredAt'>>;
 
 export interface NodeStatus {
   node: string;

@@ -7,6 +7,7 @@ import type { PushProblem } from '../problems.js';
 import { imagePatternProblem } from './pattern.js';
 import { policyBudgetProblem } from './budget.js';
 import { selectorTerms } from './node-selector.js';
+import { checkDiskPressure } from './disk-pressure.js';
 
 /** ImagePolicy rules the schema cannot express. `obj` has passed the schema. */
 export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
@@ -43,6 +44,7 @@ export function checkImagePolicy(obj: Manifest, push: PushProblem): void {
   }
   checkOpenHorizonFields(spec, push);
   if (spec.nodeSelector) checkNodeSelector(spec.nodeSelector, push);
+  if (spec.diskPressure) checkDiskPressure(spec.diskPressure, push);
 }
 
 /** What apimachinery's LabelSelectorAsSelector refuses, beyond what the schema says. */

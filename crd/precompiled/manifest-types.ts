@@ -157,6 +157,31 @@ export interface ImagePolicy {
      * Items: An exact name:tag or a glob, as in removal[].imageName.
      */
     keep?: string[];
+    /**
+     * A disk budget for the device (kubelet's and docuum's image garbage collection). When the filesystem holding the engine's data root (DockerRootDir) is highThresholdPercent full or more, idle images that a removal rule of an applying policy matches (its deleteAfter aside) are removed, least recently used first, until it is below lowThresholdPercent. Where the agent cannot see that path (a remote engine), give the budget in image bytes instead, with shared layers counted once: maxImageBytes and targetImageBytes. Exactly one of the two forms; an empty diskPressure is the percent form with its defaults. Several applying policies with a budget: each is checked on its own, and removal goes on until every exceeded one is below its target.
+     */
+    diskPressure?: {
+      /**
+       * Act when the filesystem holding the engine's data root is this full, in percent of its blocks (statfs: 100 x (blocks - available) / blocks). 1 to 99; default 85.
+       */
+      highThresholdPercent?: number;
+      /**
+       * Remove until the filesystem is below this, in percent; must be below highThresholdPercent. 1 to 99; default 80.
+       */
+      lowThresholdPercent?: number;
+      /**
+       * An image idle for less than this is never removed for space: a duration such as 2m, 10m or 1h, or 0s for no minimum. Default 2m (kubelet's imageMinimumGCAge).
+       */
+      minAge?: string;
+      /**
+       * The byte form: act when the engine's images take more than this, shared layers counted once (GET /system/df): a number of bytes or a quantity such as 10Gi, 500Mi or 8G. Needs targetImageBytes.
+       */
+      maxImageBytes?: number | string;
+      /**
+       * The byte form: remove until the engine's images take no more than this; must be below maxImageBytes. A number of bytes or a quantity such as 8Gi.
+       */
+      targetImageBytes?: number | string;
+    };
   };
 }
 

@@ -3,7 +3,7 @@
 // ajv 8.20.0 standalone code, options {"strict":true,"allErrors":true}
 /* eslint-disable */
 export const ImagePolicy = validate10;
-const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ImagePolicy","description":"Which container images on a device may be removed, and after how long unused.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"description":"Version of the manifest format. Always imagectl.dev/v1alpha1.","type":"string","const":"imagectl.dev/v1alpha1"},"kind":{"description":"Kind of the object. Always ImagePolicy.","type":"string","const":"ImagePolicy"},"metadata":{"description":"Name and labels of the policy.","type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the policy, unique among ImagePolicies: a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters).","type":"string","maxLength":63,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},"labels":{"description":"Labels to select the policy by (imagectl get -l). Keys and values follow the Kubernetes label syntax.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"A label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or empty.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"annotations":{"description":"Free-form notes for people and tools; not used by imagectl.","type":"object","propertyNames":{"description":"An annotation key, with the same syntax as a label key.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"An annotation value: any string.","type":"string"}}}},"spec":{"description":"What the policy removes, where, and what it never removes.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Whether the policy is in force. false switches it off on every device (Open Horizon's enabled flag). Default true.","type":"boolean","default":true},"nodeSelector":{"description":"Which devices the policy applies to, by the labels of the agent's node. Absent: every device.","type":"object","additionalProperties":false,"properties":{"matchLabels":{"description":"Labels the node must have, with exactly these values.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"The label value the node must have.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"matchExpressions":{"description":"Label requirements the node must meet, all of them.","type":"array","maxItems":100,"items":{"description":"One requirement on one node label.","type":"object","additionalProperties":false,"required":["key","operator"],"properties":{"key":{"description":"The label key the requirement is about.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"operator":{"description":"In: the label's value is one of values. NotIn: the label is absent or its value is none of values. Exists: the label is present. DoesNotExist: the label is absent.","type":"string","enum":["In","NotIn","Exists","DoesNotExist"]},"values":{"description":"Label values for In and NotIn (at least one); must be absent or empty for Exists and DoesNotExist.","type":"array","maxItems":1000,"items":{"description":"A label value.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}}}}}}},"constraints":{"description":"Open Horizon constraint expressions over the node's labels, all of which must hold for the policy to apply: comparisons NAME OP VALUE with ==, =, !=, <, >, <=, >= and in, joined by && / AND and || / OR, with parentheses. Example: \"site == plant-7 && cores >= 4\".","type":"array","maxItems":100,"items":{"description":"One constraint expression.","type":"string","minLength":1,"maxLength":4096}},"properties":{"description":"Open Horizon policy properties. A node's own constraints (imagectl agent --node-constraint) must hold for them; a policy without properties is not subject to node constraints.","type":"array","maxItems":1000,"items":{"description":"One property: a name, a value and optionally its type.","type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"description":"The property name, e.g. purpose or openhorizon.arch.","type":"string","minLength":1,"maxLength":256},"value":{"description":"The property value as text, e.g. \"cleanup\", \"10\", \"true\", \"1.2.0\" or \"a,b\".","type":"string","maxLength":4096},"type":{"description":"How to read value: string, int, float, boolean, version or list of strings. Default: inferred from the value.","type":"string","enum":["string","int","float","boolean","version","list of strings"]}}}},"patterns":{"description":"Open Horizon patterns the policy applies to: when set, only a node whose openhorizon.pattern label is one of them (with or without the org/ prefix) is selected.","type":"array","maxItems":1000,"items":{"description":"A pattern name, e.g. myorg/pattern-sensors.","type":"string","minLength":1,"maxLength":512}},"removal":{"description":"Rules for removing unused images. When several rules match an image, the one with the shortest delay wins. At most 1000 rules, whose patterns expand to at most 5000 brace alternatives together with the keep entries.","type":"array","maxItems":1000,"items":{"description":"One removal rule: which images, and how long they must have been unused.","type":"object","additionalProperties":false,"required":["imageName"],"properties":{"imageName":{"description":"Images the rule applies to: an exact name:tag, \"*\", or a minimatch glob such as \"registry.local/app:1.*\" or \"*/sensor:*\". A name without a tag must be a glob.","type":"string","minLength":1,"maxLength":512},"deleteAfter":{"description":"How long an image must have been unused before it is removed: a duration such as 90s, 30m, 2h, 1d or 1h30m. Set exactly one of deleteAfter and deleteAfterMinutes.","type":"string"},"deleteAfterMinutes":{"description":"The same delay as deleteAfter, in minutes (the Open Horizon form). Set exactly one of deleteAfter and deleteAfterMinutes.","type":"number","exclusiveMinimum":0},"agentDownloadedOnly":{"description":"Match only images that the agent itself pulled or loaded.","type":"boolean","default":false}}}},"keep":{"description":"Images that are never removed, whatever the rules say: exact name:tag or globs. At most 1000 entries.","type":"array","maxItems":1000,"items":{"description":"An exact name:tag or a glob, as in removal[].imageName.","type":"string","minLength":1,"maxLength":512}}}}}};
+const schema11 = {"$schema":"http://json-schema.org/draft-07/schema#","title":"ImagePolicy","description":"Which container images on a device may be removed, and after how long unused.","type":"object","additionalProperties":false,"required":["apiVersion","kind","metadata","spec"],"properties":{"apiVersion":{"description":"Version of the manifest format. Always imagectl.dev/v1alpha1.","type":"string","const":"imagectl.dev/v1alpha1"},"kind":{"description":"Kind of the object. Always ImagePolicy.","type":"string","const":"ImagePolicy"},"metadata":{"description":"Name and labels of the policy.","type":"object","additionalProperties":false,"required":["name"],"properties":{"name":{"description":"Name of the policy, unique among ImagePolicies: a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters).","type":"string","maxLength":63,"pattern":"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"},"labels":{"description":"Labels to select the policy by (imagectl get -l). Keys and values follow the Kubernetes label syntax.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"A label value: at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit, or empty.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"annotations":{"description":"Free-form notes for people and tools; not used by imagectl.","type":"object","propertyNames":{"description":"An annotation key, with the same syntax as a label key.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"An annotation value: any string.","type":"string"}}}},"spec":{"description":"What the policy removes, where, and what it never removes.","type":"object","additionalProperties":false,"properties":{"enabled":{"description":"Whether the policy is in force. false switches it off on every device (Open Horizon's enabled flag). Default true.","type":"boolean","default":true},"nodeSelector":{"description":"Which devices the policy applies to, by the labels of the agent's node. Absent: every device.","type":"object","additionalProperties":false,"properties":{"matchLabels":{"description":"Labels the node must have, with exactly these values.","type":"object","propertyNames":{"description":"A label key: an optional DNS subdomain prefix and '/', then a name of at most 63 characters.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"additionalProperties":{"description":"The label value the node must have.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}},"matchExpressions":{"description":"Label requirements the node must meet, all of them.","type":"array","maxItems":100,"items":{"description":"One requirement on one node label.","type":"object","additionalProperties":false,"required":["key","operator"],"properties":{"key":{"description":"The label key the requirement is about.","type":"string","maxLength":317,"pattern":"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"},"operator":{"description":"In: the label's value is one of values. NotIn: the label is absent or its value is none of values. Exists: the label is present. DoesNotExist: the label is absent.","type":"string","enum":["In","NotIn","Exists","DoesNotExist"]},"values":{"description":"Label values for In and NotIn (at least one); must be absent or empty for Exists and DoesNotExist.","type":"array","maxItems":1000,"items":{"description":"A label value.","type":"string","maxLength":63,"pattern":"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"}}}}}}},"constraints":{"description":"Open Horizon constraint expressions over the node's labels, all of which must hold for the policy to apply: comparisons NAME OP VALUE with ==, =, !=, <, >, <=, >= and in, joined by && / AND and || / OR, with parentheses. Example: \"site == plant-7 && cores >= 4\".","type":"array","maxItems":100,"items":{"description":"One constraint expression.","type":"string","minLength":1,"maxLength":4096}},"properties":{"description":"Open Horizon policy properties. A node's own constraints (imagectl agent --node-constraint) must hold for them; a policy without properties is not subject to node constraints.","type":"array","maxItems":1000,"items":{"description":"One property: a name, a value and optionally its type.","type":"object","additionalProperties":false,"required":["name","value"],"properties":{"name":{"description":"The property name, e.g. purpose or openhorizon.arch.","type":"string","minLength":1,"maxLength":256},"value":{"description":"The property value as text, e.g. \"cleanup\", \"10\", \"true\", \"1.2.0\" or \"a,b\".","type":"string","maxLength":4096},"type":{"description":"How to read value: string, int, float, boolean, version or list of strings. Default: inferred from the value.","type":"string","enum":["string","int","float","boolean","version","list of strings"]}}}},"patterns":{"description":"Open Horizon patterns the policy applies to: when set, only a node whose openhorizon.pattern label is one of them (with or without the org/ prefix) is selected.","type":"array","maxItems":1000,"items":{"description":"A pattern name, e.g. myorg/pattern-sensors.","type":"string","minLength":1,"maxLength":512}},"removal":{"description":"Rules for removing unused images. When several rules match an image, the one with the shortest delay wins. At most 1000 rules, whose patterns expand to at most 5000 brace alternatives together with the keep entries.","type":"array","maxItems":1000,"items":{"description":"One removal rule: which images, and how long they must have been unused.","type":"object","additionalProperties":false,"required":["imageName"],"properties":{"imageName":{"description":"Images the rule applies to: an exact name:tag, \"*\", or a minimatch glob such as \"registry.local/app:1.*\" or \"*/sensor:*\". A name without a tag must be a glob.","type":"string","minLength":1,"maxLength":512},"deleteAfter":{"description":"How long an image must have been unused before it is removed: a duration such as 90s, 30m, 2h, 1d or 1h30m. Set exactly one of deleteAfter and deleteAfterMinutes.","type":"string"},"deleteAfterMinutes":{"description":"The same delay as deleteAfter, in minutes (the Open Horizon form). Set exactly one of deleteAfter and deleteAfterMinutes.","type":"number","exclusiveMinimum":0},"agentDownloadedOnly":{"description":"Match only images that the agent itself pulled or loaded.","type":"boolean","default":false}}}},"keep":{"description":"Images that are never removed, whatever the rules say: exact name:tag or globs. At most 1000 entries.","type":"array","maxItems":1000,"items":{"description":"An exact name:tag or a glob, as in removal[].imageName.","type":"string","minLength":1,"maxLength":512}},"diskPressure":{"description":"A disk budget for the device (kubelet's and docuum's image garbage collection). When the filesystem holding the engine's data root (DockerRootDir) is highThresholdPercent full or more, idle images that a removal rule of an applying policy matches (its deleteAfter aside) are removed, least recently used first, until it is below lowThresholdPercent. Where the agent cannot see that path (a remote engine), give the budget in image bytes instead, with shared layers counted once: maxImageBytes and targetImageBytes. Exactly one of the two forms; an empty diskPressure is the percent form with its defaults. Several applying policies with a budget: each is checked on its own, and removal goes on until every exceeded one is below its target.","type":"object","additionalProperties":false,"properties":{"highThresholdPercent":{"description":"Act when the filesystem holding the engine's data root is this full, in percent of its blocks (statfs: 100 x (blocks - available) / blocks). 1 to 99; default 85.","type":"number","minimum":1,"maximum":99},"lowThresholdPercent":{"description":"Remove until the filesystem is below this, in percent; must be below highThresholdPercent. 1 to 99; default 80.","type":"number","minimum":1,"maximum":99},"minAge":{"description":"An image idle for less than this is never removed for space: a duration such as 2m, 10m or 1h, or 0s for no minimum. Default 2m (kubelet's imageMinimumGCAge).","type":"string"},"maxImageBytes":{"description":"The byte form: act when the engine's images take more than this, shared layers counted once (GET /system/df): a number of bytes or a quantity such as 10Gi, 500Mi or 8G. Needs targetImageBytes.","anyOf":[{"type":"integer"},{"type":"string"}]},"targetImageBytes":{"description":"The byte form: remove until the engine's images take no more than this; must be below maxImageBytes. A number of bytes or a quantity such as 8Gi.","anyOf":[{"type":"integer"},{"type":"string"}]}}}}}}};
 const func2 = runtime_ucs2length;
 const pattern0 = new RegExp("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", "u");
 const pattern1 = new RegExp("^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$", "u");
@@ -356,7 +356,7 @@ if(data.spec !== undefined){
 let data8 = data.spec;
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 for(const key6 in data8){
-if(!(((((((key6 === "enabled") || (key6 === "nodeSelector")) || (key6 === "constraints")) || (key6 === "properties")) || (key6 === "patterns")) || (key6 === "removal")) || (key6 === "keep"))){
+if(!((((((((key6 === "enabled") || (key6 === "nodeSelector")) || (key6 === "constraints")) || (key6 === "properties")) || (key6 === "patterns")) || (key6 === "removal")) || (key6 === "keep")) || (key6 === "diskPressure"))){
 const err29 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key6},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err29];
@@ -1180,9 +1180,12 @@ vErrors.push(err96);
 errors++;
 }
 }
-}
-else {
-const err97 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data8.diskPressure !== undefined){
+let data36 = data8.diskPressure;
+if(data36 && typeof data36 == "object" && !Array.isArray(data36)){
+for(const key13 in data36){
+if(!(((((key13 === "highThresholdPercent") || (key13 === "lowThresholdPercent")) || (key13 === "minAge")) || (key13 === "maxImageBytes")) || (key13 === "targetImageBytes"))){
+const err97 = {instancePath:instancePath+"/spec/diskPressure",schemaPath:"#/properties/spec/properties/diskPressure/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key13},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err97];
 }
@@ -1192,14 +1195,228 @@ vErrors.push(err97);
 errors++;
 }
 }
-}
-else {
-const err98 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data36.highThresholdPercent !== undefined){
+let data37 = data36.highThresholdPercent;
+if((typeof data37 == "number") && (isFinite(data37))){
+if(data37 > 99 || isNaN(data37)){
+const err98 = {instancePath:instancePath+"/spec/diskPressure/highThresholdPercent",schemaPath:"#/properties/spec/properties/diskPressure/properties/highThresholdPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
 if(vErrors === null){
 vErrors = [err98];
 }
 else {
 vErrors.push(err98);
+}
+errors++;
+}
+if(data37 < 1 || isNaN(data37)){
+const err99 = {instancePath:instancePath+"/spec/diskPressure/highThresholdPercent",schemaPath:"#/properties/spec/properties/diskPressure/properties/highThresholdPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err99];
+}
+else {
+vErrors.push(err99);
+}
+errors++;
+}
+}
+else {
+const err100 = {instancePath:instancePath+"/spec/diskPressure/highThresholdPercent",schemaPath:"#/properties/spec/properties/diskPressure/properties/highThresholdPercent/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err100];
+}
+else {
+vErrors.push(err100);
+}
+errors++;
+}
+}
+if(data36.lowThresholdPercent !== undefined){
+let data38 = data36.lowThresholdPercent;
+if((typeof data38 == "number") && (isFinite(data38))){
+if(data38 > 99 || isNaN(data38)){
+const err101 = {instancePath:instancePath+"/spec/diskPressure/lowThresholdPercent",schemaPath:"#/properties/spec/properties/diskPressure/properties/lowThresholdPercent/maximum",keyword:"maximum",params:{comparison: "<=", limit: 99},message:"must be <= 99"};
+if(vErrors === null){
+vErrors = [err101];
+}
+else {
+vErrors.push(err101);
+}
+errors++;
+}
+if(data38 < 1 || isNaN(data38)){
+const err102 = {instancePath:instancePath+"/spec/diskPressure/lowThresholdPercent",schemaPath:"#/properties/spec/properties/diskPressure/properties/lowThresholdPercent/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err102];
+}
+else {
+vErrors.push(err102);
+}
+errors++;
+}
+}
+else {
+const err103 = {instancePath:instancePath+"/spec/diskPressure/lowThresholdPercent",schemaPath:"#/properties/spec/properties/diskPressure/properties/lowThresholdPercent/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err103];
+}
+else {
+vErrors.push(err103);
+}
+errors++;
+}
+}
+if(data36.minAge !== undefined){
+if(typeof data36.minAge !== "string"){
+const err104 = {instancePath:instancePath+"/spec/diskPressure/minAge",schemaPath:"#/properties/spec/properties/diskPressure/properties/minAge/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err104];
+}
+else {
+vErrors.push(err104);
+}
+errors++;
+}
+}
+if(data36.maxImageBytes !== undefined){
+let data40 = data36.maxImageBytes;
+const _errs99 = errors;
+let valid28 = false;
+const _errs100 = errors;
+if(!(((typeof data40 == "number") && (!(data40 % 1) && !isNaN(data40))) && (isFinite(data40)))){
+const err105 = {instancePath:instancePath+"/spec/diskPressure/maxImageBytes",schemaPath:"#/properties/spec/properties/diskPressure/properties/maxImageBytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err105];
+}
+else {
+vErrors.push(err105);
+}
+errors++;
+}
+var _valid0 = _errs100 === errors;
+valid28 = valid28 || _valid0;
+if(!valid28){
+const _errs102 = errors;
+if(typeof data40 !== "string"){
+const err106 = {instancePath:instancePath+"/spec/diskPressure/maxImageBytes",schemaPath:"#/properties/spec/properties/diskPressure/properties/maxImageBytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err106];
+}
+else {
+vErrors.push(err106);
+}
+errors++;
+}
+var _valid0 = _errs102 === errors;
+valid28 = valid28 || _valid0;
+}
+if(!valid28){
+const err107 = {instancePath:instancePath+"/spec/diskPressure/maxImageBytes",schemaPath:"#/properties/spec/properties/diskPressure/properties/maxImageBytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err107];
+}
+else {
+vErrors.push(err107);
+}
+errors++;
+}
+else {
+errors = _errs99;
+if(vErrors !== null){
+if(_errs99){
+vErrors.length = _errs99;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data36.targetImageBytes !== undefined){
+let data41 = data36.targetImageBytes;
+const _errs105 = errors;
+let valid29 = false;
+const _errs106 = errors;
+if(!(((typeof data41 == "number") && (!(data41 % 1) && !isNaN(data41))) && (isFinite(data41)))){
+const err108 = {instancePath:instancePath+"/spec/diskPressure/targetImageBytes",schemaPath:"#/properties/spec/properties/diskPressure/properties/targetImageBytes/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err108];
+}
+else {
+vErrors.push(err108);
+}
+errors++;
+}
+var _valid1 = _errs106 === errors;
+valid29 = valid29 || _valid1;
+if(!valid29){
+const _errs108 = errors;
+if(typeof data41 !== "string"){
+const err109 = {instancePath:instancePath+"/spec/diskPressure/targetImageBytes",schemaPath:"#/properties/spec/properties/diskPressure/properties/targetImageBytes/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err109];
+}
+else {
+vErrors.push(err109);
+}
+errors++;
+}
+var _valid1 = _errs108 === errors;
+valid29 = valid29 || _valid1;
+}
+if(!valid29){
+const err110 = {instancePath:instancePath+"/spec/diskPressure/targetImageBytes",schemaPath:"#/properties/spec/properties/diskPressure/properties/targetImageBytes/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err110];
+}
+else {
+vErrors.push(err110);
+}
+errors++;
+}
+else {
+errors = _errs105;
+if(vErrors !== null){
+if(_errs105){
+vErrors.length = _errs105;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err111 = {instancePath:instancePath+"/spec/diskPressure",schemaPath:"#/properties/spec/properties/diskPressure/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err111];
+}
+else {
+vErrors.push(err111);
+}
+errors++;
+}
+}
+}
+else {
+const err112 = {instancePath:instancePath+"/spec",schemaPath:"#/properties/spec/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err112];
+}
+else {
+vErrors.push(err112);
+}
+errors++;
+}
+}
+}
+else {
+const err113 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err113];
+}
+else {
+vErrors.push(err113);
 }
 errors++;
 }

@@ -1,7 +1,9 @@
 /**
- * `npm run bench [-- --quick] [-- --only B1,B3]`: the performance suite of issue 5 (B1–B9), the fleet's (B11–B13), the hostile manifest's validation (B14, security issue) and the fleet dashboard's (B15), each
- * figure side by side with its baseline in the same run, on the real engine of a private test
- * stack (one for the whole run). Writes bench/results/latest.json and prints the table.
+ * `npm run bench [-- --quick] [-- --only B1,B3]`: the performance suite of issue 5 (B1–B9), the disk
+ * pressure of issue 13 (B10), the fleet's (B11–B13), the hostile manifest's validation (B14,
+ * security issue) and the fleet dashboard's (B15), each figure side by side with its baseline in
+ * the same run, on the real engine of a private test stack (one for the whole run; B10 has one of
+ * its own). Writes bench/results/latest.json and prints the table.
  * --quick: small N and one repetition, for CI (no thresholds are enforced; verdicts are printed).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,7 @@ import { b6 } from './b6-memory.js';
 import { b7 } from './b7-audit.js';
 import { b8 } from './b8-cli.js';
 import { b9 } from './b9-apply.js';
+import { b10 } from './b10-disk.js';
 import { b11 } from './b11-fleet.js';
 import { b14 } from './b14-hostile-validation.js';
 import { b15 } from './b15-dashboard.js';
@@ -108,6 +111,12 @@ if (engineIds.some(want)) {
     ctx.raw.close();
     await stack.stop();
   }
+}
+
+// B10 starts a stack of its own: its engine's data root is a tmpfs of a fixed size
+if (want('B10')) {
+  await ensurePackages();
+  await step('B10', () => b10(ctx));
 }
 
 const out = {

@@ -130,6 +130,32 @@ describe('a fleet of two devices', () => {
     await nc.close();
   });
 
+  it('get nodes shows each node\'s disk: the data root\'s usage, and the thresholds of a disk budget that applies', async () => {
+    const budget = '  diskPressure:\n    highThresholdPercent: 99\n    lowThresholdPercent: 98\n    minAge: 1h\n';
+    writeSet({ 'b.yaml': policy('plant-b', 'b') + budget, 'all.yaml': policy('everywhere', null) });
+    const pub = await publish();
+    expect(pub.code, pub.stderr).toBe(0);
+    type Disk = { path: string | null; usedRatio: number | null; usedPercent?: number; highThresholdPercent?: number; lowThresholdPercent?: number; underPressure?: boolean };
+    const m = await waitFor('dev-b to report its disk budget', async () => {
+      const n = await fleetJson<{ items: { metadata: { name: string }; status: { disk: Disk | null } }[] }>(hub.url, ['get', 'nodes', '-o', 'json']);
+      const disk = new Map(n.items.map((i) => [i.metadata.name, i.status.disk]));
+      return disk.get('dev-b')?.highThresholdPercent === 99 && disk.get('dev-a') ? disk : null;
+    }, 50_000, 500);
+    const b = m.get('dev-b')!;
+    expect(b).toMatchObject({ highThresholdPercent: 99, lowThresholdPercent: 98, underPressure: false });
+    expect(b.path).toEqual(expect.any(String));
+    expect(b.usedPercent).toBeCloseTo(b.usedRatio! * 100, 1);
+    // no budget on dev-a: the data root's usage alone
+    expect(m.get('dev-a')!.usedRatio).toBeGreaterThan(0);
+    expect(m.get('dev-a')!.highThresholdPercent).toBeUndefined();
+    const wide = await fleetCli(hub.url, ['get', 'nodes', '-o', 'wide']);
+    expect(wide.stdout).toMatch(/^NAME\s+.*\bDISK\b/);
+    expect(wide.stdout).toMatch(/dev-b\s.*\s\d+(\.\d)?% \(99%\/98%\)\s/);
+    expect(wide.stdout).toMatch(/dev-a\s.*\s\d+(\.\d)?%\s+Applied/);
+    const described = await fleetCli(hub.url, ['describe', 'node', 'dev-b']);
+    expect(described.stdout).toMatch(/Disk:\s+.* of .* used \(\/.*\d%\); high 99%, low 98%: not under pressure/);
+  });
+
   it('refuses a manifest written into the bucket by hand that does not validate; the last good set stays', async () => {
     const { nc, manifests, commitRevision } = await hubKv(hub.url);
     const good = JSON.parse((await manifests.get('_commit'))!.string()) as { objects: Record<string, number> };

@@ -1,5 +1,5 @@
 /** Test images and containers for the stack engine; nothing here ever reaches Docker Hub. */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import Dockerode from 'dockerode';
@@ -54,9 +54,14 @@ function tarEntry(name: string, data: Buffer, mode = 0o644): Buffer[] {
 
 let template: Buffer[] | undefined; // bin/ and bin/busybox, shared by every fixture
 
-function rootfsTar(marker: string): Buffer {
+function rootfsTar(marker: string, blobBytes = 0, zeros = false, busybox = true, tinyFiles = 0): Buffer {
   template ??= [tarHeader('bin/', 0, '5', 0o755), ...tarEntry('bin/busybox', fs.readFileSync(busyboxPath()), 0o755)];
-  return Buffer.concat([...template, ...tarEntry('fixture', Buffer.from(marker + '\n')), Buffer.alloc(1024)]);
+  // random bytes: neither compression nor deduplication makes the image smaller than its size
+  // (zeros: a layer that compresses to next to nothing and takes its full size once extracted)
+  const blob = blobBytes > 0 ? tarEntry('blob', zeros ? Buffer.alloc(blobBytes) : randomBytes(blobBytes)) : [];
+  // one-byte files: next to nothing in the image's size, a block each on disk
+  const tiny = Array.from({ length: tinyFiles }, (_, i) => tarEntry(`tiny/${i}`, Buffer.from('x'))).flat();
+  return Buffer.concat([...(busybox ? template : []), ...tarEntry('fixture', Buffer.from(marker + '\n')), ...blob, ...tiny, Buffer.alloc(1024)]);
 }
 
 function splitRef(ref: string): { repo: string; tag: string } {
@@ -67,21 +72,42 @@ function splitRef(ref: string): { repo: string; tag: string } {
 
 /**
  * Imports a busybox-only image as ref (like `tar -c rootfs | docker import -c 'CMD [...]' - ref`).
- * The default marker includes a nonce, so every fixture gets a distinct image ID.
+ * The default marker includes a nonce, so every fixture gets a distinct image ID. `blobBytes`: a
+ * file of that many random bytes (or `zeros`) besides busybox (an image of known size, for disk
+ * tests); `busybox: false` leaves busybox out (an image that never runs: a benchmark's candidates);
+ * `tinyFiles`: that many one-byte files (an image whose size says little about the blocks it takes).
  */
 export async function buildFixture(
   docker: Dockerode,
   ref: string,
-  opts: { marker?: string; cmd?: string[]; labels?: Record<string, string> } = {},
+  opts: { marker?: string; cmd?: string[]; labels?: Record<string, string>; blobBytes?: number; zeros?: boolean; busybox?: boolean; tinyFiles?: number } = {},
 ): Promise<string> {
   const { repo, tag } = splitRef(ref);
   const changes = [
     `CMD ${JSON.stringify(opts.cmd ?? FIXTURE_CMD)}`,
     ...Object.entries(opts.labels ?? {}).map(([k, v]) => `LABEL ${JSON.stringify(k)}=${JSON.stringify(v)}`),
   ];
-  const tar = Readable.from([rootfsTar(opts.marker ?? `${ref} ${randomUUID()}`)]);
+  const tar = Readable.from([rootfsTar(opts.marker ?? `${ref} ${randomUUID()}`, opts.blobBytes, opts.zeros, opts.busybox ?? true, opts.tinyFiles)]);
   await followProgress(docker, await docker.importImage(tar, { repo, tag, changes }));
   return (await docker.getImage(ref).inspect()).Id;
+}
+
+/**
+ * An image made on `base` the way `docker commit` makes one (its parent is `base`, its layers are
+ * base's plus one): a container created from base (never started, network none) gets a file of
+ * `blobBytes` random bytes, and is committed as ref and removed.
+ */
+export async function commitFixture(docker: Dockerode, base: string, ref: string, blobBytes: number): Promise<string> {
+  const { repo, tag } = splitRef(ref);
+  const c = await docker.createContainer({ Image: base, Cmd: FIXTURE_CMD, HostConfig: { NetworkMode: 'none' } });
+  try {
+    const tar = Buffer.concat([...tarEntry(`child-${randomUUID()}`, randomBytes(blobBytes)), Buffer.alloc(1024)]);
+    await c.putArchive(tar, { path: '/' });
+    const r = (await c.commit({ repo, tag })) as { Id: string };
+    return r.Id;
+  } finally {
+    await c.remove({ force: true });
+  }
 }
 
 /** Pushes ref (REGISTRY/name:tag on the stack's registry) and returns the manifest digest. */

@@ -24,6 +24,8 @@ export interface StackInfo {
 }
 
 export interface Stack extends StackInfo {
+  /** the engine's --data-root */
+  readonly dataRoot: string;
   stop(): Promise<void>;
   stopRegistry(): Promise<void>;
   startRegistry(): Promise<void>;
@@ -304,6 +306,7 @@ class LocalStack implements Stack {
     private readonly log: (s: string) => void,
     private readonly daemonConfig: Record<string, unknown> = {},
     private readonly tlsEngine?: { port: number; material: TlsMaterial },
+    private readonly dataRootTmpfs?: string,
   ) {
     this.registry = `127.0.0.1:${port}`;
     if (tlsEngine) {
@@ -328,18 +331,33 @@ class LocalStack implements Stack {
     return path.join(this.root, name);
   }
 
+  /** The engine's data root (`--data-root`): a tmpfs of a fixed size when asked, mounted once. */
+  get dataRoot(): string {
+    return this.p('data');
+  }
+
+  private mountDataRoot(): void {
+    if (!this.dataRootTmpfs) return;
+    const mounted = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').some((l) => l.split(' ')[1] === this.dataRoot);
+    if (mounted) return;
+    fs.mkdirSync(this.dataRoot, { recursive: true });
+    const r = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${this.dataRootTmpfs},mode=0711`, 'tmpfs', this.dataRoot], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot mount a tmpfs of ${this.dataRootTmpfs} on ${this.dataRoot} (root needed): ${r.stderr}`);
+  }
+
   async startEngine(): Promise<void> {
     if (this.engine && !this.engine.done) return;
     const started = Date.now();
     // Own daemon.json (empty unless a test asks) so a host /etc/docker/daemon.json cannot change or break this engine.
     await fsp.writeFile(this.p('daemon.json'), `${JSON.stringify(this.daemonConfig)}\n`);
+    this.mountDataRoot();
     // dockerd starts its own containerd with socket, state and config under --exec-root, so it
     // cannot collide with a system containerd or another stack.
     // No --storage-driver: dockerd picks overlay2 (root on ext4, as here) and falls back to vfs by
     // itself when the root is on overlayfs (e.g. CI inside a container); both checked.
     const args = [
       '--bridge=none', '--iptables=false', '--ip-forward=false', '--ip-masq=false', '--userland-proxy=false',
-      '--data-root', this.p('data'), '--exec-root', this.p('exec'), ...this.listenArgs(),
+      '--data-root', this.dataRoot, '--exec-root', this.p('exec'), ...this.listenArgs(),
       '--pidfile', this.p('docker.pid'), '--config-file', this.p('daemon.json'),
     ];
     const logFile = this.p('dockerd.log');
@@ -415,6 +433,8 @@ export interface StackOptions {
   tls?: boolean;
   /** start the registry too (default true) */
   registry?: boolean;
+  /** give the engine's data root a tmpfs of this size (e.g. `200m`, mount -o size=), for disk-pressure tests; unmounted at stop */
+  dataRootTmpfs?: string;
 }
 
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
@@ -423,7 +443,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const socketPath = path.join(root, 'docker.sock');
   if (socketPath.length >= 100) throw new Error(`socket path too long for a unix socket: ${socketPath}`);
   const tls = opts.tls ? { port: await freePort(), material: await makeTlsMaterial(path.join(root, 'tls')) } : undefined;
-  const stack = new LocalStack(root, socketPath, await freePort(), opts.log ?? (() => {}), opts.daemonConfig, tls);
+  const stack = new LocalStack(root, socketPath, await freePort(), opts.log ?? (() => {}), opts.daemonConfig, tls, opts.dataRootTmpfs);
   installSafetyNet();
   live.add(root);
   const results = await Promise.allSettled([stack.startEngine(), opts.registry === false ? Promise.resolve() : stack.startRegistry()]);

@@ -4,6 +4,7 @@ import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
 import { ndjson, Stream } from '../stream.js';
 import { explainImage, imageItem, imageLabels, oneImage, planView } from '../../service/views.js';
+import { evictionOf } from '../../service/disk-view.js';
 
 export function imageRoutes(r: Router, d: ApiDeps): void {
   const snap = () => d.reconciler.snapshot();
@@ -12,7 +13,8 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     const all = url.searchParams.get('all') === 'true';
     const { images, engine, lastObservation } = snap();
     const labels = imageLabels(lastObservation);
-    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, labels.get(p.context.id)));
+    const unique = (await d.reconciler.imageBytes())?.unique;
+    const items = [...images.values()].filter((p) => all || p.state !== 'removed').map((p) => imageItem(p, labels.get(p.context.id), unique));
     items.sort((a, b) => (a.status.tags[0] ?? '~' + a.metadata.name).localeCompare(b.status.tags[0] ?? '~' + b.metadata.name));
     return { apiVersion: 'v1', kind: 'ImageList', items, engine };
   });
@@ -20,20 +22,21 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
   r.on('GET', '/v1/images/:ref', async (_q, _s, p) => {
     const { images, lastObservation } = snap();
     const img = oneImage(images, p.ref!);
-    return imageItem(img, imageLabels(lastObservation).get(img.context.id));
+    return imageItem(img, imageLabels(lastObservation).get(img.context.id), (await d.reconciler.imageBytes())?.unique);
   });
 
   r.on('GET', '/v1/images/:ref/describe', async (_q, _s, p) => {
-    const { images, policies, lastObservation } = snap();
-    const img = oneImage(images, p.ref!);
+    const s = snap();
+    const img = oneImage(s.images, p.ref!);
     const events = (await d.store.auditForImage(img.context.id)).slice(-20);
-    return { image: imageItem(img, imageLabels(lastObservation).get(img.context.id)), ...explainImage(img, policies), events };
+    const ib = await d.reconciler.imageBytes();
+    return { image: imageItem(img, imageLabels(s.lastObservation).get(img.context.id), ib?.unique), ...explainImage(img, s.policies), eviction: evictionOf(s, img.context.id, ib), events };
   });
 
   r.on('GET', '/v1/plan', async () => {
     const s = snap();
     if (!s.lastObservation) throw new HttpError(503, `the agent has not observed the engine yet: ${s.engine.error ?? ''}`);
-    return planView(s, s.policies);
+    return planView(s, s.policies, await d.reconciler.imageBytes());
   });
 
   r.on('GET', '/v1/audit', async (_req, res, _p, url) => {
