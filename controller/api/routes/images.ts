@@ -1,6 +1,6 @@
 /** Images, plan and audit routes. */
 import type { LogRecord } from '../../../crd/api/audit.js';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
 import { explainImage, imageItem, imageLabels, oneImage, planView } from '../../service/views.js';
@@ -36,32 +36,44 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     return planView(s, s.policies);
   });
 
-  r.on('GET', '/v1/audit', async (req, res, _p, url) => {
-    const ref = url.searchParams.get('image');
-    const since = url.searchParams.has('since') ? Number(url.searchParams.get('since')) : undefined;
-    const follow = url.searchParams.get('follow') === 'true';
-    const id: string | undefined = ref ? oneImage(snap().images, ref).context.id : undefined;
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const write = (a: LogRecord) => res.write(`${JSON.stringify(a)}\n`);
+  r.on('GET', '/v1/audit', (req, res, _p, url) => streamAudit(d, req, res, url));
+}
+
+/** The audit log (one image's with `image`) from `since` on, and with `follow` what is written after it. */
+async function streamAudit(d: ApiDeps, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const ref = url.searchParams.get('image');
+  const since = url.searchParams.has('since') ? Number(url.searchParams.get('since')) : undefined;
+  const follow = url.searchParams.get('follow') === 'true';
+  const id: string | undefined = ref ? oneImage(d.reconciler.snapshot().images, ref).context.id : undefined;
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  const write = (a: LogRecord) => res.write(`${JSON.stringify(a)}\n`);
+  // with follow, listen before the history is read: the log's keys rise in the order records are
+  // written (store/audit-keys.ts), so a record written while the history streams is either in it
+  // (a key up to the last one sent) or after it, and comes once, in order
+  let last: string | null = null;
+  let pending: [string, LogRecord][] | null = [];
+  const onAudit = (a: LogRecord, key: string) => {
+    if ((id && a.image !== id) || (since !== undefined && Date.parse(a.time) < since)) return;
+    if (pending) pending.push([key, a]);
+    else write(a);
+  };
+  if (follow) d.store.on('audit', onAudit);
+  try {
     // the history streams from the store at the reader's pace: wait for 'drain' when the socket's
     // buffer is full, so that a slow reader never makes the agent hold the rest in memory
-    const history = id ? (await d.store.auditForImage(id, { since }))[Symbol.iterator]() : d.store.auditLog({ since, apiCalls: true });
-    for await (const a of history) {
+    for await (const [key, a] of d.store.auditEntries({ since, image: id })) {
       if (res.destroyed) return;
+      last = key;
       if (!write(a)) await drained(res);
     }
     if (res.destroyed) return;
-    if (!follow) {
-      res.end();
-      return;
-    }
-    const onAudit = (a: LogRecord) => {
-      if (!id || a.image === id) write(a);
-    };
-    d.store.on('audit', onAudit);
+    if (!follow) return void res.end();
+    for (const [key, a] of pending) if (last === null || key > last) write(a);
+    pending = null;
     await new Promise<void>((resolve) => req.on('close', resolve));
+  } finally {
     d.store.off('audit', onAudit);
-  });
+  }
 }
 
 /** Resolves when the response can take more data, or is gone (the audit and the change feed wait on it). */
