@@ -2,7 +2,9 @@
  * The device's audit records to the stream `IMAGECTL_AUDIT` (subject `imagectl.audit.<node>`), in
  * order, each with a message ID made from its key in the device's own log, so that a record sent
  * twice (the ack lost, the hub away) is stored once. The outbox is the log itself plus a cursor in
- * the store: the key of the last record the stream acknowledged. Records made while the hub was
+ * the store: the key of the last record the stream acknowledged. The log's keys rise in the order
+ * records are written (store/audit-keys.ts), so a record written after the cursor moved (an API
+ * call's, which carries its request's start time) is after the cursor too. Records made while the hub was
  * away are sent when it is back, from the cursor on: none lost, none doubled.
  */
 import type { JetStreamClient } from '@nats-io/jetstream';

@@ -57,6 +57,36 @@ describe('store', () => {
     await s.close();
   });
 
+  it('a record written after later-timed ones sorts after them (a cursor never skips it); since filters by its own time', async () => {
+    const s = await Store.open(tmp());
+    await s.commit({ audit: [rec('sha256:a', 5000, 'removed')] });
+    const cursor = (await s.auditAfter(null, 10))[0]![0];
+    const late = { ...rec('sha256:a', 4000, 'succeeded'), event: 'api.rmi' };
+    await s.commit({ audit: [late] });
+    expect((await s.auditAfter(cursor, 10)).map(([, r]) => r)).toEqual([late]);
+    expect((await s.auditForImage('sha256:a')).map((r) => r.to)).toEqual(['removed', 'succeeded']);
+    expect((await s.auditForImage('sha256:a', { since: 4500 })).map((r) => r.to)).toEqual(['removed']);
+    const since: string[] = [];
+    for await (const r of s.auditLog({ since: 4500, apiCalls: true })) since.push(r.to);
+    expect(since).toEqual(['removed']);
+    expect(await s.latestTime()).toBe(5000);
+    await s.close();
+  });
+
+  it('keys keep rising across a reopen, in the same millisecond too', async () => {
+    const dir = tmp();
+    let s = await Store.open(dir);
+    await s.commit({ audit: [rec('sha256:a', 7000), rec('sha256:a', 7000)] });
+    const last = (await s.auditAfter(null, 10))[1]![0];
+    await s.close();
+    s = await Store.open(dir);
+    await s.commit({ audit: [rec('sha256:b', 6000)] });
+    const after = await s.auditAfter(last, 10);
+    expect(after.map(([, r]) => r.image)).toEqual(['sha256:b']);
+    expect((await s.auditAfter(null, 10)).length).toBe(3);
+    await s.close();
+  });
+
   it('an empty commit writes nothing', async () => {
     const s = await Store.open(tmp());
     await s.commit({ putImages: [], audit: [] });

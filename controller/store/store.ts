@@ -10,28 +10,17 @@ import { join } from 'node:path';
 import { Level } from 'level';
 import type { AuditRecord, LogRecord } from '../../crd/api/audit.js';
 import { isKind, type KindName, type StoredObject, type StoredOf } from '../../crd/api/object.js';
-
-export type { StoredObject } from '../../crd/api/object.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { DownloadRecord } from './records.js';
 import { securePrivate } from './perms.js';
+import { AuditKeys, fromSince, sinceKey } from './audit-keys.js';
 import { copyLogs, recoveryDrops } from './recovery.js';
+import { StoreDamagedError, StoreLockedError } from './errors.js';
+
+export { StoreDamagedError, StoreLockedError } from './errors.js';
+export type { StoredObject } from '../../crd/api/object.js';
 
 export const SCHEMA_VERSION = 1;
-
-export class StoreLockedError extends Error {
-  constructor(dir: string) {
-    super(`the state directory ${dir} is in use by another imagectl agent (LevelDB lock held)`);
-  }
-}
-
-/** The store exists but cannot be read completely: the agent refuses to act on it. */
-export class StoreDamagedError extends Error {
-  constructor(readonly dir: string, readonly detail: string) {
-    super(`the store in ${dir} is damaged and was not used (${detail}); nothing was removed. Run \`imagectl agent --repair --state-dir ${dir}\` to rebuild what can be rebuilt from Docker; it reports what was lost`);
-  }
-}
-
 /** The sublevels of the store, in the order `verify` reads them. */
 export const SUBLEVELS = ['meta', 'objects', 'images', 'downloads', 'statuses', 'audit', 'audit-by-image'] as const;
 
@@ -65,12 +54,10 @@ type Db = Level<string, unknown>;
 type Sub = import('abstract-level').AbstractSublevel<any, any, string, unknown>;
 type Op = { type: 'put' | 'del'; sublevel: Sub; key: string; value?: unknown };
 
-const pad = (n: number, w: number) => String(n).padStart(w, '0');
-/** audit keys sort by time, then by a per-process sequence that breaks ties */
-const auditKey = (time: string, seq: number) => `${pad(Date.parse(time), 15)}.${pad(seq, 10)}`;
-
 export class Store extends EventEmitter {
-  private seq = 0;
+  private readonly keys = new AuditKeys();
+  /** batches land in the order their audit keys were given (LevelDB may reorder concurrent writes) */
+  private writing: Promise<unknown> = Promise.resolve();
   readonly writes = { batches: 0, ops: 0 };
   private constructor(
     readonly dir: string,
@@ -116,6 +103,7 @@ export class Store extends EventEmitter {
     const store = new Store(dir, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
     try {
       await store.checkSchema();
+      store.keys.resume(await store.lastAuditKey());
     } catch (err) {
       if (db.status === 'open') await db.close();
       if (err instanceof Error && /newer than this agent/.test(err.message)) throw err;
@@ -133,6 +121,7 @@ export class Store extends EventEmitter {
     const sub = (n: string): Sub => db.sublevel<string, unknown>(n, { valueEncoding: 'json' }) as Sub;
     const store = new Store(`${parent.location}#${name}`, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
     await store.checkSchema();
+    store.keys.resume(await store.lastAuditKey());
     return store;
   }
 
@@ -159,9 +148,11 @@ export class Store extends EventEmitter {
     return counts;
   }
 
-  /** The time of the newest audit record (ms), or null: the clock never starts behind it. */
+  private lastAuditKey = async (): Promise<string | undefined> => (await this.audit.keys({ reverse: true, limit: 1 }).all())[0];
+
+  /** The time of the newest audit record (ms), or null: the clock never starts behind it (a key's time is the newest so far). */
   async latestTime(): Promise<number | null> {
-    const [key] = await this.audit.keys({ reverse: true, limit: 1 }).all();
+    const key = await this.lastAuditKey();
     return key === undefined ? null : Number(key.slice(0, 15));
   }
 
@@ -242,18 +233,19 @@ export class Store extends EventEmitter {
     for (const [k, v] of c.putStatuses ?? []) ops.push({ type: 'put', sublevel: this.statuses, key: k, value: v });
     for (const k of c.deleteStatuses ?? []) ops.push({ type: 'del', sublevel: this.statuses, key: k });
     if (c.eventCursor) ops.push({ type: 'put', sublevel: this.meta, key: 'eventCursor', value: c.eventCursor });
-    const audit = c.audit ?? [];
-    for (const r of audit) {
-      const key = auditKey(r.time, ++this.seq);
+    const audit = this.keys.assign(c.audit ?? []);
+    for (const [key, r] of audit) {
       ops.push({ type: 'put', sublevel: this.audit, key, value: r });
       // API-call records without an image are only in the log; the index is per image
       if (r.image) ops.push({ type: 'put', sublevel: this.auditByImage, key: `${r.image}!${key}`, value: r });
     }
     if (ops.length === 0) return;
-    await this.db.batch(ops as never);
+    const written = this.writing.then(() => this.db.batch(ops as never));
+    this.writing = written.catch(() => undefined);
+    await written;
     this.writes.batches++;
     this.writes.ops += ops.length;
-    for (const r of audit) this.emit('audit', r);
+    for (const [key, r] of audit) this.emit('audit', r, key);
     // the change feed (`get -w`) and the metrics read what a commit wrote; a reader that throws
     // does not make a written commit look failed (that would be taken for a store refusing writes)
     for (const read of this.listeners('commit') as ((c: Commit) => void)[]) {
@@ -265,20 +257,27 @@ export class Store extends EventEmitter {
     }
   }
 
-  /** The audit log from `since` on, oldest first, streamed: transitions, and with `apiCalls` also API-call records. */
+  /** The audit log from `since` on, in the order written (audit-keys.ts), streamed: transitions, and with `apiCalls` also API-call records. */
   auditLog(opts?: { since?: number; limit?: number; apiCalls?: false }): AsyncGenerator<AuditRecord>;
   auditLog(opts: { since?: number; limit?: number; apiCalls: true }): AsyncGenerator<LogRecord>;
   async *auditLog(opts: { since?: number; limit?: number; apiCalls?: boolean } = {}): AsyncGenerator<LogRecord> {
-    const range = opts.since !== undefined ? { gte: `${pad(Math.max(0, opts.since), 15)}.` } : {};
     let n = 0;
-    for await (const v of this.audit.values(range)) {
-      if (!opts.apiCalls && (v as LogRecord).event.startsWith('api.')) continue;
-      yield v as LogRecord;
+    for await (const [, v] of this.auditEntries(opts)) {
+      if (!opts.apiCalls && v.event.startsWith('api.')) continue;
+      yield v;
       if (opts.limit !== undefined && ++n >= opts.limit) return;
     }
   }
 
-  /** Audit records after the key `after` (all with null), oldest first, with their keys: the fleet's outbox reads from its cursor. */
+  /** The log's records whose own time is `since` or later (one image's through the index), in write order, with their keys. */
+  async *auditEntries(opts: { since?: number; image?: string } = {}): AsyncGenerator<[string, LogRecord]> {
+    const from = opts.since !== undefined ? sinceKey(opts.since) : '';
+    const it = opts.image === undefined ? this.audit.iterator({ gte: from }) : this.auditByImage.iterator({ gte: `${opts.image}!${from}`, lt: `${opts.image}!\xff` });
+    const cut = opts.image === undefined ? 0 : opts.image.length + 1;
+    for await (const [k, v] of it) if (fromSince(v as LogRecord, opts.since)) yield [k.slice(cut), v as LogRecord];
+  }
+
+  /** Audit records after the key `after` (all with null), in the order written, with their keys: the fleet's outbox reads from its cursor. */
   async auditAfter(after: string | null, limit: number): Promise<[string, LogRecord][]> {
     return (await this.audit.iterator({ ...(after === null ? {} : { gt: after }), limit }).all()) as [string, LogRecord][];
   }
@@ -294,7 +293,8 @@ export class Store extends EventEmitter {
 
   /** One image's history (transitions and API calls on it) through the index, without scanning the log. */
   async auditForImage(id: string, opts: { since?: number } = {}): Promise<AuditRecord[]> {
-    const gte = opts.since !== undefined ? `${id}!${pad(Math.max(0, opts.since), 15)}.` : `${id}!`;
-    return (await this.auditByImage.values({ gte, lt: `${id}!\xff` }).all()) as AuditRecord[];
+    const out: AuditRecord[] = [];
+    for await (const [, r] of this.auditEntries({ ...opts, image: id })) out.push(r as AuditRecord);
+    return out;
   }
 }

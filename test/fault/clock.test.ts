@@ -94,8 +94,9 @@ describe('clock jumps', () => {
       await waitFor('the removal at the original due time', async () => w.deletes.has(id), 20_000, 50);
       expect(w.deletes.get(id)!).toBeGreaterThanOrEqual(d.removeAt);
       expect(w.deletes.get(id)! - d.removeAt).toBeLessThan(3000);
-      // audit times never go back
-      const times = (await auditLog(agent.socket)).map((r) => Date.parse(r.time));
+      // audit times never go back: the records written at their own time, in the order written (an
+      // API call's record carries the time its request started and is written when it is done)
+      const times = (await auditLog(agent.socket)).filter((r) => !r.event.startsWith('api.')).map((r) => Date.parse(r.time));
       expect([...times].sort((a, b) => a - b)).toEqual(times);
     } finally {
       w.stop();

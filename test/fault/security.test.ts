@@ -306,7 +306,9 @@ describe('audit of API calls', () => {
     // the image's own history, through the index, holds the calls on it and its transitions
     const history = (await agent.cli(['audit', '--image', pulled, '-o', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(history.map((r) => r.event)).toEqual(expect.arrayContaining(['api.pull', 'api.rmi', 'downloaded']));
-    expect(history.at(-1)).toMatchObject({ to: 'removed', actor: uid });
+    // the removal, then the rmi call's own record (written when the call is done)
+    expect(history.at(-2)).toMatchObject({ to: 'removed', actor: uid });
+    expect(history.at(-1)).toMatchObject({ event: 'api.rmi', to: 'succeeded', actor: uid });
     expect(history.every((r) => r.image === pulled)).toBe(true);
     // text output shows API calls with their actor
     expect((await agent.cli(['audit'])).stdout).toContain(`api.apply -> succeeded (${uid})`);

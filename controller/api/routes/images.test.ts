@@ -28,12 +28,12 @@ describe('GET /v1/audit', () => {
     // count what the route pulls out of the store
     let yielded = 0;
     const counting = Object.create(store) as Store;
-    counting.auditLog = (async function* (opts: Parameters<Store['auditLog']>[0]) {
-      for await (const r of store.auditLog(opts as never)) {
+    counting.auditEntries = async function* (opts) {
+      for await (const e of store.auditEntries(opts)) {
         yielded++;
-        yield r;
+        yield e;
       }
-    }) as Store['auditLog'];
+    };
     await served.serve((r) => imageRoutes(r, { store: counting, reconciler: { snapshot: () => ({ images: new Map() }) } } as unknown as ApiDeps));
 
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ socketPath: sock, path: '/v1/audit?since=0' }, resolve).on('error', reject));
@@ -58,5 +58,39 @@ describe('GET /v1/audit', () => {
     await new Promise((r) => res.on('end', r));
     expect(lines).toBe(N);
     expect(yielded).toBe(N);
+  });
+
+  it('with follow, a record written while the history streams comes once, after the history, and the live ones after it', async () => {
+    const served = await serveRoutes('imagectl-auditf-');
+    cleanup.push(() => served.close());
+    const { store, sock } = served;
+    const N = 4000;
+    const t0 = Date.UTC(2026, 0, 1);
+    const rec = (i: number, reason = 'r'.repeat(400)): AuditRecord => ({ time: new Date(t0 + i).toISOString(), image: 'sha256:a', tags: [], from: 'idle', to: 'removable', event: 'observe', reason, actor: 'agent' });
+    await store.commit({ audit: Array.from({ length: N }, (_, i) => rec(i)) });
+    await served.serve((r) => imageRoutes(r, { store, reconciler: { snapshot: () => ({ images: new Map() }) } } as unknown as ApiDeps));
+    const res = await new Promise<http.IncomingMessage>((resolve, reject) => http.get({ socketPath: sock, path: '/v1/audit?follow=true' }, resolve).on('error', reject));
+    res.pause();
+    const lines: AuditRecord[] = [];
+    let rest = '';
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop()!;
+      lines.push(...parts.map((l) => JSON.parse(l) as AuditRecord));
+    });
+    // the reader does not read: the route is stuck inside the history when this is written
+    await new Promise((r) => setTimeout(r, 300));
+    await store.commit({ audit: [rec(N, 'mid-history')] });
+    res.resume();
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 25));
+    };
+    await until(() => lines.length >= N);
+    await store.commit({ audit: [rec(N + 1, 'live')] });
+    await until(() => lines.some((l) => l.reason === 'live'));
+    res.destroy();
+    expect(lines.length).toBe(N + 2);
+    expect(lines.slice(N).map((l) => l.reason)).toEqual(['mid-history', 'live']);
   });
 });

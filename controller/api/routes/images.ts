@@ -1,5 +1,6 @@
 /** Images, plan and audit routes. */
 import type { LogRecord } from '../../../crd/api/audit.js';
+import type { ServerResponse } from 'node:http';
 import type { ApiDeps } from '../../service/deps.js';
 import { HttpError, type Router } from '../http.js';
 import { ndjson, Stream } from '../stream.js';
@@ -39,22 +40,42 @@ export function imageRoutes(r: Router, d: ApiDeps): void {
     return planView(s, s.policies, await d.reconciler.imageBytes());
   });
 
-  r.on('GET', '/v1/audit', async (_req, res, _p, url) => {
-    const ref = url.searchParams.get('image');
-    const since = url.searchParams.has('since') ? Number(url.searchParams.get('since')) : undefined;
-    const follow = url.searchParams.get('follow') === 'true';
-    const id: string | undefined = ref ? oneImage(snap().images, ref).context.id : undefined;
-    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
-    const s = new Stream(res);
+  r.on('GET', '/v1/audit', (_req, res, _p, url) => streamAudit(d, res, url));
+}
+
+/** Records written while a follower's history is read, held for it; past this it is dropped (it can follow again). */
+const MAX_HELD_RECORDS = 10_000;
+
+/** The audit log (one image's with `image`) from `since` on, and with `follow` what is written after it. */
+async function streamAudit(d: ApiDeps, res: ServerResponse, url: URL): Promise<void> {
+  const ref = url.searchParams.get('image');
+  const since = url.searchParams.has('since') ? Number(url.searchParams.get('since')) : undefined;
+  const follow = url.searchParams.get('follow') === 'true';
+  const id: string | undefined = ref ? oneImage(d.reconciler.snapshot().images, ref).context.id : undefined;
+  res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  const s = new Stream(res);
+  // with follow, listen before the history is read: the log's keys rise in the order records are
+  // written (store/audit-keys.ts), so a record written while the history streams is either in it
+  // (a key up to the last one sent) or after it, and comes once, in order
+  let last: string | null = null;
+  let held: [string, LogRecord][] | null = [];
+  const onAudit = (a: LogRecord, key: string) => {
+    if ((id && a.image !== id) || (since !== undefined && Date.parse(a.time) < since)) return;
+    if (!held) s.live(ndjson(a));
+    else if (held.push([key, a]) > MAX_HELD_RECORDS) s.drop();
+  };
+  if (follow) d.store.on('audit', onAudit);
+  try {
     // the history at the reader's pace; live records are dropped with a reader that stops reading
-    const history = id ? (await d.store.auditForImage(id, { since }))[Symbol.iterator]() : d.store.auditLog({ since, apiCalls: true });
-    for await (const a of history) if (!(await s.paced(ndjson(a)))) return;
+    for await (const [key, a] of d.store.auditEntries({ since, image: id })) {
+      if (!(await s.paced(ndjson(a)))) return;
+      last = key;
+    }
     if (!follow) return s.end();
-    const onAudit = (a: LogRecord) => {
-      if (!id || a.image === id) s.live(ndjson(a));
-    };
-    d.store.on('audit', onAudit);
+    for (const [key, a] of held!) if (last === null || key > last) s.live(ndjson(a));
+    held = null;
     await s.closed;
+  } finally {
     d.store.off('audit', onAudit);
-  });
+  }
 }
