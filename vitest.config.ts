@@ -8,14 +8,14 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts', 'test/conformance/*.test.ts'],
+          include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts', 'test/conformance/*.test.ts', 'test/model/*.test.ts'],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/fault/**', 'test/layout/**', 'test/conformance/**'],
+          exclude: [...configDefaults.exclude, 'test/fault/**', 'test/layout/**', 'test/conformance/**', 'test/model/**'],
           globalSetup: ['test/stack/global-setup.ts'],
           fileParallelism: false, // all files share one engine and registry
           testTimeout: 60_000,
