@@ -121,14 +121,19 @@ export class SoakActions {
     return 'done';
   }
 
-  /** A container that exits at once and is removed by the engine: it lives tens of milliseconds. */
+  /**
+   * A container that lives tens of milliseconds: created and removed at once, or (`docker run --rm
+   * IMAGE true`) started, exited and removed by the engine.
+   */
   private async shortLived(op: Op): Promise<'done' | 'skipped'> {
     const image = await this.someImage(op);
     if (!image) return 'skipped';
     const name = `soak-short-${this.serial++}`;
-    this.detail += ` as ${name}`;
-    const c = await this.docker.createContainer({ Image: image, name, Cmd: ['/bin/busybox', 'true'], HostConfig: { NetworkMode: 'none', AutoRemove: true } });
-    await c.start();
+    const started = op.pick < 0.5;
+    this.detail += ` as ${name}${started ? ' (run --rm)' : ' (create, rm)'}`;
+    const c = await this.docker.createContainer({ Image: image, name, Cmd: ['/bin/busybox', 'true'], HostConfig: { NetworkMode: 'none', AutoRemove: started } });
+    if (started) await c.start();
+    else await c.remove({ force: true });
     return 'done';
   }
 
