@@ -172,16 +172,21 @@ export class SoakActions {
   }
 
   private async deleteRef(ref: string): Promise<void> {
+    const from = Date.now();
+    const done = this.oracle.ownBegin(from);
     try {
       const out = (await this.docker.getImage(ref).remove()) as { Deleted?: string }[];
+      const to = Date.now();
       for (const d of out ?? []) {
         if (!d.Deleted) continue;
-        this.oracle.ownDelete(d.Deleted, Date.now());
+        this.oracle.ownDelete(d.Deleted, from, to);
         this.detail += ` deleted ${d.Deleted.slice(7, 19)}`;
       }
     } catch (err) {
       // 409: a container uses it (the engine refuses, as it should); 404: gone meanwhile
       if (![404, 409].includes((err as { statusCode?: number }).statusCode ?? 0)) throw err;
+    } finally {
+      done();
     }
   }
 

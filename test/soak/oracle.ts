@@ -7,7 +7,7 @@
  *
  * Each image delete is noted at the moment the stream reports it, with the containers that existed
  * then; it is judged a few seconds later, once the schedule has said which deletes it made itself
- * (`ownDelete`): every other one is the agent's, and must be of an image that no container used at
+ * (`ownDelete`, with when its `docker rmi` was under way): every other one is the agent's, and must be of an image that no container used at
  * that moment, that no keep protected and some rule matched, and whose last use (or first sight) lies
  * at least the winning deleteAfter before it, under one of the policy sets in force just before.
  * Lateness: an image due under the current policies and still there 2 s later.
@@ -78,8 +78,9 @@ export class EngineOracle {
   private stream: NodeJS.ReadableStream | null = null;
   private stopped = false;
   private readonly noted: NotedDelete[] = [];
-  /** when the schedule's own `docker rmi` answered that it deleted each image (an image may come back and go again) */
-  private readonly own = new Map<string, number[]>();
+  /** the schedule's own `docker rmi` calls that deleted each image: from the request to the answer (an image may come back and go again) */
+  private readonly own = new Map<string, { from: number; to: number }[]>();
+  private readonly inFlight = new Set<number>();
   private lateFlagged = new Set<string>();
   readonly violations: Violation[] = [];
   readonly agentRemovals: AgentRemoval[] = [];
@@ -243,16 +244,23 @@ export class EngineOracle {
   }
 
   /** The schedule deleted `id` itself (its `docker rmi` answered `Deleted`). */
-  ownDelete(id: string, at: number): void {
-    this.own.set(id, [...(this.own.get(id) ?? []), at]);
+  ownDelete(id: string, from: number, to: number): void {
+    this.own.set(id, [...(this.own.get(id) ?? []), { from, to }]);
   }
 
-  /** Was the delete at `at` the schedule's? (its answer came after the event, within the judging delay) */
+  /** A `docker rmi` of the schedule's is under way since `from`: deletes from then on wait for its answer. */
+  ownBegin(from: number): () => void {
+    this.inFlight.add(from);
+    return () => this.inFlight.delete(from);
+  }
+
+  /** Was the delete at `at` the schedule's? (it happened while the schedule's `docker rmi` was under way) */
   private takeOwn(id: string, at: number): boolean {
-    const times = this.own.get(id) ?? [];
-    const i = times.findIndex((t) => t >= at - 1_000 && t <= at + JUDGE_AFTER_MS);
+    const calls = this.own.get(id) ?? [];
+    // the engine's event time and this process's clock are the same clock, read in different places
+    const i = calls.findIndex((c) => at >= c.from - 50 && at <= c.to + 50);
     if (i < 0) return false;
-    times.splice(i, 1);
+    calls.splice(i, 1);
     return true;
   }
 
@@ -282,7 +290,8 @@ export class EngineOracle {
 
   /** Judge the deletes old enough to judge; check lateness. Call every few hundred ms. */
   tick(now: number, faultActive: (from: number, to: number) => boolean): void {
-    while (this.noted.length && this.noted[0]!.at <= now - JUDGE_AFTER_MS) this.judge(this.noted.shift()!);
+    const waiting = (at: number) => [...this.inFlight].some((from) => from <= at + 50);
+    while (this.noted.length && this.noted[0]!.at <= now - JUDGE_AFTER_MS && !waiting(this.noted[0]!.at)) this.judge(this.noted.shift()!);
     for (const [id, img] of this.images) {
       if ([...this.containers.values()].some((c) => c.image === id)) continue;
       const v = this.policies.verdictAt([...img.refs], now);
