@@ -9,6 +9,8 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts', 'test/conformance/*.test.ts', 'test/model/*.test.ts'],
+          // the seeded randomized and whole-corpus tests take seconds on a machine that runs other work
+          testTimeout: 30_000,
         },
       },
       {

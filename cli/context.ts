@@ -2,6 +2,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve, join } from 'node:path';
 import { CliError, Client, type Remote } from './client.js';
+import { FleetClient, type FleetAuthOptions } from './commands/fleet-client.js';
+
+/** --fleet and its credential flags, checked: the hub replaces the agent, so --server and --socket cannot come with it. */
+export function fleetAuthOf(o: GlobalOpts): FleetAuthOptions {
+  if (o.fleet === undefined) throw new CliError('error: this needs --fleet URL (or IMAGECTL_FLEET)');
+  if (o.server !== undefined || o.socket !== undefined) throw new CliError('error: --fleet cannot be combined with --server or --socket');
+  return { url: o.fleet, passwordFile: o.fleetPasswordFile, credsFile: o.fleetCreds, caFile: o.fleetCa, certFile: o.fleetCert, keyFile: o.fleetKey };
+}
 
 export interface GlobalOpts {
   stateDir?: string;
@@ -9,6 +17,13 @@ export interface GlobalOpts {
   /** the agent's TCP listener, `http://HOST:PORT` (agent --listen) */
   server?: string;
   tokenFile?: string;
+  /** the fleet's hub (SPEC §10): `nats://...` or `tls://...` */
+  fleet?: string;
+  fleetPasswordFile?: string;
+  fleetCreds?: string;
+  fleetCa?: string;
+  fleetCert?: string;
+  fleetKey?: string;
 }
 
 export function defaultStateDir(): string {
@@ -22,6 +37,7 @@ export function resolvePaths(o: GlobalOpts): { stateDir: string; socket: string 
 }
 
 export function clientFor(o: GlobalOpts): Client {
+  if (o.fleet !== undefined) return new FleetClient(fleetAuthOf(o));
   const { stateDir, socket } = resolvePaths(o);
   return new Client(socket, stateDir, remoteOf(o));
 }

@@ -3,6 +3,7 @@
 import { CommanderError } from 'commander';
 import { CliError } from './client.js';
 import { programFor } from './program.js';
+import { closeFleet } from './commands/fleet-client.js';
 
 async function main(): Promise<void> {
   try {
@@ -21,6 +22,9 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
+  } finally {
+    // a --fleet command's NATS connection would keep the process alive
+    await closeFleet();
   }
 }
 

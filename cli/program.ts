@@ -6,6 +6,7 @@
  */
 import { Command, Option } from 'commander';
 import { VERSION } from '../crd/api/version.js';
+import { CliError } from './client.js';
 
 export interface CommandEntry {
   name: string;
@@ -32,6 +33,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'refresh', load: async () => (await import('./commands/images.js')).refreshCommand() },
   { name: 'new', load: async () => (await import('./commands/new.js')).newCommand() },
   { name: 'version', load: async () => (await import('./commands/version.js')).versionCommand() },
+  { name: 'fleet', load: async () => (await import('./commands/fleet.js')).fleetCommand() },
   { name: 'diff', ownExit: true, load: async () => (await import('./commands/diff.js')).diffCommand() },
   { name: 'explain', ownExit: true, load: async () => (await import('./commands/explain.js')).explainCommand() },
   { name: 'crds', ownExit: true, load: async () => (await import('./commands/crds.js')).crdsCommand() },
@@ -41,7 +43,10 @@ export const COMMANDS: readonly CommandEntry[] = [
 ];
 
 /** The program's own options; each takes a value (as `--opt VALUE` or `--opt=VALUE`). */
-const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket', '--server', '--token-file'];
+const GLOBAL_VALUE_OPTIONS = ['--state-dir', '--socket', '--server', '--token-file', '--fleet', '--fleet-password-file', '--fleet-creds', '--fleet-ca', '--fleet-cert', '--fleet-key'];
+
+/** The commands that work against the fleet's hub (SPEC §10); `agent --fleet` is the device, `fleet` the hub's own tools. */
+const FLEET_COMMANDS = new Set(['apply', 'diff', 'delete', 'get', 'describe', 'audit', 'pull', 'rmi', 'agent', 'fleet']);
 
 function baseProgram(): Command {
   return new Command('imagectl')
@@ -50,7 +55,19 @@ function baseProgram(): Command {
     .addOption(new Option('--state-dir <dir>', 'agent state directory (default ./.imagectl, or /var/lib/imagectl for root)').env('IMAGECTL_STATE_DIR'))
     .addOption(new Option('--socket <path>', 'agent API socket (default <state-dir>/imagectl.sock)').env('IMAGECTL_SOCKET'))
     .addOption(new Option('--server <url>', 'talk to an agent\'s TCP API instead (http://HOST:PORT, see agent --listen); needs --token-file').env('IMAGECTL_SERVER'))
-    .addOption(new Option('--token-file <file>', 'with --server: the file holding the agent\'s bearer token').env('IMAGECTL_TOKEN_FILE'))
+    .addOption(new Option('--token-file <file>', 'the bearer token: the agent\'s with --server; the one agent --listen and fleet dashboard require').env('IMAGECTL_TOKEN_FILE'))
+    .addOption(new Option('--fleet <url>', 'talk to the fleet\'s NATS hub instead (nats://[USER[:PASSWORD]@]HOST:PORT or tls://...)').env('IMAGECTL_FLEET'))
+    .addOption(new Option('--fleet-password-file <file>', 'with --fleet: the password of the URL\'s user (as fleet nats-config writes it)'))
+    .addOption(new Option('--fleet-creds <file>', 'with --fleet: a NATS .creds file'))
+    .addOption(new Option('--fleet-ca <file>', 'with a tls:// --fleet: the CA that signed the hub\'s certificate'))
+    .addOption(new Option('--fleet-cert <file>', 'with a tls:// --fleet: a client certificate (with --fleet-key)'))
+    .addOption(new Option('--fleet-key <file>', 'with a tls:// --fleet: the client certificate\'s key'))
+    .hook('preAction', (program, action) => {
+      const g = program.opts<{ fleet?: string }>();
+      let top = action;
+      while (top.parent && top.parent !== program) top = top.parent;
+      if (g.fleet !== undefined && !FLEET_COMMANDS.has(top.name())) throw new CliError(`error: ${top.name()} is not available with --fleet (with --fleet: ${[...FLEET_COMMANDS].filter((c) => c !== 'agent' && c !== 'fleet').join(', ')})`);
+    })
     .showHelpAfterError()
     .exitOverride();
 }

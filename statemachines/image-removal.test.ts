@@ -39,3 +39,25 @@ describe('image machine: removals asked for by name, and refused for good', () =
     expect(stepImage(final.next, obs(T0 + 5_000)).to).toBe('removable');
   });
 });
+
+describe('image machine: uses the lists did not show', () => {
+  const used = (now: number, at: number) => ({ type: 'USED' as const, now, at, reason: `used at ${at}` });
+
+  it('an idle image used later counts from that use; an older use changes nothing', () => {
+    const p = stepImage(idle(), obs(T0 + 10)).next;
+    const s = stepImage(p, used(T0 + 500, T0 + 400));
+    expect([s.to, s.transitioned, s.next.context.lastUsedAt, s.next.context.reason]).toEqual(['idle', false, T0 + 400, `used at ${T0 + 400}`]);
+    expect(removeAt(s.next.context)).toBe(T0 + 400 + 1_000);
+    expect(stepImage(s.next, used(T0 + 600, T0 + 300)).next).toEqual(s.next);
+  });
+
+  it('a removable image used since goes back to idle; in-use and removed images ignore it', () => {
+    const removable = stepImage(stepImage(idle(), obs(T0 + 1)).next, obs(T0 + 1_001)).next;
+    const s = stepImage(removable, used(T0 + 1_002, T0 + 1_001));
+    expect([s.from, s.to, s.next.context.lastUsedAt]).toEqual(['removable', 'idle', T0 + 1_001]);
+    const inUse = stepImage(idle(), obs(T0 + 1, { usedBy: ['web'] })).next;
+    expect(stepImage(inUse, used(T0 + 2, T0 + 2)).next).toEqual(inUse);
+    const removed = stepImage(removable, { type: 'REMOVED', now: T0 + 1_002, reason: 'x' }).next;
+    expect(stepImage(removed, used(T0 + 2_000, T0 + 1_999)).next).toEqual(removed);
+  });
+});

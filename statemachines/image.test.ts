@@ -175,7 +175,7 @@ describe('observeChangesNothing (the planner skips the machine when it holds)', 
     }
     // the generator reaches the no-op case often enough for the check to mean something
     expect(skipped).toBeGreaterThan(200);
-  });
+  }, 60_000); // 20 000 seeded cases: seconds on a loaded machine
 
   it('is false for a step that changes something', () => {
     const idle = run(fresh(), obs(T0));

@@ -82,10 +82,7 @@ export interface RemoveFailedEvent {
   usedBy?: string[];
   /** tags the executor removed and put back after the refusal */
   restored?: string[];
-  /**
-   * The engine refused (409) with no container using the image: not retried while nothing
-   * changes. The image goes back to idle, protected by this (e.g. `removal refused by the engine`).
-   */
+  /** refused (409) with no container using it: not retried while nothing changes; back to idle, protected by this */
   terminal?: string;
 }
 /** A removal asked for by name (imagectl rmi): recorded `removable` before the engine is asked. */
@@ -94,7 +91,14 @@ export interface RemoveRequestedEvent {
   now: number;
   reason: string;
 }
-export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent;
+/** A container referenced the image at `at` (an engine event), seen in a list or not; or `at` ends history that could not be seen. */
+export interface UsedEvent {
+  type: 'USED';
+  now: number;
+  at: number;
+  reason: string;
+}
+export type ImageEvent = ObserveEvent | RemovedEvent | RemoveFailedEvent | RemoveRequestedEvent | UsedEvent;
 
 /** Idle long enough under a rule, and not protected. */
 export function isDue(ctx: Pick<ImageContext, 'lastUsedAt'>, ev: Pick<ObserveEvent, 'now' | 'rule' | 'protectedBy'>): boolean {
@@ -149,6 +153,7 @@ export const imageMachine = setup({
     notDue: ({ context, event }) => event.type === 'OBSERVE' && !isDue(context, event),
     refusedInUse: ({ event }) => event.type === 'REMOVE_FAILED' && event.inUse,
     refusedForGood: ({ event }) => event.type === 'REMOVE_FAILED' && !event.inUse && event.terminal !== undefined,
+    usedLater: ({ context, event }) => event.type === 'USED' && context.lastUsedAt !== null && event.at > context.lastUsedAt,
   },
   actions: {
     track: assign(({ event }) => (event.type === 'OBSERVE' ? observed(event) : {})),
@@ -201,6 +206,7 @@ export const imageMachine = setup({
       protectedBy: event.terminal ?? null,
       reason: `removal refused: ${event.error}; no container uses it, so it is not retried until something changes${event.restored?.length ? `; tags restored (${event.restored.join(', ')})` : ''}, nothing forced`,
     } : {})),
+    markUsedAt: assign(({ event }) => (event.type === 'USED' ? { lastUsedAt: event.at, reason: event.reason } : {})),
     markRequested: assign(({ event }) => (event.type === 'REMOVE_REQUESTED' ? { reason: event.reason, lastError: null } : {})),
   },
 }).createMachine({
@@ -257,6 +263,7 @@ export const imageMachine = setup({
         // removed on request (imagectl rmi) before any rule made it removable
         REMOVED: { target: 'removed', actions: 'markRemoved' },
         REMOVE_REQUESTED: { target: 'removable', actions: 'markRequested' },
+        USED: { guard: 'usedLater', actions: 'markUsedAt' },
       },
     },
     removable: {
@@ -274,6 +281,7 @@ export const imageMachine = setup({
           { actions: 'noteError' },
         ],
         REMOVE_REQUESTED: { actions: 'markRequested' },
+        USED: { guard: 'usedLater', target: 'idle', actions: 'markUsedAt' },
       },
     },
     removed: {

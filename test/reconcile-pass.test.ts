@@ -17,6 +17,7 @@ import type { PassDeps } from '../controller/reconcile/options.js';
 import { runPass } from '../controller/reconcile/pass.js';
 import { REFUSED } from '../controller/reconcile/removals.js';
 import { LoopState } from '../controller/reconcile/state.js';
+import { UseLog } from '../controller/reconcile/uses.js';
 import { Store } from '../controller/store/store.js';
 import { WorkloadExecutor } from '../controller/workloads/executor.js';
 import type { ImagePolicy } from '../crd/imagepolicy/type.js';
@@ -39,6 +40,9 @@ function deps(engine: EngineClient = dockerFromHost(stack.dockerHost)): PassDeps
   return {
     docker: engine, store, nodeLabels: {}, intervalMs: 3_600_000, log: silent, archives, now, stopped: () => false,
     workloads: new WorkloadExecutor({ docker: engine, defaultPullPolicy: 'Always', archives, now }),
+    // no event stream in this process: a pass here acts on what it lists (the agent's stream: test/uses.test.ts, test/fault/every-use.test.ts)
+    uses: new UseLog(engine),
+    history: async () => true,
   };
 }
 

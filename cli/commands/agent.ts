@@ -15,6 +15,7 @@ const agentModule = () => import('../../controller/agent/agent.js');
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
 interface AgentFlags {
+  nodeName?: string;
   nodeLabel?: string[] | string; interval?: string; config?: string; logLevel?: string; defaultPullPolicy?: PullPolicy; archiveDir?: string[]; nodeConstraint?: string[];
   manifests?: string; repair?: boolean; socketGroup?: string; listen?: string; maxBodyBytes?: string; metricsListen?: string; metricsTokenFile?: string;
 }
@@ -49,6 +50,31 @@ async function runRepair(stateDir: string, socket: string): Promise<void> {
   }
 }
 
+/** `--fleet URL` (or IMAGECTL_AGENT_FLEET) with `--node-name`: the device of a fleet, checked before the agent starts. */
+async function fleetOf(cmd: Command, nodeName: string | undefined, manifestsDir: string | undefined) {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  // the CLI's IMAGECTL_FLEET points commands at the hub; the agent's own variable is IMAGECTL_AGENT_FLEET
+  const fromFlag = cmd.parent?.getOptionValueSource('fleet') === 'cli' ? g.fleet : undefined;
+  const url = fromFlag ?? process.env.IMAGECTL_AGENT_FLEET;
+  if (url === undefined || url === '') {
+    if (nodeName !== undefined) throw new CliError('--node-name is for a fleet: give --fleet URL (or IMAGECTL_AGENT_FLEET) too');
+    return undefined;
+  }
+  if (manifestsDir !== undefined) throw new CliError('--fleet and --manifests cannot be combined: a device follows either the fleet\'s hub or a local directory (publish the directory to the fleet with imagectl fleet publish --manifests DIR)');
+  if (!nodeName) throw new CliError('--fleet needs --node-name NAME (or IMAGECTL_NODE_NAME): the device\'s name in the fleet');
+  const { nodeNameProblem } = await import('../../crd/fleet/names.js');
+  const problem = nodeNameProblem(nodeName);
+  if (problem) throw new CliError(`--node-name: ${problem}`);
+  const auth = { url, passwordFile: g.fleetPasswordFile, credsFile: g.fleetCreds, caFile: g.fleetCa, certFile: g.fleetCert, keyFile: g.fleetKey };
+  const { connectOptions } = await import('../../controller/fleet/connect.js');
+  try {
+    connectOptions(auth, nodeName);
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+  return { auth, node: nodeName };
+}
+
 export function agentCommand(): Command {
   return new Command('agent')
     .description('run the agent: owns the store, reconciles images with the Docker engine (DOCKER_HOST), serves the local API')
@@ -66,6 +92,7 @@ export function agentCommand(): Command {
     .addOption(new Option('--manifests <dir>', 'GitOps: apply this directory, pruning what leaves it, at start and on every change').env('IMAGECTL_MANIFESTS'))
     .addOption(new Option('--metrics-listen <host:port>', 'serve Prometheus metrics at /metrics on this address, and nothing else (off by default; the API socket serves /metrics too)').env('IMAGECTL_METRICS_LISTEN'))
     .addOption(new Option('--metrics-token-file <file>', 'with --metrics-listen: every scrape needs this bearer token (mode 0600, at least 16 characters)').env('IMAGECTL_METRICS_TOKEN_FILE'))
+    .addOption(new Option('--node-name <name>', 'with --fleet (or IMAGECTL_AGENT_FLEET): this device\'s name in the fleet, a DNS-1123 label').env('IMAGECTL_NODE_NAME'))
     .addHelpText('after', configHelp())
     .action(async (opts: AgentFlags, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
@@ -83,11 +110,12 @@ export function agentCommand(): Command {
       const nodeConstraints = parseNodeConstraints(cfg.nodeConstraints, opts.nodeConstraint ?? []);
       const manifests = opts.manifests ?? cfg.manifests;
       const manifestsDir = manifests === undefined ? undefined : resolve(manifests);
+      const fleet = await fleetOf(cmd, opts.nodeName, manifestsDir);
       if (Buffer.byteLength(socket) > 100) throw new CliError(`socket path ${socket} is too long for a unix socket (max 100 bytes); use --socket`);
       let agent;
       try {
         const { startAgent } = await agentModule();
-        agent = await startAgent({ stateDir, socket, nodeLabels, intervalMs: interval.ms, logLevel: opts.logLevel ?? cfg.logLevel, validate: validateForServer, defaultPullPolicy, archiveDirs, nodeConstraints, manifestsDir, ...security });
+        agent = await startAgent({ stateDir, socket, nodeLabels, intervalMs: interval.ms, logLevel: opts.logLevel ?? cfg.logLevel, validate: validateForServer, defaultPullPolicy, archiveDirs, nodeConstraints, manifestsDir, fleet, ...security });
       } catch (err) {
         if (err instanceof (await agentModule()).AgentStartError) throw new CliError((err as Error).message);
         throw err;

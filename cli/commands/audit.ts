@@ -21,7 +21,11 @@ export function auditCommand(): Command {
     .option('--since <when>', 'only records newer than a duration (1h) or a time')
     .option('-f, --follow', 'keep streaming new records', false)
     .option('-o, --output <format>', 'json (one object per line)')
-    .action(async (opts: { image?: string; since?: string; follow: boolean; output?: string }, cmd: Command) => {
+    .option('--node <name>', 'with --fleet: one device\'s records')
+    .action(async (opts: { image?: string; since?: string; follow: boolean; output?: string; node?: string }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      if (g.fleet !== undefined) return (await import('./fleet-act.js')).fleetAudit(g, { ...opts, since: opts.since === undefined ? undefined : parseSince(opts.since) });
+      if (opts.node !== undefined) throw new CliError('error: --node is for the fleet\'s audit: give --fleet URL');
       const format = parseOutput(opts.output, ['json']);
       const q = new URLSearchParams();
       if (opts.image) q.set('image', opts.image);

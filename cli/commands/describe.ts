@@ -6,6 +6,7 @@ import type { Workload } from '../../crd/workload/type.js';
 import type { AuditRecord } from '../../crd/api/audit.js';
 import type { Client } from '../client.js';
 import { clientFor, type GlobalOpts } from '../context.js';
+import { CliError } from '../client.js';
 import { ago, bytes, fields, indent, table, until } from '../output.js';
 import { fromServer, parseTargets, type Resource, type Target } from '../resources.js';
 
@@ -139,10 +140,16 @@ async function describeOne(client: Client, t: Target): Promise<string> {
 export function describeCommand(): Command {
   return new Command('describe')
     .description('show details of images, policies or workloads: matching rules, why protected, recent transitions')
-    .argument('<resource>', 'image | policy | workload, or TYPE/NAME')
+    .argument('<resource>', 'image | policy | workload, or TYPE/NAME (with --fleet also: node)')
     .argument('[names...]', 'image ID, tag or digest; or policy or workload name (none: every object of the type)')
     .action(async (resource: string, rest: string[], _o: unknown, cmd: Command) => {
-      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      if (/^(nodes?|no)$/i.test(resource)) {
+        if (g.fleet === undefined) throw new CliError('error: nodes are the fleet\'s: give --fleet URL');
+        if (rest.length !== 1) throw new CliError('error: describe node needs one node name');
+        return (await import('./fleet-get.js')).describeNode(g, rest[0]!);
+      }
+      const client = clientFor(g);
       const { resources, names } = parseTargets([resource, ...rest]);
       const targets = names.length ? names : await everyObject(client, resources);
       let failed = false;

@@ -16,6 +16,8 @@ interface GetOpts {
   sortBy?: string;
   headers: boolean;
   ignoreNotFound: boolean;
+  node?: string;
+  nodeSelector?: string;
 }
 
 type Selector = ((labels: Record<string, string> | undefined) => boolean) | null;
@@ -112,12 +114,23 @@ export function getCommand(): Command {
     .option('--sort-by <jsonpath>', 'sort the list by a field, e.g. .status.sizeBytes or {.metadata.name}')
     .option('--no-headers', 'print tables without their header')
     .option('--ignore-not-found', 'a missing named object is not an error', false)
+    .option('--node <name>', 'with --fleet: one device')
+    .option('--node-selector <selector>', 'with --fleet: the devices whose node labels match')
     .action(async (resource: string, rest: string[], opts: GetOpts, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      // nodes, and images across devices, are the hub's (SPEC §10)
+      const nodes = /^(nodes?|no)$/i.test(resource);
+      const fleetOnly = nodes || opts.node !== undefined || opts.nodeSelector !== undefined;
+      if (fleetOnly && g.fleet === undefined) throw new CliError('error: nodes, --node and --node-selector are the fleet\'s: give --fleet URL');
+      if (g.fleet !== undefined && (fleetOnly || /^(images?|img)$/i.test(resource))) {
+        const f = await import('./fleet-get.js');
+        return nodes ? f.getNodes(g, rest[0], opts) : f.getImages(g, rest[0], opts);
+      }
       const { resources, names } = parseTargets([resource, ...rest]);
       const format = parseFormat(opts.output);
       const select = selectorOf(opts.selector);
       if (select && names.length) throw new CliError('error: a name and a label selector (-l) cannot be used together');
-      const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
+      const client = clientFor(g);
       opts.watch ||= opts.watchOnly;
       if (opts.watch) {
         if (resources.length !== 1) throw new CliError('error: you may only watch one resource type at a time');

@@ -30,13 +30,29 @@ function upload(client: Client, file: string, digest: string | undefined): Promi
   });
 }
 
+/** With --fleet, pull and rmi go to devices (cli/commands/fleet-act.ts); --node and -l only there. */
+async function fleetVariant(cmd: Command, op: 'pull' | 'rmi', refs: string[], o: { node?: string; selector?: string; archive?: string }): Promise<boolean> {
+  const g = cmd.optsWithGlobals<GlobalOpts>();
+  if (g.fleet === undefined) {
+    if (o.node !== undefined || o.selector !== undefined) throw new CliError('error: --node and -l pick fleet devices: give --fleet URL');
+    return false;
+  }
+  if (o.archive) throw new CliError('error: --archive is not available with --fleet (the archive is a file on one device)');
+  if (refs.length !== 1) throw new CliError(`error: fleet ${op} takes one image reference`);
+  await (await import('./fleet-act.js')).fleetAct(g, op, refs[0]!, o);
+  return true;
+}
+
 export function pullCommand(): Command {
   return new Command('pull')
     .description('pull an image through the agent (recorded as agent-downloaded), or load a docker save archive')
     .argument('[ref]', 'image reference, e.g. localhost:5000/sensor:1.4')
     .option('--archive <file>', 'load this docker save tarball instead of pulling')
     .option('--digest <sha256>', 'with --archive: the expected sha256 of the file, verified before loading')
-    .action(async (ref: string | undefined, opts: { archive?: string; digest?: string }, cmd: Command) => {
+    .option('--node <name>', 'with --fleet: pre-stage on this device')
+    .option('-l, --selector <selector>', 'with --fleet: pre-stage on the devices whose node labels match')
+    .action(async (ref: string | undefined, opts: { archive?: string; digest?: string; node?: string; selector?: string }, cmd: Command) => {
+      if (await fleetVariant(cmd, 'pull', ref ? [ref] : [], opts)) return;
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
       if (opts.archive) {
         const r = await upload(client, opts.archive, opts.digest);
@@ -66,7 +82,10 @@ export function rmiCommand(): Command {
   return new Command('rmi')
     .description('remove an image the agent manages (pulled or loaded by it, not in use), with its residual data')
     .argument('<ref...>', 'image ID, tag or digest')
-    .action(async (refs: string[], _o: unknown, cmd: Command) => {
+    .option('--node <name>', 'with --fleet: only this device')
+    .option('-l, --selector <selector>', 'with --fleet: only the devices whose node labels match')
+    .action(async (refs: string[], o: { node?: string; selector?: string }, cmd: Command) => {
+      if (await fleetVariant(cmd, 'rmi', refs, o)) return;
       const client = clientFor(cmd.optsWithGlobals<GlobalOpts>());
       let failed = 0;
       for (const ref of refs) {

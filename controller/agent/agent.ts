@@ -24,6 +24,7 @@ import { ListenError, listenTcp, listenUnix, prepareSocketPath } from './listene
 import { ManifestWatch } from '../manifests/watch.js';
 import { AgentMetrics } from '../metrics/metrics.js';
 import { MetricsEndpoints } from './metrics-listener.js';
+import type { FleetAuth } from '../fleet/connect.js';
 
 export interface AgentOptions {
   stateDir: string;
@@ -52,6 +53,8 @@ export interface AgentOptions {
   metricsListen?: string;
   /** a bearer token for the metrics port (mode 0600, at least 16 characters) */
   metricsTokenFile?: string;
+  /** `--fleet URL --node-name NAME`: follow the fleet's hub as this node (controller/fleet/device.ts) */
+  fleet?: { auth: FleetAuth; node: string };
 }
 
 export class AgentStartError extends Error {}
@@ -97,12 +100,15 @@ export async function startAgent(o: AgentOptions): Promise<RunningAgent> {
     throw new AgentStartError(`the agent could not start: ${(err as Error).message}; nothing was removed`);
   }
   await watch?.start(deps);
+  // the fleet client loads only on a device of a fleet; the agent never waits for the hub
+  const device = o.fleet ? await (await import('../fleet/start.js')).startDevice(o.fleet, deps, log, o.socket) : undefined;
 
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
       log.info({}, 'agent stopping');
       await watch?.stop();
+      await device?.stop();
       await servers.close();
     })());
   return { stop, reconciler };

@@ -129,9 +129,14 @@ export class EngineClient {
     return this.negotiated(() => this.docker.loadImage(tar, query({ quiet: o.quiet })) as Promise<IncomingMessage>, false);
   }
 
-  /** The engine's event stream (JSON lines), open until the engine or the caller (destroy()) ends it. */
-  getEvents(o: { filters?: string } = {}): Promise<IncomingMessage> {
-    return this.negotiated(() => this.stream.getEvents(query({ filters: o.filters })) as Promise<IncomingMessage>);
+  /**
+   * The engine's event stream (JSON lines), open until the engine or the caller (destroy()) ends it.
+   * `since`/`until` (`<seconds>.<nanoseconds>`) replay what the engine still buffers; with `until` it ends there.
+   * They go as strings: @types/dockerode says numbers, and a number would round the nanoseconds.
+   */
+  getEvents(o: { filters?: string; since?: string; until?: string } = {}): Promise<IncomingMessage> {
+    const opts = query({ filters: o.filters, since: o.since, until: o.until }) as Parameters<Dockerode['getEvents']>[0];
+    return this.negotiated(() => this.stream.getEvents(opts) as Promise<IncomingMessage>);
   }
 
   async createContainer(opts: ContainerCreateOptions): Promise<{ Id: string }> {

@@ -3,6 +3,7 @@ import type { EngineClient } from '../engine/client.js';
 import type { ArchiveStore } from '../effects/archives.js';
 import type { Store } from '../store/store.js';
 import type { WorkloadExecutor } from '../workloads/executor.js';
+import type { UseLog } from './uses.js';
 
 export interface Logger {
   info(obj: object, msg?: string): void;
@@ -31,4 +32,11 @@ export interface ReconcilerOptions {
 }
 
 /** The options with the clock resolved: what a pass and the commands work with. */
-export type PassDeps = ReconcilerOptions & { now: () => number; stopped: () => boolean };
+export type PassDeps = ReconcilerOptions & {
+  now: () => number;
+  stopped: () => boolean;
+  /** uses from the engine's events, not yet recorded */
+  uses: UseLog;
+  /** true once the event stream is connected and its history replayed (events.ts) */
+  history: () => Promise<boolean>;
+};

@@ -21,12 +21,15 @@ import { PassError, type PassResult } from './loop.js';
 import type { PassDeps } from './options.js';
 import { planPass, type PassPlan } from './plan.js';
 import { workloadProtection } from './protection.js';
-import { dropStaleRefusals, executeRemovals } from './removals.js';
+import { dropStaleRefusals, executeRemovals, restoreInterrupted } from './removals.js';
 import type { LoopState } from './state.js';
+import type { EventCursor } from '../store/store.js';
+import type { UseLog } from './uses.js';
 import { noteWorkloadResults, reconcileWorkloads } from './workload-pass.js';
 
 /** a little past the due moment, so that `now >= due` holds in the pass it triggers */
 const DUE_SLACK_MS = 5;
+const NOT_LISTENING = 'the engine\'s event stream is not connected (or its history not replayed yet): nothing is decided until it is';
 
 export async function runPass(d: PassDeps, s: LoopState, reason: string): Promise<PassResult> {
   const started = d.now();
@@ -36,19 +39,29 @@ export async function runPass(d: PassDeps, s: LoopState, reason: string): Promis
   };
   checkSkew(d, s);
   await probeStore(d, s);
-  const observed = await observeWorkloads(d, s, finish);
+  let observed = await observeWorkloads(d, s, finish);
+  d.uses.learn(observed);
+  if (!(await d.history())) {
+    // nothing is decided before the uses while the agent was not listening are known
+    finish(NOT_LISTENING);
+    throw new PassError(NOT_LISTENING);
+  }
+  if (await restoreInterrupted(d, s, observed)) observed = await observe(d.docker);
   s.lastObservation = observed;
   noteDanglingContainers(d, s, observed);
   dropStaleRefusals(s);
-  const plan = planFor(d, s, observed);
-  if (!(await commitPlan(d, s, plan))) {
+  await d.uses.settled();
+  const uses = d.uses.drain();
+  const plan = planFor(d, s, observed, uses);
+  if (!(await commitPlan(d, s, plan, uses.cursor))) {
     // the machines stay as last written; nothing is removed on the strength of unwritten state
+    d.uses.putBack(uses);
     finish(`safe mode: ${s.safeMode?.reason ?? ''}`);
     s.nextDueAt = null;
     throw new PassError(`safe mode: ${s.safeMode?.reason ?? ''}`, null);
   }
   for (const r of plan.audit) d.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger: reason }, 'transition');
-  const removals = plan.remove.length > 0 ? await executeRemovals(d, s, plan.remove, 'agent', reason) : null;
+  const removals = plan.remove.length > 0 ? await executeRemovals(d, s, plan.remove, 'agent', reason, true) : null;
   s.passes++;
   finish(s.safeMode ? `safe mode: ${s.safeMode.reason}` : null);
   s.nextDueAt = s.safeMode ? null : plan.nextDueAt;
@@ -81,8 +94,13 @@ async function observeWorkloads(d: PassDeps, s: LoopState, finish: (error: strin
   return observed;
 }
 
-function planFor(d: PassDeps, s: LoopState, observed: Observation): PassPlan {
+function planFor(d: PassDeps, s: LoopState, observed: Observation, drained: ReturnType<UseLog['drain']>): PassPlan {
   const protection = workloadProtection(s.workloads, s.statuses);
+  // the engine's times, on the agent clock (they differ by the wall clock's drift since the agent started)
+  const skew = Date.now() - d.now();
+  const uses = new Map([...drained.uses].map(([id, u]) => [id, { at: u.at - skew, reason: u.reason }]));
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const unseen = drained.gap ? { at: drained.gap.until - skew, reason: `events since ${iso(drained.gap.since)} unavailable: counted as used at ${iso(drained.gap.until)}` } : undefined;
   return planPass({
     policies: compilePolicies(s.selected),
     observed,
@@ -92,18 +110,24 @@ function planFor(d: PassDeps, s: LoopState, observed: Observation): PassPlan {
     workloadIds: protection.ids,
     arriving: s.arriving,
     refused: s.refused,
+    uses,
+    unseen,
     now: d.now(),
   });
 }
 
-/** Write ahead: the plan (every `-> removable` among it) is on disk before anything is deleted. */
-async function commitPlan(d: PassDeps, s: LoopState, plan: PassPlan): Promise<boolean> {
+/** Write ahead: the plan (every `-> removable` among it) is on disk before anything is deleted, with the event cursor its uses reach. */
+async function commitPlan(d: PassDeps, s: LoopState, plan: PassPlan, cursor: EventCursor | null): Promise<boolean> {
   const u = s.unwritten;
+  const c = s.committedCursor;
+  const newCursor = cursor && (cursor.timeNano !== c?.timeNano || cursor.key !== c.key || !!cursor.engineGone !== !!c.engineGone) ? cursor : undefined;
   const ok = await tryCommit(d, s, {
     putImages: plan.changed, audit: plan.audit,
     putDownloads: [...u.downloads], putStatuses: [...u.statuses], deleteStatuses: [...u.deleted],
+    eventCursor: newCursor,
   });
   if (!ok) return false;
+  if (newCursor) s.committedCursor = newCursor;
   s.unwritten = { downloads: new Map(), statuses: new Map(), deleted: new Set() };
   s.images = plan.images;
   return true;

@@ -23,3 +23,21 @@ describe('planPass: images arriving through the agent', () => {
     expect(loading.images.size).toBe(0);
   });
 });
+
+describe('planPass: uses from the engine\'s events', () => {
+  const policies = compilePolicies([{ apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: 'p' }, spec: { removal: [{ imageName: 'app:*', deleteAfter: '1s' }] } }] as never);
+  const first = planPass({ policies, observed: obs(['app:1']), persisted: new Map(), downloads: new Map(), now: 1000 });
+
+  it('an idle image used since the last pass counts from that use, and the audit says so', () => {
+    const p = planPass({ policies, observed: obs(['app:1']), persisted: first.images, downloads: new Map(), now: 2500, uses: new Map([['sha256:new', { at: 2200, reason: 'used by container job (engine event destroy at T)' }]]) });
+    expect(p.remove).toEqual([]);
+    expect(p.nextDueAt).toBe(3200);
+    expect(p.audit).toEqual([expect.objectContaining({ from: 'idle', to: 'idle', event: 'used', reason: 'used by container job (engine event destroy at T)' })]);
+  });
+
+  it('without the use it would be removable; history that could not be seen counts as a use of every image', () => {
+    expect(planPass({ policies, observed: obs(['app:1']), persisted: first.images, downloads: new Map(), now: 2500 }).remove).toEqual(['sha256:new']);
+    const p = planPass({ policies, observed: obs(['app:1']), persisted: first.images, downloads: new Map(), now: 2500, unseen: { at: 2400, reason: 'events since A unavailable: counted as used at B' } });
+    expect([p.remove, p.nextDueAt, p.audit[0]?.reason]).toEqual([[], 3400, 'events since A unavailable: counted as used at B']);
+  });
+});

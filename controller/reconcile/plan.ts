@@ -32,6 +32,10 @@ export interface PassInput {
   arriving?: ReadonlySet<string>;
   /** images whose removal the engine refused for good (no container used them): protected, with this reason */
   refused?: ReadonlyMap<string, { protectedBy: string }>;
+  /** uses seen in the engine's events since the last pass (agent clock), by image ID */
+  uses?: ReadonlyMap<string, { at: number; reason: string }>;
+  /** history that could not be seen: every tracked image counts as used at `at` */
+  unseen?: { at: number; reason: string };
   now: number;
   actor?: string;
 }
@@ -123,6 +127,7 @@ function observeImage(input: PassInput, out: PassPlan, img: ObservedImage, usedB
     out.audit.push(auditOf(current, null, dl ? 'downloaded' : 'discovered', now, actor));
     out.changed.set(img.id, current);
   }
+  current = recordUses(input, out, current, actor);
   const agentDownloaded = current.context.agentDownloaded || dl !== undefined;
   // unchanged references: keep using the tracked arrays, so that the fresh ones die young and the
   // checks below compare identities
@@ -137,6 +142,18 @@ function observeImage(input: PassInput, out: PassPlan, img: ObservedImage, usedB
   };
   // a steady-state observation: the machine would stay as it is, so it is not stepped
   return observeChangesNothing(current.state, current.context, ev) ? current : applyEvent(out, current, ev, actor);
+}
+
+/** Step the machine with the uses the list did not show (each one counts from the moment it happened). */
+function recordUses(input: PassInput, out: PassPlan, current: PersistedImage, actor: string): PersistedImage {
+  for (const use of [input.unseen, input.uses?.get(current.context.id)]) {
+    if (!use) continue;
+    const before = current;
+    current = applyEvent(out, current, { type: 'USED', now: input.now, at: use.at, reason: use.reason }, actor);
+    // an idle image used again stays idle: its countdown starts over, and the audit says why
+    if (current.state === before.state && current.context.lastUsedAt !== before.context.lastUsedAt) out.audit.push(auditOf(current, before.state, 'used', input.now, actor));
+  }
+  return current;
 }
 
 function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {

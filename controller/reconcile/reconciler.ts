@@ -11,8 +11,9 @@ import { appliesToNode } from '../../crd/imagepolicy/applies.js';
 import type { ProgressItem } from '../effects/pull.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import { loadManaged, pullManaged, removeManaged, type Commands, type RmiResult } from './commands.js';
-import { engineLost } from './conditions.js';
+import { engineLost, tryCommit } from './conditions.js';
 import { EngineEvents } from './events.js';
+import { UseLog } from './uses.js';
 import { Loop } from './loop.js';
 import type { PassDeps, ReconcilerOptions } from './options.js';
 import { runPass } from './pass.js';
@@ -32,10 +33,12 @@ export class Reconciler {
   private readonly loop: Loop;
   private readonly events: EngineEvents;
   private stopped = false;
+  private untrackedSince: number | null = null;
 
   constructor(private readonly o: ReconcilerOptions) {
     this.now = o.now ?? Date.now;
-    this.d = { ...o, now: this.now, stopped: () => this.stopped };
+    const uses = new UseLog(o.docker);
+    this.d = { ...o, now: this.now, stopped: () => this.stopped, uses, history: () => this.events.history() };
     this.loop = new Loop({
       reconcile: (reason) => runPass(this.d, this.s, reason),
       debounce: { settleMs: o.settleMs ?? 25, gapMs: o.debounceMs ?? 100 },
@@ -43,6 +46,10 @@ export class Reconciler {
     });
     this.events = new EngineEvents({
       docker: o.docker,
+      uses,
+      log: o.log,
+      untrackedSince: () => this.untrackedSince,
+      onEngineGone: () => void this.loop.exclusive(() => this.markEngineGone()),
       onEvents: (n) => {
         this.s.events += n;
         this.loop.soon('event');
@@ -53,7 +60,12 @@ export class Reconciler {
   }
 
   async start(): Promise<void> {
+    const cursor = await this.o.store.eventCursor();
+    this.d.uses.restore(cursor);
+    this.s.committedCursor = cursor;
     this.s.images = await this.o.store.loadImages();
+    // a store from before the agent kept an event cursor: what happened since its last record is unknown
+    if (!cursor && this.s.images.size > 0) this.untrackedSince = (await this.o.store.latestTime()) ?? 0;
     this.s.downloads = await this.o.store.loadDownloads();
     this.s.statuses = await this.o.store.loadStatuses<WorkloadStatus>();
     await this.loadDesired();
@@ -108,6 +120,17 @@ export class Reconciler {
     const r = await removeManaged(this.commands(), id, ref, actor);
     this.trigger('rmi');
     return r;
+  }
+
+  /**
+   * The engine went away while the agent listened: when every event until then is recorded, say so
+   * in the store, so that an agent started after the engine is back (a reboot) knows it missed nothing.
+   */
+  private async markEngineGone(): Promise<void> {
+    const c = this.s.committedCursor;
+    if (!c || c.engineGone || !this.d.uses.allRecorded(c)) return;
+    const flagged = { ...c, engineGone: true };
+    if (await tryCommit(this.d, this.s, { eventCursor: flagged })) this.s.committedCursor = flagged;
   }
 
   private commands(): Commands {

@@ -6,7 +6,8 @@
  * next request leaves as soon as the previous answer is in, and the bookkeeping of that answer runs
  * while the engine works on the next image.
  */
-import { removeImageSafely, type RemovalOutcome } from '../effects/remove.js';
+import { removeImageSafely, restoreMissing, type RemovalOutcome } from '../effects/remove.js';
+import type { Observation } from '../engine/observation.js';
 import { orphanedResidual, removeResidual } from '../effects/archives.js';
 import { applyEvent, type PassPlan } from './plan.js';
 import { tryCommit } from './conditions.js';
@@ -42,16 +43,27 @@ export function dropStaleRefusals(s: LoopState): void {
   if (stale.length) s.refused = withChanges(s.refused, [], stale.map(([id]) => id));
 }
 
-/** Remove `ids` (recorded `removable`), record and commit the outcomes; `actor` signs the audit records. */
-export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly string[], actor: string, trigger: string): Promise<RemovalResults> {
+/**
+ * Remove `ids` (recorded `removable`), record and commit the outcomes; `actor` signs the audit
+ * records. `byRule`: an image a container used since the plan is left for the next pass (it
+ * counts from that use); a removal asked for by name goes ahead.
+ */
+export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly string[], actor: string, trigger: string, byRule = false): Promise<RemovalResults> {
   const out: Outcomes = { images: new Map(s.images), changed: new Map(), audit: [] };
   const res: RemovalResults = { outcomes: new Map(), failed: false, residual: [] };
-  const start = (id: string) => removeImageSafely(d.docker, id, out.images.get(id)!.context.tags);
-  let next: Promise<RemovalOutcome> | null = d.stopped() || ids.length === 0 ? null : start(ids[0]!);
+  const start = async (id: string): Promise<RemovalOutcome | null> => {
+    if (byRule) {
+      await d.uses.settled();
+      if (d.uses.usedSincePlan(id)) return null;
+    }
+    return removeImageSafely(d.docker, id, out.images.get(id)!.context.tags);
+  };
+  let next: Promise<RemovalOutcome | null> | null = d.stopped() || ids.length === 0 ? null : start(ids[0]!);
   for (let i = 0; next; i++) {
     const outcome = await next;
     const now = d.now();
     next = i + 1 < ids.length && !d.stopped() ? start(ids[i + 1]!) : null;
+    if (!outcome) continue;
     res.outcomes.set(ids[i]!, outcome);
     res.failed = !recordRemoval(d, s, out, ids[i]!, outcome, now, actor) || res.failed;
   }
@@ -65,6 +77,24 @@ export async function executeRemovals(d: PassDeps, s: LoopState, ids: readonly s
   s.images = out.images;
   for (const r of out.audit) d.log.info({ image: r.image, tags: r.tags, from: r.from, to: r.to, reason: r.reason, trigger }, 'transition');
   return res;
+}
+
+/**
+ * A removal that a crash or the engine's going away interrupted: the write-ahead record
+ * (`removable`) names the tags the image had; put back those it lacks. True when one was.
+ */
+export async function restoreInterrupted(d: PassDeps, s: LoopState, observed: Observation): Promise<boolean> {
+  let restored = false;
+  for (const img of observed.images) {
+    const p = s.images.get(img.id);
+    if (p?.state !== 'removable' || p.context.tags.every((t) => img.tags.includes(t))) continue;
+    const back = await restoreMissing(d.docker, img.id, p.context.tags);
+    if (back?.length) {
+      d.log.warn({ image: img.id, tags: back }, 'an interrupted removal left the image without these tags: put back');
+      restored = true;
+    }
+  }
+  return restored;
 }
 
 /** Feed a removal's outcome to the machine. Returns false when it should be retried. */

@@ -8,6 +8,7 @@ import type { Workload } from '../../crd/workload/type.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { Observation } from '../engine/observation.js';
 import type { DownloadRecord } from '../store/records.js';
+import type { EventCursor } from '../store/store.js';
 import type { WorkloadStatus } from '../workloads/executor.js';
 import type { LoopStats } from './loop.js';
 
@@ -68,6 +69,8 @@ export class LoopState {
   refused: ReadonlyMap<string, Refusal> = new Map();
   /** results acted on in the engine but not yet written (safe mode, or an API pull awaiting its pass) */
   unwritten = { downloads: new Map<string, DownloadRecord>(), statuses: new Map<string, WorkloadStatus>(), deleted: new Set<string>() };
+  /** the event cursor last written (uses.ts) */
+  committedCursor: EventCursor | null = null;
   /** containers already logged as referencing a gone image */
   readonly dangling = new Set<string>();
   skewLogged = false;

@@ -5,7 +5,7 @@
  * batch.
  */
 import { EventEmitter } from 'node:events';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Level } from 'level';
 import type { AuditRecord, LogRecord } from '../../crd/api/audit.js';
@@ -14,6 +14,9 @@ import { isKind, type KindName, type StoredObject, type StoredOf } from '../../c
 export type { StoredObject } from '../../crd/api/object.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { DownloadRecord } from './records.js';
+import { copyLogs, recoveryDrops } from './recovery.js';
+
+export { recoveryDrops } from './recovery.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -30,31 +33,6 @@ export class StoreDamagedError extends Error {
   }
 }
 
-/** Copy the `*.log` files of a LevelDB directory into `to`; returns `to`, or null when there were none or copying failed. */
-function copyLogs(dir: string, to: string): string | null {
-  try {
-    const logs = readdirSync(dir).filter((f) => /^\d+\.log$/.test(f));
-    if (logs.length === 0) return null;
-    mkdirSync(to, { recursive: true, mode: 0o700 });
-    for (const f of logs) copyFileSync(join(dir, f), join(to, f));
-    return to;
-  } catch {
-    return null; // best effort (a full or read-only file system): the open itself will tell
-  }
-}
-
-/** The first line of LevelDB's info LOG that reports records dropped at recovery, or null. */
-export function recoveryDrops(dir: string): string | null {
-  let log: string;
-  try {
-    log = readFileSync(join(dir, 'LOG'), 'utf8');
-  } catch {
-    return null;
-  }
-  const line = log.split('\n').find((l) => /dropping \d+ bytes|Corruption:/.test(l));
-  return line ? line.replace(/^\S+ \S+ /, '').slice(0, 300) : null;
-}
-
 /** The sublevels of the store, in the order `verify` reads them. */
 export const SUBLEVELS = ['meta', 'objects', 'images', 'downloads', 'statuses', 'audit', 'audit-by-image'] as const;
 
@@ -69,6 +47,18 @@ export interface Commit {
   deleteStatuses?: string[];
   /** transitions and API-call records */
   audit?: LogRecord[];
+  /** the last engine event whose uses this commit records (controller/reconcile/uses.ts) */
+  eventCursor?: EventCursor;
+}
+
+/** The last engine event the agent recorded: where the replay of the engine's events starts. */
+export interface EventCursor {
+  /** the event's `timeNano`, as a decimal string */
+  timeNano: string;
+  /** what identifies that event in a replay, or null when none was seen since the stream opened at `timeNano` */
+  key: string | null;
+  /** the engine went away while the agent listened, with every event up to then recorded */
+  engineGone?: boolean;
 }
 
 type Db = Level<string, unknown>;
@@ -135,6 +125,18 @@ export class Store extends EventEmitter {
   }
 
   /**
+   * A store inside one sublevel of a LevelDB opened by the caller: many agents in one process, each
+   * with its own store (the benchmarks' hollow agents). The product's agent uses `open`.
+   */
+  static async within(parent: Db, name: string): Promise<Store> {
+    const db = parent.sublevel<string, unknown>(name, { valueEncoding: 'json' }) as unknown as Db;
+    const sub = (n: string): Sub => db.sublevel<string, unknown>(n, { valueEncoding: 'json' }) as Sub;
+    const store = new Store(`${parent.location}#${name}`, db, sub('meta'), sub('objects'), sub('images'), sub('downloads'), sub('statuses'), sub('audit'), sub('audit-by-image'));
+    await store.checkSchema();
+    return store;
+  }
+
+  /**
    * Read every entry of every sublevel once (values decoded), so that a store whose files are
    * damaged is refused at start instead of being half-read. Returns the entry counts.
    */
@@ -170,6 +172,10 @@ export class Store extends EventEmitter {
 
   async putClockAnchor(a: { at: number; mono: number; bootId: string }): Promise<void> {
     await this.meta.put('clockAnchor', a);
+  }
+
+  async eventCursor(): Promise<EventCursor | null> {
+    return ((await this.meta.get('eventCursor')) as EventCursor | undefined) ?? null;
   }
 
   /** Write one small record: does the store take writes again? Throws when it does not. */
@@ -235,6 +241,7 @@ export class Store extends EventEmitter {
     for (const id of c.deleteDownloads ?? []) ops.push({ type: 'del', sublevel: this.downloads, key: id });
     for (const [k, v] of c.putStatuses ?? []) ops.push({ type: 'put', sublevel: this.statuses, key: k, value: v });
     for (const k of c.deleteStatuses ?? []) ops.push({ type: 'del', sublevel: this.statuses, key: k });
+    if (c.eventCursor) ops.push({ type: 'put', sublevel: this.meta, key: 'eventCursor', value: c.eventCursor });
     const audit = c.audit ?? [];
     for (const r of audit) {
       const key = auditKey(r.time, ++this.seq);
@@ -269,6 +276,20 @@ export class Store extends EventEmitter {
       yield v as LogRecord;
       if (opts.limit !== undefined && ++n >= opts.limit) return;
     }
+  }
+
+  /** Audit records after the key `after` (all with null), oldest first, with their keys: the fleet's outbox reads from its cursor. */
+  async auditAfter(after: string | null, limit: number): Promise<[string, LogRecord][]> {
+    return (await this.audit.iterator({ ...(after === null ? {} : { gt: after }), limit }).all()) as [string, LogRecord][];
+  }
+
+  /** A small record of the agent's own (the fleet's applied revision and audit cursor), or undefined. */
+  async getMeta<T>(key: string): Promise<T | undefined> {
+    return (await this.meta.get(key)) as T | undefined;
+  }
+
+  async putMeta(key: string, value: unknown): Promise<void> {
+    await this.meta.put(key, value);
   }
 
   /** One image's history (transitions and API calls on it) through the index, without scanning the log. */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --only B1,B3]`: the performance suite of issue 5 (B1–B9), each
+ * `npm run bench [-- --quick] [-- --only B1,B3]`: the performance suite of issue 5 (B1–B9), the fleet's (B11–B13) and its dashboard's (B15), each
  * figure side by side with its baseline in the same run, on the real engine of a private test
  * stack (one for the whole run). Writes bench/results/latest.json and prints the table.
  * --quick: small N and one repetition, for CI (no thresholds are enforced; verdicts are printed).
@@ -18,6 +18,8 @@ import { b6 } from './b6-memory.js';
 import { b7 } from './b7-audit.js';
 import { b8 } from './b8-cli.js';
 import { b9 } from './b9-apply.js';
+import { b11 } from './b11-fleet.js';
+import { b15 } from './b15-dashboard.js';
 import { BenchAgent } from './lib/agent.js';
 import type { Ctx } from './lib/context.js';
 import { RawEngine } from './lib/engine.js';
@@ -54,6 +56,22 @@ async function step(id: string, fn: () => Promise<BenchResult>): Promise<void> {
 // pure benchmarks: no engine
 await step('B3', () => b3(ctx));
 await step('B7', () => b7(ctx));
+
+// the fleet at scale: hollow agents against a real nats-server, no engine
+if (['B11', 'B12', 'B13'].some(want)) {
+  ctx.log('B11–B13 …');
+  const t0 = performance.now();
+  try {
+    for (const r of await b11(ctx)) if (want(r.id)) results.push(r);
+    ctx.log(`B11–B13 done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  } catch (err) {
+    ctx.log(`B11–B13 FAILED: ${(err as Error).stack ?? err}`);
+    results.push({ id: 'B11', title: 'failed', params: {}, reps: 0, metrics: [], notes: [], durationMs: performance.now() - t0, error: String((err as Error).message ?? err) });
+  }
+}
+
+// the fleet dashboard at scale: hollow agents, a real nats-server, the page in headless Chromium
+await step('B15', () => b15(ctx));
 
 const engineIds = ['B1', 'B2', 'B4', 'B5', 'B6', 'B8', 'B9'];
 if (engineIds.some(want)) {

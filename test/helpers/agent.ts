@@ -87,11 +87,13 @@ export class AgentProcess {
     this.child = child;
     child.stdout!.on('data', (c) => (this.log += c));
     child.stderr!.on('data', (c) => (this.log += c));
+    // generous: over ssh every engine request is a new ssh session, and the first pass replays the engine's events
     await waitFor(`the agent to answer on ${this.socket}\n${this.log}`, async () => {
       if (child.exitCode !== null) throw new Error(`agent exited with ${child.exitCode}: ${this.log}`);
       const r = await this.cli(['version']);
-      return r.stdout.includes('Docker Engine: reachable');
-    });
+      // ready: the engine answers and the first whole pass is done (the engine's events replayed)
+      return r.stdout.includes('Docker Engine: reachable') && !r.stdout.includes('Reconciled: not yet');
+    }, 60_000);
   }
 
   cli(args: string[], input?: string): Promise<CliResult> {

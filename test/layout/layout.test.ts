@@ -16,10 +16,19 @@ const MAX_FUNCTION_LINES = 60;
 /** Modules that do I/O (files, network, processes, the store, the engine). */
 const IO_MODULES = /^(node:)?(fs|fs\/promises|http|https|http2|net|tls|dgram|child_process|worker_threads|cluster)$|^(level|classic-level|abstract-level|dockerode|docker-modem|@nats-io\/.*)$/;
 /** Build scripts that write generated files beside what they generate; never loaded at run time. */
-const BUILD_SCRIPTS = new Set(['crd/precompiled/generate.ts', 'crd/precompiled/generate-types.ts']);
+const BUILD_SCRIPTS = new Set(['crd/precompiled/generate.ts', 'crd/precompiled/generate-types.ts', 'controller/fleet/dashboard/build-page.ts']);
 /** The CLI reaches into controller/ only to start a daemon and to use the fleet client (SPEC §7). */
 const CLI_STARTS_DAEMONS = /^cli\/commands\/(agent|fleet[-\w]*)\.ts$/;
 const CLI_MAY_USE = /^controller\/(agent|fleet)\//;
+
+/**
+ * The fleet dashboard's page is browser code, bundled by controller/fleet/dashboard/build-page.ts:
+ * it imports only its own folder, the dashboard's wire types, formatting and record retention
+ * (shared with the server, pure, no imports) and pure crd/ modules, and no package but its chart library; nothing else imports it.
+ */
+const PAGE = /^controller\/fleet\/dashboard\/page\//;
+const PAGE_MAY_IMPORT = /^(controller\/fleet\/dashboard\/page\/|controller\/fleet\/dashboard\/(wire|format|recent)\.ts$|crd\/)/;
+const PAGE_PACKAGES = new Set(['uplot']);
 
 /** Which top-level folders each may import (itself included). */
 const MAY_IMPORT: Record<string, string[]> = {
@@ -47,6 +56,19 @@ describe('the design card', () => {
         if (MAY_IMPORT[top(f.path)]!.includes(top(i)) || i === 'package.json') continue;
         if (top(f.path) === 'cli' && CLI_STARTS_DAEMONS.test(f.path) && CLI_MAY_USE.test(i)) continue;
         wrong.push(`${f.path} -> ${i}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('keeps the dashboard page browser code (its own folder, the wire types, pure crd/, uplot) and out of the server\'s imports', () => {
+    const wrong: string[] = [];
+    for (const f of files) {
+      if (PAGE.test(f.path)) {
+        wrong.push(...f.imports.filter((i) => !PAGE_MAY_IMPORT.test(i)).map((i) => `${f.path} -> ${i}`));
+        wrong.push(...f.packages.filter((p) => !PAGE_PACKAGES.has(p)).map((p) => `${f.path} imports ${p}`));
+      } else {
+        wrong.push(...f.imports.filter((i) => PAGE.test(i) || BUILD_SCRIPTS.has(i)).map((i) => `${f.path} -> ${i}`));
       }
     }
     expect(wrong).toEqual([]);

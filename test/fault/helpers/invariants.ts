@@ -25,6 +25,23 @@ export async function watchDeletes(docker: Dockerode): Promise<{ deletes: Map<st
   return { deletes, stop: () => (stream as unknown as { destroy(): void }).destroy() };
 }
 
+/** The engine's container events while a test runs: when (ms, the engine's time) a container was created, destroyed… */
+export async function watchContainers(docker: Dockerode): Promise<{ at(action: string, id: string): number | undefined; stop(): void }> {
+  const seen: { action: string; id: string; ms: number }[] = [];
+  const stream = await docker.getEvents({ filters: JSON.stringify({ type: ['container'] }) });
+  const lines = new LineSplitter();
+  stream.on('data', (c: Buffer) => {
+    for (const l of lines.push(c)) {
+      const e = JSON.parse(l) as { Action: string; Actor: { ID: string }; timeNano: number };
+      seen.push({ action: e.Action, id: e.Actor.ID, ms: Math.floor(e.timeNano / 1e6) });
+    }
+  });
+  return {
+    at: (action, id) => seen.find((e) => e.action === action && e.id === id)?.ms,
+    stop: () => (stream as unknown as { destroy(): void }).destroy(),
+  };
+}
+
 /** Machines versus engine. Returns what disagrees (empty when all is well). */
 export async function stateAgrees(docker: Dockerode, socket: string): Promise<string[]> {
   const [engineImages, containers, tracked] = await Promise.all([docker.listImages(), docker.listContainers({ all: true }), images(socket)]);
