@@ -5,9 +5,14 @@
  * value encoding), so a crash restores from exactly that. A pass: list the world, plan, commit the
  * plan (write-ahead), remove what the plan says through the safe removal, commit the outcomes.
  *
- * A crash can strike between passes, after a plan was committed and before its removals, or after
- * the engine deleted an image and before the outcome was written; the agent then starts from its
- * store and runs a pass at once, as `imagectl agent` does.
+ * A crash can strike between passes, after a plan was committed and before its removals, part-way
+ * through a removal (the engine untagged the extra tags, the last one is still there), or after the
+ * engine deleted an image and before the outcome was written; the agent then starts from its store
+ * and runs a pass at once, as `imagectl agent` does. Every pass first puts back the tags an
+ * interrupted removal took (the write-ahead `removable` record names them), as the agent's does.
+ *
+ * A removal by rule is left for the next pass when a container used the image after its plan was
+ * made (a use among the engine's events since the plan's cursor): that pass counts from the use.
  *
  * The engine's container events reach the planner (when it takes them, capabilities.ts) the way the
  * agent reads them: everything after the committed cursor, replayed after a restart, unless the
@@ -24,7 +29,22 @@ import { idOf } from './catalog.js';
 import type { Planner } from './capabilities.js';
 import type { World } from './world.js';
 
-export type CrashPoint = 'between' | 'afterCommit' | 'afterRemove';
+export type CrashPoint = 'between' | 'afterCommit' | 'midRemove' | 'afterRemove';
+
+/** What the agent's shell does around the core (each one off only in a planted bug). */
+export interface ShellOptions {
+  eventUses: boolean;
+  restoreOnCrash: boolean;
+  /** skip a removal whose image was used since its plan (controller/reconcile/removals.ts) */
+  usesSincePlan?: boolean;
+  /** put back the tags of an interrupted removal (removals.ts restoreInterrupted) */
+  restoreTags?: boolean;
+  /** replay the engine's events since the stored cursor at start (history.ts); false: start from the live stream */
+  replay?: boolean;
+}
+
+/** Called after a pass's plan is written and before its removals: what the world does meanwhile. */
+export type DuringRemoval = (plan: PassPlan) => void;
 
 /** One pass's plan, for the properties to judge before its removals run. */
 export interface PassRecord {
@@ -63,13 +83,13 @@ export class AgentSim {
   constructor(
     private readonly world: World,
     private readonly planner: Planner,
-    private readonly opts: { eventUses: boolean; restoreOnCrash: boolean },
+    private readonly opts: ShellOptions,
     /** told each plan before its removals run */
     private readonly onPlan: (r: PassRecord) => void = () => undefined,
   ) {}
 
   /** The same agent, in the same state, on `world` (a copy of this one's), with other options. */
-  clone(world: World, opts: { eventUses: boolean; restoreOnCrash: boolean }, onPlan: (r: PassRecord) => void): AgentSim {
+  clone(world: World, opts: ShellOptions, onPlan: (r: PassRecord) => void): AgentSim {
     const a = new AgentSim(world, this.planner, opts, onPlan);
     Object.assign(a.store, { images: new Map(this.store.images), downloads: new Map(this.store.downloads), policies: new Map(this.store.policies), workloadRef: this.store.workloadRef, cursor: this.store.cursor });
     Object.assign(a, { images: this.images, downloads: this.downloads, policies: this.policies, workloadRef: this.workloadRef, up: this.up });
@@ -113,6 +133,10 @@ export class AgentSim {
   /** Start from the store (or, in the uninterrupted twin, from memory) and run the first pass. */
   start(): void {
     if (this.opts.restoreOnCrash) this.restore();
+    if (this.opts.replay === false) {
+      this.store.cursor = this.world.events.length;
+      this.missedRestart = false;
+    }
     this.up = true;
     this.pass();
   }
@@ -147,7 +171,8 @@ export class AgentSim {
     return { uses, unseenAt: null };
   }
 
-  pass(crashAt?: Exclude<CrashPoint, 'between'>): void {
+  pass(crashAt?: Exclude<CrashPoint, 'between'>, during?: DuringRemoval): void {
+    this.restoreInterrupted();
     const now = this.world.now;
     const before = this.images;
     const { uses, unseenAt } = this.usesSinceCursor();
@@ -166,16 +191,36 @@ export class AgentSim {
     this.missedRestart = false;
     this.images = plan.images;
     this.onPlan({ now, before, plan, uses, unseenAt });
-    if (crashAt !== 'afterCommit') this.removeAll(plan.remove, crashAt === 'afterRemove');
+    during?.(plan);
+    if (crashAt !== 'afterCommit') this.removeAll(plan.remove, crashAt);
+  }
+
+  /** An interrupted removal's tags go back, from the write-ahead record, unless another image holds the name by now. */
+  private restoreInterrupted(): void {
+    if (this.opts.restoreTags === false) return;
+    for (const [id, p] of this.images) {
+      if (p.state !== 'removable') continue;
+      const content = Number(id.slice(7, 8)) - 1;
+      for (const t of p.context.tags) if (this.world.holderOf(t) === null) this.world.tag(content, t);
+    }
+  }
+
+  /** A container used the image since the plan was made (its events came after the plan's cursor). */
+  private usedSincePlan(content: number): boolean {
+    if (!this.opts.eventUses || this.opts.usesSincePlan === false) return false;
+    return this.world.events.slice(this.store.cursor).some((e) => e.content === content);
   }
 
   /** The one removal path: each removal's outcome steps its machine; the outcomes are committed together. */
-  private removeAll(ids: readonly string[], crashAfterFirst: boolean): void {
+  private removeAll(ids: readonly string[], crashAt?: 'midRemove' | 'afterRemove'): void {
     const out = { images: new Map(this.images), changed: new Map<string, PersistedImage>(), audit: [] as PassPlan['audit'] };
     for (const id of ids) {
       const content = Number(id.slice(7, 8)) - 1;
+      if (this.usedSincePlan(content)) continue; // left `removable`: the next pass counts from that use
+      // the engine untagged the extra tags; the agent died before it deleted the last one
+      if (crashAt === 'midRemove') return void this.world.agentUntagExtras(content);
       const outcome = this.world.agentRemove(content);
-      if (crashAfterFirst) return; // the engine deleted it; the agent died before it wrote the outcome
+      if (crashAt === 'afterRemove') return; // the engine deleted it; the agent died before it wrote the outcome
       const current = out.images.get(id)!;
       if (outcome === 'in-use') applyEvent(out, current, { type: 'REMOVE_FAILED', now: this.world.now, inUse: true, error: 'conflict', usedBy: [] }, 'agent');
       else applyEvent(out, current, { type: 'REMOVED', now: this.world.now, reason: outcome === 'gone' ? 'found gone before removal' : `${current.context.reason}; removed` }, 'agent');

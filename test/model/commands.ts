@@ -32,6 +32,8 @@ export type Command =
   | { t: 'advance'; ms: number }
   /** a pass (an engine event, a resync) */
   | { t: 'pass' }
+  /** the due timer's pass, during whose removals a container comes and goes on one of the images it removes (picked modulo their number) */
+  | { t: 'race'; pick: number }
   /** the due timer fires (at the next due moment, or, `early`, 1 ms before it) */
   | { t: 'timer'; early: boolean }
   /** the agent is killed and starts again from its store */
@@ -78,8 +80,9 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('workload' as const), ref: fc.option(ref, { nil: null }) }) },
   { weight: 6, arbitrary: fc.record({ t: fc.constant('advance' as const), ms: step }) },
   { weight: 6, arbitrary: fc.constant({ t: 'pass' as const }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('race' as const), pick: fc.nat(3) }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('timer' as const), early: fc.boolean() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), point: fc.constantFrom('between' as const, 'afterCommit' as const, 'afterRemove' as const) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), point: fc.constantFrom('between' as const, 'afterCommit' as const, 'midRemove' as const, 'afterRemove' as const) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('down' as const), commands: fc.integer({ min: 1, max: 5 }) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'engineRestart' as const }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('disk' as const), usedPercent: fc.integer({ min: 50, max: 99 }) }) },

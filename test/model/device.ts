@@ -8,7 +8,7 @@
  * comes and goes unseen while the agent is down; with them, such containers reach the planner only
  * as events, replayed after a restart.
  */
-import { AgentSim, type PassRecord } from './agent-sim.js';
+import { AgentSim, type PassRecord, type ShellOptions } from './agent-sim.js';
 import type { Planner } from './capabilities.js';
 import { toManifest, type Judge } from './judge.js';
 import type { Command } from './commands.js';
@@ -19,6 +19,8 @@ export interface DeviceOptions {
   eventUses: boolean;
   /** restore from the store on a crash (false: the uninterrupted twin, which keeps its memory) */
   restoreOnCrash: boolean;
+  /** the shell's parts that a planted bug turns off (agent-sim.ts) */
+  shell?: Pick<ShellOptions, 'usesSincePlan' | 'restoreTags' | 'replay'>;
 }
 
 export class Device {
@@ -35,7 +37,7 @@ export class Device {
 
   constructor(private readonly o: DeviceOptions, from?: Device) {
     this.world = from ? from.world.clone() : new World();
-    const opts = { eventUses: o.eventUses, restoreOnCrash: o.restoreOnCrash };
+    const opts: ShellOptions = { eventUses: o.eventUses, restoreOnCrash: o.restoreOnCrash, ...o.shell };
     const onPlan = (r: PassRecord) => {
       for (const c of this.world.containers) this.listed.add(c.name);
       this.nextDueAt = r.plan.nextDueAt;
@@ -72,6 +74,22 @@ export class Device {
     this.world.removeContainer(c);
   }
 
+  /**
+   * The due timer's pass, during whose removals a container comes and goes on one of the images it
+   * is about to remove (after the plan was written, before the engine is asked): a use the plan did
+   * not know.
+   */
+  private race(pick: number): void {
+    if (!this.agent.up) return;
+    if (this.nextDueAt !== null) this.world.now = Math.max(this.world.now, this.nextDueAt + 5); // the due timer's pass
+    this.agent.pass(undefined, (plan) => {
+      const id = plan.remove[pick % Math.max(1, plan.remove.length)];
+      if (!id) return;
+      const k = this.world.createContainer(Number(id.slice(7, 8)) - 1, false);
+      if (k) this.world.removeContainer(k);
+    });
+  }
+
   /** commands left before the agent, away, starts again */
   private awayFor = 0;
 
@@ -99,6 +117,7 @@ export class Device {
       case 'push': world.push(c.ref, c.content); return;
       case 'advance': world.now += c.ms; return;
       case 'pass': this.pass(); return;
+      case 'race': this.race(c.pick); return;
       case 'disk': this.diskUsedPercent = c.usedPercent; return;
       case 'engineRestart': world.restartEngine(); agent.engineRestarted(); this.pass(); return;
       case 'pull': case 'load': {

@@ -24,9 +24,9 @@ const PATH = process.env.FC_PATH;
 const eventUses = plannerTakesUses();
 const pressure = await loadPressure();
 
-function check(planner: Planner, runs: number, seed = SEED, path = PATH, uses = eventUses) {
-  const o: RunOptions = { planner, eventUses: uses, pressure };
-  return fc.check(fc.property(sequenceArb, (cmds) => runSequence(cmds, o)), { numRuns: runs, seed, path });
+function check(planner: Planner, runs: number, seed = SEED, path = PATH, uses = eventUses, shell?: RunOptions['shell']) {
+  const o: RunOptions = { planner, eventUses: uses, pressure, shell };
+  return fc.check(fc.property(sequenceArb, (cmds) => void runSequence(cmds, o)), { numRuns: runs, seed, path });
 }
 
 describe('the pure core against the model (fast-check)', () => {
@@ -48,8 +48,10 @@ const amnesia: Planner = (input) => realPlanner({ ...input, persisted: new Map()
 const longestWins: Planner = (input) => realPlanner({ ...input, policies: { rules: [...input.policies.rules].reverse(), keep: input.policies.keep } });
 /** A planner that forgets `keep`. */
 const noKeep: Planner = (input) => realPlanner({ ...input, policies: { rules: input.policies.rules, keep: [] } });
-/** A planner deaf to the engine's container events (main's planner, whatever the branch: issue 11's bug). */
+/** A planner deaf to the engine's container events (main's planner before "Every use counts"). */
 const deaf: Planner = ({ uses: _u, unseen: _s, ...input }) => realPlanner(input);
+/** A planner that drops the uses of an image it holds `removable` (a use between plan and delete is lost). */
+const usesLostWhenRemovable: Planner = (input) => realPlanner({ ...input, uses: new Map([...(input.uses ?? [])].filter(([id]) => input.persisted.get(id)?.state !== 'removable')) });
 
 describe('the properties catch planted bugs, and shrink them', () => {
   it.each([
@@ -68,6 +70,18 @@ describe('the properties catch planted bugs, and shrink them', () => {
     const out = check(deaf, 5_000, 42, undefined, true);
     expect(out.failed).toBe(true);
     expect(String(out.errorInstance)).toMatch(/before its due time|lastUsedAt earlier than the last use|removes exactly what is due|next due moment/);
+    expect(out.counterexample![0].length).toBeLessThanOrEqual(8);
+  }, 60_000);
+
+  it.each([
+    ['a planner that loses the uses of an image it holds removable', usesLostWhenRemovable, undefined, /before its due time/],
+    ['a shell that deletes an image a container used since the plan', realPlanner, { usesSincePlan: false }, /deleted at the engine before its due time/],
+    ['a shell that starts from the live stream, not from its stored cursor', realPlanner, { replay: false }, /before its due time|lastUsedAt earlier than the last use|removes exactly what is due|next due moment|restore from snapshots/],
+    ['a shell that leaves an interrupted removal\'s tags off', realPlanner, { restoreTags: false }, /restore from snapshots equals the uninterrupted run/],
+  ] as const)('%s', (_what, planner, shell, caught) => {
+    const out = check(planner, 5_000, 42, undefined, true, shell);
+    expect(out.failed).toBe(true);
+    expect(String(out.errorInstance)).toMatch(caught);
     expect(out.counterexample![0].length).toBeLessThanOrEqual(8);
   }, 60_000);
 });

@@ -12,6 +12,9 @@
  * 4. countdowns never restart: an image idle before and after a pass, with no use in between, keeps
  *    its lastUsedAt, except when history could not be seen, and then only for a later moment;
  * 5. the machines agree with the engine: in-use exactly when a container references the image;
+ * 2'. and at the engine: every image the agent's removal deletes is, at that moment, unused and
+ *    past the model's due time counted from its last use (a use between the plan and the delete,
+ *    seen only as an engine event, included);
  * 6. (disk pressure, extension point) the eviction order is the least-recently-used order of the
  *    model's candidates, so that whatever prefix pressure takes is the LRU prefix.
  * The twin check (restore from snapshots equals the uninterrupted run) is in sequence.ts.
@@ -44,7 +47,23 @@ export class Checker {
     private readonly world: World,
     private readonly judge: Judge,
     private readonly pressure: PressureModule | null,
-  ) {}
+  ) {
+    const judged = world.onAgentRemove;
+    world.onAgentRemove = (content) => {
+      this.atDelete(content);
+      judged(content);
+    };
+  }
+
+  /** The engine deletes `content` for the agent, now. */
+  private atDelete(c: number): void {
+    const now = this.world.now;
+    const win = this.judge.winning(c);
+    const prot = this.judge.protectedBy(c);
+    if (win === null || prot !== null) throw new PropertyFailure('deleted at the engine while protected', `${idOf(c)} at ${at(now)}: ${prot ?? 'no rule'}`);
+    const last = this.judge.trueLastUse(c);
+    if (now < last + win) throw new PropertyFailure('deleted at the engine before its due time', `${idOf(c)} at ${at(now)}, last used ${at(last)}, deleteAfter ${win} ms`);
+  }
 
   onPlan(r: PassRecord): void {
     const usedSince = new Set(this.world.events.slice(this.eventsSeen).map((e) => e.content));

@@ -8,7 +8,7 @@
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { Planner, PressureModule } from './capabilities.js';
 import type { Command } from './commands.js';
-import { Device } from './device.js';
+import { Device, type DeviceOptions } from './device.js';
 import { Judge } from './judge.js';
 import { Checker, PropertyFailure } from './properties.js';
 
@@ -16,6 +16,7 @@ export interface RunOptions {
   planner: Planner;
   eventUses: boolean;
   pressure: PressureModule | null;
+  shell?: DeviceOptions['shell'];
 }
 
 /** What a restart may change of a machine: nothing but the words of its reason (found gone vs removed). */
@@ -39,8 +40,9 @@ function differs(a: ReadonlyMap<string, PersistedImage>, b: ReadonlyMap<string, 
   return null;
 }
 
-export function runSequence(cmds: readonly Command[], o: RunOptions): void {
-  const device = new Device({ planner: o.planner, eventUses: o.eventUses, restoreOnCrash: true });
+/** Run `cmds`, throwing the first PropertyFailure; the judged device at the end. */
+export function runSequence(cmds: readonly Command[], o: RunOptions): Device {
+  const device = new Device({ planner: o.planner, eventUses: o.eventUses, restoreOnCrash: true, shell: o.shell });
   device.judge = new Judge(device.world);
   const checker = new Checker(device.world, device.judge, o.pressure);
   device.onPlan = (r) => checker.onPlan(r);
@@ -54,4 +56,5 @@ export function runSequence(cmds: readonly Command[], o: RunOptions): void {
     const d = differs(device.agent.images, twin.agent.images);
     if (d) throw new PropertyFailure('restore from snapshots equals the uninterrupted run', `after command ${i} (${JSON.stringify(c)}), ${d}`);
   }
+  return device;
 }

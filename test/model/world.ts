@@ -161,9 +161,21 @@ export class World {
   agentRemove(content: number): 'removed' | 'gone' | 'in-use' {
     if (!this.images.has(content)) return 'gone';
     if (this.inUse(content)) return 'in-use';
+    this.onAgentRemove(content); // told while the image still has its references
     this.images.delete(content);
-    this.onAgentRemove(content);
     return 'removed';
+  }
+
+  /** The careful removal's first steps (several tags): the extra tags untagged, the last one left. */
+  agentUntagExtras(content: number): void {
+    const img = this.images.get(content);
+    if (img && !this.inUse(content)) img.tags = img.tags.slice(-1);
+  }
+
+  /** The image `ref` names now, or null. */
+  holderOf(ref: string): number | null {
+    for (const img of this.images.values()) if (img.tags.includes(ref)) return img.content;
+    return null;
   }
 
   /** Someone pushed `content` as `ref`: later pulls of `ref` bring it. */
