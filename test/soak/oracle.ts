@@ -72,6 +72,8 @@ export class EngineOracle {
   ignoreShorterThanMs = 0;
   /** containers that did not count as uses for that reason */
   ignoredContainers = 0;
+  /** containers the engine created (its create events) */
+  containersCreated = 0;
   private readonly seen = new Set<string>();
   private lastNano = 0;
   private queue: Promise<void> = Promise.resolve();
@@ -176,6 +178,7 @@ export class EngineOracle {
   }
 
   private async containerEvent(action: string, cid: string, attrs: Record<string, string>, at: number): Promise<void> {
+    if (action === 'create') this.containersCreated++;
     let c = this.containers.get(cid);
     if (!c) {
       c = { image: await this.imageOfContainer(cid, attrs.image), name: attrs.name ?? cid.slice(0, 12), since: at };

@@ -12,7 +12,7 @@ export interface SoakReport {
   removals: { byAgent: number; bySchedule: number; latencyAfterDueMs: { p50: number | null; p95: number | null; max: number | null } };
   late: { total: number; withoutFault: number; list: { image: string; dueAt: string; duringFault: boolean; agentAudit?: string[] }[] };
   violations: Violation[];
-  engine: { events: number; reconnects: number; unseenDeletes: number; unseenArrivals: number; containersNotCounted: number };
+  engine: { events: number; reconnects: number; unseenDeletes: number; unseenArrivals: number; containersCreated: number; containersNotCounted: number };
   agentRss: { minMb: number; medianMb: number; maxMb: number; lastMb: number; perMinuteMb: number[] } | null;
   /** the agent's machines against the engine at the end (empty: they agree) */
   finalState: string[];
@@ -43,7 +43,7 @@ export function summarize(r: {
     removals: { byAgent: r.oracle.agentRemovals.length, bySchedule: r.oracle.ownRemovals.length, latencyAfterDueMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: lat.length ? Math.max(...lat) : null } },
     late: { total: r.oracle.late.length, withoutFault: r.oracle.late.filter((l) => !l.duringFault).length, list: r.oracle.late.map((l) => ({ image: l.id, dueAt: new Date(l.dueAt).toISOString(), duringFault: l.duringFault })) },
     violations: r.oracle.violations,
-    engine: { events: r.oracle.events, reconnects: r.oracle.reconnects, unseenDeletes: r.oracle.unseenDeletes, unseenArrivals: r.oracle.unseenArrivals, containersNotCounted: r.oracle.ignoredContainers },
+    engine: { events: r.oracle.events, containersCreated: r.oracle.containersCreated, reconnects: r.oracle.reconnects, unseenDeletes: r.oracle.unseenDeletes, unseenArrivals: r.oracle.unseenArrivals, containersNotCounted: r.oracle.ignoredContainers },
     agentRss: bytes.length ? { minMb: mb(Math.min(...bytes)), medianMb: mb(quantile(bytes, 0.5)!), maxMb: mb(Math.max(...bytes)), lastMb: mb(bytes.at(-1)!), perMinuteMb: perMinute.map((x) => x ?? 0) } : null,
     finalState: r.agrees,
     trace: r.actions.trace,
@@ -59,7 +59,7 @@ export function formatReport(r: SoakReport): string {
     `faults injected: ${r.faults.injected} (${Object.entries(r.faults.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})${r.faults.errors.length ? `; fault errors: ${r.faults.errors.join('; ')}` : ''}`,
     `removals: ${r.removals.byAgent} by the agent, ${r.removals.bySchedule} by the schedule; after due: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms`,
     `due but not removed within 2 s: ${r.late.total} (${r.late.withoutFault} with no fault around)`,
-    `engine events: ${r.engine.events}, oracle reconnects ${r.engine.reconnects}, deletes and arrivals the stream missed ${r.engine.unseenDeletes} and ${r.engine.unseenArrivals}${r.unseenUses ? '' : `, containers shorter-lived than main claims to see (not counted as uses) ${r.engine.containersNotCounted}`}`,
+    `engine events: ${r.engine.events} (containers created ${r.engine.containersCreated}), oracle reconnects ${r.engine.reconnects}, deletes and arrivals the stream missed ${r.engine.unseenDeletes} and ${r.engine.unseenArrivals}${r.unseenUses ? '' : `, containers shorter-lived than main claims to see (not counted as uses) ${r.engine.containersNotCounted}`}`,
     r.agentRss ? `agent RSS: min ${r.agentRss.minMb} MB, median ${r.agentRss.medianMb} MB, max ${r.agentRss.maxMb} MB, last ${r.agentRss.lastMb} MB; per minute [${r.agentRss.perMinuteMb.join(', ')}]` : 'agent RSS: not sampled',
     `final state: ${r.finalState.length ? r.finalState.join('; ') : 'the agent agrees with the engine'}`,
     `violations: ${r.violations.length}`,
