@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts', 'test/conformance/*.test.ts'],
+          include: ['{statemachines,controller,crd,cli}/**/*.test.ts', 'test/layout/*.test.ts', 'test/conformance/*.test.ts', 'test/model/*.test.ts'],
           // the seeded randomized and whole-corpus tests take seconds on a machine that runs other work
           testTimeout: 30_000,
         },
@@ -17,7 +17,7 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/fault/**', 'test/layout/**', 'test/conformance/**'],
+          exclude: [...configDefaults.exclude, 'test/fault/**', 'test/layout/**', 'test/conformance/**', 'test/model/**'],
           globalSetup: ['test/stack/global-setup.ts'],
           fileParallelism: false, // all files share one engine and registry
           testTimeout: 60_000,

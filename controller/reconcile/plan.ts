@@ -139,8 +139,9 @@ export function planPass(input: PassInput): PassPlan {
 /** The machine of one observed image, created when new (null: arriving, not tracked yet), and stepped. */
 function observeImage(input: PassInput, out: PassPlan, img: ObservedImage, usedBy: string[], actor: string): PersistedImage | null {
   const { now } = input;
-  const dl = input.downloads.get(img.id);
-  let current = input.persisted.get(img.id);
+  const known = input.persisted.get(img.id);
+  const dl = downloadOf(known, input.downloads.get(img.id));
+  let current = known?.state === 'removed' ? arrivedAgain(known, now) : known;
   if (!current && !dl && input.arriving?.size && isArriving(input.arriving, img.tags, img.repoDigests)) return null;
   if (!current) {
     current = startImage({ id: img.id, now, agentDownloaded: dl !== undefined, downloadedAt: dl?.at ?? null, reason: dl ? `downloaded by the agent (${dl.via})` : 'discovered in the engine' });
@@ -181,4 +182,20 @@ function recordUses(input: PassInput, out: PassPlan, current: PersistedImage, ac
 function isArriving(arriving: ReadonlySet<string>, tags: readonly string[], repoDigests: readonly string[]): boolean {
   for (const a of arriving) if (a.startsWith('*')) return true;
   return [...tags, ...repoDigests].some((r) => arriving.has(normalize(r)));
+}
+
+/**
+ * A removed image that is back is a new arrival, first seen now (SPEC §2: agentDownloaded is for an
+ * image the agent brought in that was not there before): it is the agent's only through a download
+ * recorded since the removal, not through the one that brought the earlier copy (whose record stays
+ * when someone else deleted it).
+ */
+const arrivedAgain = (p: PersistedImage, now: number): PersistedImage => ({ state: p.state, context: { ...p.context, agentDownloaded: false, downloadedAt: null, firstSeenAt: now } });
+
+/** The download record that belongs to the copy of the image the engine holds now, if any. */
+function downloadOf(known: PersistedImage | undefined, dl: DownloadRecord | undefined): DownloadRecord | undefined {
+  if (!dl || !known) return dl;
+  if (known.state === 'removed') return dl.at < (known.context.removedAt ?? -Infinity) ? undefined : dl;
+  // a copy the agent did not bring: a record from before its first sight is an earlier copy's
+  return !known.context.agentDownloaded && dl.at < known.context.firstSeenAt ? undefined : dl;
 }
