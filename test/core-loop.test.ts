@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, runContainer } from './stack/fixtures.js';
 import { AgentProcess, runCli, waitFor } from './helpers/agent.js';
 
 const stack = stackInfo();
@@ -34,13 +34,10 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
 });
-afterEach(async () => {
-  await agent.dispose();
-});
+afterEach(() => agent.dispose());
 
 describe('core loop on a real engine', () => {
   it('removes the unused image at its due time and never an image in use; a freed image follows', async () => {

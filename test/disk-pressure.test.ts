@@ -14,7 +14,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from './helpers/agent.js';
 import { auditOf, fillTo, fsNow, images, metricsOf, pressureRemovals, removeFillers, untilImage } from './helpers/disk.js';
-import { buildFixture, commitFixture, dockerFor, followProgress, pushFixture, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
+import { buildFixture, commitFixture, dockerFor, emptyEngine, followProgress, pushFixture, runContainer } from './stack/fixtures.js';
 import { ensurePackages, startStack, type Stack } from './stack/stack.js';
 
 const MB = 1e6;
@@ -36,8 +36,7 @@ afterAll(async () => {
 afterEach(async () => {
   await agent?.dispose();
   agent = undefined;
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   removeFillers(stack.dataRoot);
 });
 

@@ -17,7 +17,7 @@ import { loadArchive, localImage, pullImage, PullError, remoteDigest } from '../
 import { removeImageSafely } from '../controller/effects/remove.js';
 import { waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, FIXTURE_CMD, followProgress, pushFixture, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, FIXTURE_CMD, followProgress, pushFixture, runContainer } from './stack/fixtures.js';
 
 /** Record `METHOD /path` of every request the client sends through dockerode, until `stop()`. */
 function recordRequests(client: EngineClient): { sent: string[]; stop(): void } {
@@ -44,8 +44,7 @@ beforeAll(() => {
 });
 afterAll(() => engine.close());
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 
 describe('engine client on a real engine', () => {

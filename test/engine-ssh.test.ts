@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { dockerFromHost } from '../controller/engine/docker.js';
 import { AgentProcess, runCli, waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, runContainer } from './stack/fixtures.js';
 import { startSshRemote, type SshRemote } from './stack/ssh.js';
 
 const stack = stackInfo();
@@ -30,8 +30,7 @@ afterAll(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

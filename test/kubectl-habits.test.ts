@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor } from './helpers/agent.js';
 import { followCli } from './helpers/follow.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine } from './stack/fixtures.js';
 
 const stack = stackInfo();
 const dir = mkdtempSync(join(tmpdir(), 'ictl-habits-'));
@@ -46,8 +46,7 @@ function follow(args: string[]) {
 
 beforeAll(async () => {
   docker = dockerFor(stack);
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
   await agent.start();
 });

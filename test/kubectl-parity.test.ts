@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applysetId } from '../crd/apply/applyset.js';
 import { AgentProcess, waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine } from './stack/fixtures.js';
 
 const stack = stackInfo();
 const dir = mkdtempSync(join(tmpdir(), 'ictl-kp-'));
@@ -39,8 +39,7 @@ const image = async (tag: string) => (await agent.json<{ items: Image[] }>(['get
 
 beforeAll(async () => {
   docker = dockerFor(stack);
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir(), [
     '--node-label', 'site=plant-7', '--node-label', 'openhorizon.arch=amd64', '--node-label', 'cores=4',
     '--node-constraint', 'purpose == image-cleanup',

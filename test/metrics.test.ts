@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from './helpers/agent.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages, runContainer } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, pushFixture, runContainer } from './stack/fixtures.js';
 
 const stack = stackInfo();
 const dir = mkdtempSync(join(tmpdir(), 'ictl-metrics-'));
@@ -58,8 +58,7 @@ interface Item { metadata: { name: string }; status: { state: string; tags: stri
 
 beforeAll(async () => {
   docker = dockerFor(stack);
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   port = await freePort();
   const tokenFile = join(dir, 'token');
   writeFileSync(tokenFile, `${TOKEN}\n`, { mode: 0o600 });

@@ -14,7 +14,7 @@ import { AgentProcess, waitFor } from './helpers/agent.js';
 import { EngineProxy } from './fault/helpers/engine-proxy.js';
 import { watchDeletes } from './fault/helpers/invariants.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, pushFixture } from './stack/fixtures.js';
 
 const stack = stackInfo();
 const R = stack.registry;
@@ -42,8 +42,7 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

@@ -22,7 +22,7 @@ import { Store } from '../controller/store/store.js';
 import { WorkloadExecutor } from '../controller/workloads/executor.js';
 import type { ImagePolicy } from '../crd/imagepolicy/type.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, FIXTURE_CMD, removeAllContainers, removeAllImages } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, FIXTURE_CMD } from './stack/fixtures.js';
 
 const stack = stackInfo();
 const T0 = Date.UTC(2030, 0, 1);
@@ -68,8 +68,7 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   dir = mkdtempSync(join(tmpdir(), 'ictl-pass-'));
   store = await Store.open(dir);
   clock = T0;

@@ -1,14 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stackInfo } from './stack/context.js';
-import {
-  buildFixture,
-  dockerFor,
-  followProgress,
-  pushFixture,
-  removeAllContainers,
-  removeAllImages,
-  runContainer,
-} from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, followProgress, pushFixture, removeAllImages, runContainer } from './stack/fixtures.js';
 import { startStack, type Stack } from './stack/stack.js';
 
 const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -23,8 +15,7 @@ describe('shared stack', () => {
   const docker = dockerFor(info);
 
   afterEach(async () => {
-    await removeAllContainers(docker);
-    await removeAllImages(docker);
+    await emptyEngine(docker);
   });
 
   it('runs its own dockerd 20.10 speaking API <= 1.41', async () => {

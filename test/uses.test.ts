@@ -9,7 +9,7 @@ import { AgentProcess, waitFor } from './helpers/agent.js';
 import { call } from './fault/helpers/api.js';
 import { watchContainers, watchDeletes } from './fault/helpers/invariants.js';
 import { stackInfo } from './stack/context.js';
-import { buildFixture, dockerFor, FIXTURE_CMD, removeAllContainers, removeAllImages } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, FIXTURE_CMD } from './stack/fixtures.js';
 
 const stack = stackInfo();
 let docker: Dockerode;
@@ -34,8 +34,7 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

@@ -11,7 +11,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { AgentProcess, BIN, waitFor } from './helpers/agent.js';
-import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from './stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, pushFixture } from './stack/fixtures.js';
 import { ensurePackages, startStack, type Stack } from './stack/stack.js';
 
 let stack: Stack;
@@ -95,13 +95,10 @@ afterAll(async () => {
   await stack?.stop();
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
 });
-afterEach(async () => {
-  await agent.dispose();
-});
+afterEach(() => agent.dispose());
 
 describe('workloads', () => {
   it('Always with the image present and the registry unchanged pulls nothing and keeps the container', async () => {

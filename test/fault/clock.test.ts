@@ -11,7 +11,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine } from '../stack/fixtures.js';
 import { auditLog, call, health, images } from './helpers/api.js';
 import { ensureFaketime, FakeClock } from './helpers/faketime.js';
 import { watchDeletes } from './helpers/invariants.js';
@@ -34,8 +34,7 @@ beforeAll(async () => {
   lib = await ensureFaketime();
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   clock = new FakeClock(join(mkdtempSync(join(tmpdir(), 'ictl-clock-')), 'offset'));
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
   agent.agentEnv = clock.env(lib);

@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, pushFixture, removeAllContainers } from '../stack/fixtures.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,8 +32,7 @@ const workload = (purge: number) => ({ apiVersion: 'imagectl.dev/v1alpha1', kind
 
 beforeAll(async () => {
   docker = dockerFor(stack);
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   for (const ref of [`${R}/crash/w:1`, `${R}/crash/p:1`]) {
     await buildFixture(docker, ref);
     await pushFixture(docker, ref);

@@ -7,7 +7,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, FIXTURE_CMD, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, FIXTURE_CMD } from '../stack/fixtures.js';
 import { health, images } from './helpers/api.js';
 import { stateAgrees } from './helpers/invariants.js';
 import { peakRss } from './helpers/proc.js';
@@ -20,8 +20,7 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
-import { buildFixture, dockerFor, FIXTURE_CMD, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, FIXTURE_CMD } from '../stack/fixtures.js';
 import { ensurePackages, startStack, type Stack } from '../stack/stack.js';
 import { auditLog, call, images } from './helpers/api.js';
 import { EngineProxy } from './helpers/engine-proxy.js';
@@ -66,8 +66,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   await stack.startEngine();
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages, runContainer } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, runContainer } from '../stack/fixtures.js';
 import { imageArchive } from './helpers/archive.js';
 import { call, type Reply } from './helpers/api.js';
 import { Tmpfs } from './helpers/tmpfs.js';
@@ -54,8 +54,7 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

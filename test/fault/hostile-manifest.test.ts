@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine } from '../stack/fixtures.js';
 import { Store } from '../../controller/store/store.js';
 import { call, health } from './helpers/api.js';
 import { rss } from './helpers/proc.js';
@@ -35,13 +35,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
 });
-afterEach(async () => {
-  await agent.dispose();
-});
+afterEach(() => agent.dispose());
 
 describe('a hostile ImagePolicy (finding 1)', () => {
   it('the 107 KB policy of 4000 brace globs is refused with file:line:col and path, by the CLI and by the agent, and the agent stays small', async () => {

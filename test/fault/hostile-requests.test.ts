@@ -13,7 +13,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, pushFixture } from '../stack/fixtures.js';
 import { auditLog, call } from './helpers/api.js';
 
 const stack = stackInfo();
@@ -27,13 +27,10 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
 });
-afterEach(async () => {
-  await agent.dispose();
-});
+afterEach(() => agent.dispose());
 
 describe('rmi honours every protection (finding 6)', () => {
   it('a kept image is refused, and a kept image that a Workload needs is refused with both reasons', async () => {

@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { dockerFor, emptyEngine } from '../stack/fixtures.js';
 import { call, health } from './helpers/api.js';
 import { peakRss, rss } from './helpers/proc.js';
 
@@ -30,13 +30,10 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
 });
-afterEach(async () => {
-  await agent.dispose();
-});
+afterEach(() => agent.dispose());
 
 describe('followers that never read (finding 5)', () => {
   it('100 silent audit followers and heavy applies: every follower is dropped, memory stays bounded, and nothing is held after', async () => {

@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, BIN, NODE_FLAGS, runCli, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine } from '../stack/fixtures.js';
 import { call } from './helpers/api.js';
 
 const stack = stackInfo();
@@ -61,8 +61,7 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, FIXTURE_CMD, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, FIXTURE_CMD, removeAllContainers } from '../stack/fixtures.js';
 import { auditLog, call, images } from './helpers/api.js';
 import { EngineProxy } from './helpers/engine-proxy.js';
 import { faultSeed, seededRandom } from '../helpers/rng.js';
@@ -55,8 +55,7 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

@@ -15,7 +15,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, runCli, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, pushFixture, removeAllContainers, removeAllImages } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, pushFixture } from '../stack/fixtures.js';
 import { auditLog, call } from './helpers/api.js';
 import { tcpListeners } from './helpers/proc.js';
 
@@ -37,13 +37,10 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
   agent = new AgentProcess(stack, AgentProcess.tempStateDir());
 });
-afterEach(async () => {
-  await agent.dispose();
-});
+afterEach(() => agent.dispose());
 
 describe('the unix socket', () => {
   it('is 0600 in a 0700 state dir by default, and 0660 owned by the group with --socket-group', async () => {

@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AgentProcess, runCli, waitFor } from '../helpers/agent.js';
 import { stackInfo } from '../stack/context.js';
-import { buildFixture, dockerFor, removeAllContainers, removeAllImages, runContainer } from '../stack/fixtures.js';
+import { buildFixture, dockerFor, emptyEngine, runContainer } from '../stack/fixtures.js';
 import { auditLog, call, health, images } from './helpers/api.js';
 import { Tmpfs } from './helpers/tmpfs.js';
 
@@ -28,8 +28,7 @@ beforeAll(() => {
   docker = dockerFor(stack);
 });
 beforeEach(async () => {
-  await removeAllContainers(docker);
-  await removeAllImages(docker);
+  await emptyEngine(docker);
 });
 afterEach(async () => {
   await agent?.dispose();

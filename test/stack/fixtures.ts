@@ -126,6 +126,12 @@ function ignoreGone(e: any): void {
   if (e?.statusCode !== 404 && e?.statusCode !== 409) throw e;
 }
 
+/** No container and no image: what one test leaves cannot decide the next (the setup of most test files). */
+export async function emptyEngine(docker: Dockerode): Promise<void> {
+  await removeAllContainers(docker);
+  await removeAllImages(docker);
+}
+
 export async function removeAllContainers(docker: Dockerode): Promise<void> {
   const containers = await docker.listContainers({ all: true });
   await Promise.all(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone)));
