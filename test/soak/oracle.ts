@@ -44,6 +44,8 @@ interface OImage {
   /** references it lost, with when: the agent untags the extra ones just before it deletes */
   lost: Map<string, number>;
   firstSeen: number;
+  /** when its references last changed: a tag that makes a rule match makes it due from then at the earliest */
+  refsAt: number;
 }
 
 export interface NotedDelete {
@@ -55,6 +57,8 @@ export interface NotedDelete {
   since: number;
   /** the container event of that last use (or "first sight") */
   sinceBy: string;
+  /** when its references last changed */
+  refsAt: number;
   /** the other images present then that no container used: the candidates for space it may have gone before */
   others: { id: string; refs: string[]; since: number; latest: number }[];
 }
@@ -227,14 +231,21 @@ export class EngineOracle {
 
   private image(id: string, at: number): OImage {
     let img = this.images.get(id);
-    if (!img) this.images.set(id, (img = { refs: new Set(), lost: new Map(), firstSeen: at }));
+    if (!img) this.images.set(id, (img = { refs: new Set(), lost: new Map(), firstSeen: at, refsAt: at }));
     return img;
   }
 
   private learnRef(id: string, ref: string, at: number): void {
     if (!id.startsWith('sha256:')) return;
-    for (const [other, img] of this.images) if (other !== id && img.refs.delete(ref)) img.lost.set(ref, at);
-    this.image(id, at).refs.add(ref);
+    for (const [other, img] of this.images) {
+      if (other === id || !img.refs.delete(ref)) continue;
+      img.lost.set(ref, at);
+      img.refsAt = at;
+    }
+    const img = this.image(id, at);
+    if (img.refs.has(ref)) return;
+    img.refs.add(ref);
+    img.refsAt = at;
   }
 
   /** What the engine holds for `ref` now (an ID or a reference). */
@@ -248,6 +259,7 @@ export class EngineOracle {
       if (refs.includes(r)) continue;
       img.refs.delete(r);
       img.lost.set(r, at);
+      img.refsAt = at;
     }
   }
 
@@ -264,7 +276,7 @@ export class EngineOracle {
       const lo = Math.max(this.lastUse(oid)?.at ?? -Infinity, o.firstSeen);
       others.push({ id: oid, refs: [...o.refs], since: lo, latest: Math.max(lo, this.restartedAfter(lo)) });
     }
-    this.noted.push({ id, at, refs, users, since, sinceBy: use && use.at >= first ? use.by : 'first sight', others });
+    this.noted.push({ id, at, refs, users, since, sinceBy: use && use.at >= first ? use.by : 'first sight', refsAt: img?.refsAt ?? -Infinity, others });
     this.images.delete(id);
     this.uses.delete(id);
   }
@@ -322,7 +334,7 @@ export class EngineOracle {
       if ([...this.containers.values()].some((c) => c.image === id)) continue;
       const v = this.policies.verdictAt([...img.refs], now);
       if (v.kept || v.deleteAfterMs === null) continue;
-      const dueAt = Math.max(Math.max(this.lastUse(id)?.at ?? -Infinity, img.firstSeen) + v.deleteAfterMs, v.since);
+      const dueAt = Math.max(Math.max(this.lastUse(id)?.at ?? -Infinity, img.firstSeen) + v.deleteAfterMs, v.since, img.refsAt);
       const key = `${id} ${dueAt}`;
       if (now <= dueAt + LATE_MS || this.lateFlagged.has(key)) continue;
       this.lateFlagged.add(key);
@@ -345,7 +357,7 @@ export class EngineOracle {
     const allowed = sets.map((s) => verdictOf(s, d.refs)).filter((v) => !v.kept && v.deleteAfterMs !== null && d.at >= d.since + v.deleteAfterMs);
     const space = sets.map((s) => this.forSpace(s, d));
     const now = this.policies.verdictAt(d.refs, d.at);
-    const afterDue = now.deleteAfterMs === null || now.kept ? null : d.at - Math.max(d.since + now.deleteAfterMs, now.since);
+    const afterDue = now.deleteAfterMs === null || now.kept ? null : d.at - Math.max(d.since + now.deleteAfterMs, now.since, d.refsAt);
     this.agentRemovals.push({ id: d.id, at: d.at, afterDue: allowed.length ? afterDue : null, forSpace: !allowed.length && space.includes(null) });
     if (d.users.length) this.violations.push({ image: d.id, at: iso, what: `deleted while containers ${d.users.join(', ')} used it` });
     else if (!allowed.length && !space.includes(null)) {
