@@ -87,11 +87,16 @@ export class PolicyHistory {
     this.sets.push({ at, set: new Map(this.current()).set(p.name, p) });
   }
 
-  /** Out of force from `at` (taken after the delete answered). */
-  deleted(name: string, at: number): void {
-    const set = new Map(this.current());
+  /**
+   * Out of force from `at`, taken before the delete request is sent (the agent acts on it before
+   * its answer arrives); the function it returns puts the policy back (a delete that did not go through).
+   */
+  deleting(name: string, at: number): (at: number) => void {
+    const before = this.current();
+    const set = new Map(before);
     set.delete(name);
     this.sets.push({ at, set });
+    return (undoAt) => this.setTo(before, undoAt);
   }
 
   /** Back to an earlier set (an apply that did not go through). */
