@@ -39,7 +39,8 @@ describe('the pure core against the model (fast-check)', () => {
     }
     expect(out.numRuns).toBe(RUNS);
     console.log(`[model] disk pressure: ${pressureSeen.underPressure} plans under pressure, ${pressureSeen.removing} removing for space, ${pressureSeen.properPrefix} of them a proper prefix of the candidates`);
-    expect(pressureSeen.properPrefix, 'the LRU property judged plans that remove some candidates and leave others').toBeGreaterThan(0);
+    // a replay of one path (FC_PATH) or a short hunt may draw no such plan; 1000 sequences draw some
+    if (!PATH && RUNS >= 1_000) expect(pressureSeen.properPrefix, 'the LRU property judged plans that remove some candidates and leave others').toBeGreaterThan(0);
   }, 120_000);
 });
 
