@@ -14,26 +14,28 @@
  * A removal by rule is left for the next pass when a container used the image after its plan was
  * made (a use among the engine's events since the plan's cursor): that pass counts from the use.
  *
- * The engine's container events reach the planner (when it takes them, capabilities.ts) the way the
+ * The engine's container events reach the planner the way the
  * agent reads them: everything after the committed cursor, replayed after a restart, unless the
  * engine restarted while the agent was away, when that history is gone and counts as `unseen`.
  */
 import { compilePolicies, type CompiledPolicies } from '../../crd/imagepolicy/match.js';
 import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import type { Workload } from '../../crd/workload/type.js';
-import { applyEvent, type PassPlan } from '../../controller/reconcile/plan.js';
+import { applyEvent, planPass, type PassInput, type PassPlan } from '../../controller/reconcile/plan.js';
 import { workloadProtection } from '../../controller/reconcile/protection.js';
 import type { DownloadRecord } from '../../controller/store/records.js';
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import { idOf } from './catalog.js';
-import type { Planner } from './capabilities.js';
 import type { World } from './world.js';
+
+/** The planner under test: the real one, or a planted bug wrapped around it. */
+export type Planner = (input: PassInput) => PassPlan;
+export const realPlanner: Planner = (input) => planPass(input);
 
 export type CrashPoint = 'between' | 'afterCommit' | 'midRemove' | 'afterRemove';
 
 /** What the agent's shell does around the core (each one off only in a planted bug). */
 export interface ShellOptions {
-  eventUses: boolean;
   restoreOnCrash: boolean;
   /** skip a removal whose image was used since its plan (controller/reconcile/removals.ts) */
   usesSincePlan?: boolean;
@@ -165,7 +167,6 @@ export class AgentSim {
 
   private usesSinceCursor(): { uses: Map<number, number>; unseenAt: number | null } {
     const uses = new Map<number, number>();
-    if (!this.opts.eventUses) return { uses, unseenAt: null };
     if (this.missedRestart) return { uses, unseenAt: this.world.now };
     for (const e of this.world.events.slice(this.store.cursor)) uses.set(e.content, Math.max(e.at, uses.get(e.content) ?? -Infinity));
     return { uses, unseenAt: null };
@@ -207,7 +208,7 @@ export class AgentSim {
 
   /** A container used the image since the plan was made (its events came after the plan's cursor). */
   private usedSincePlan(content: number): boolean {
-    if (!this.opts.eventUses || this.opts.usesSincePlan === false) return false;
+    if (this.opts.usesSincePlan === false) return false;
     return this.world.events.slice(this.store.cursor).some((e) => e.content === content);
   }
 

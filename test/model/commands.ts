@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import type { CrashPoint } from './agent-sim.js';
 import { CONTENTS, DURATIONS, PATTERNS, PULLABLE, REFS, REGISTRY } from './catalog.js';
-import type { ModelPolicy } from './judge.js';
+import type { ModelDisk, ModelPolicy } from './judge.js';
 
 export type Command =
   /** `docker run` (running) or `docker create` (created only) on an image that is there */
@@ -41,10 +41,7 @@ export type Command =
   /** the agent is away for the next `commands` commands (what happens meanwhile is a use during downtime), then starts from its store */
   | { t: 'down'; commands: number }
   | { t: 'engineRestart' }
-  /**
-   * EXTENSION POINT (disk pressure, issue 13): the data root's usage. Until the pure eviction
-   * order exists (capabilities.ts loadPressure), it only moves the model's number.
-   */
+  /** the data root's usage changes (what else writes to the disk); the image bytes are the engine's images */
   | { t: 'disk'; usedPercent: number };
 
 const content = fc.constantFrom(...CONTENTS);
@@ -56,11 +53,20 @@ const pattern = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('*', `${REGISTR
 /** Short durations more often: they fall due within a sequence's time steps. */
 const deleteAfter = fc.oneof({ weight: 3, arbitrary: fc.constantFrom('1s', '5s') }, { weight: 2, arbitrary: fc.constantFrom(...durations) });
 const rule = fc.record({ pattern, deleteAfter, agentDownloadedOnly: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) });
-const policy: fc.Arbitrary<ModelPolicy> = fc.record({
-  name: fc.constantFrom('p0', 'p1', 'p2'),
-  rules: fc.array(rule, { minLength: 1, maxLength: 3 }),
-  keep: fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.array(fc.constantFrom(...PATTERNS.filter((p) => p !== '*')), { minLength: 1, maxLength: 2 }) }),
-});
+const minAge = { minAge: fc.constantFrom('0s', '1s', '30s', '2m') };
+/** A disk budget, valid as generated (low below high, target below max), fields left to their defaults too. */
+const diskPressure: fc.Arbitrary<ModelDisk> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ highThresholdPercent: fc.constantFrom(85, 90, 95), lowThresholdPercent: fc.constantFrom(60, 70, 80), ...minAge }, { requiredKeys: [] }) },
+  { weight: 1, arbitrary: fc.record({ maxImageBytes: fc.constantFrom('6M', '8M'), targetImageBytes: fc.constantFrom('3M', '5M'), ...minAge }, { requiredKeys: ['maxImageBytes', 'targetImageBytes'] }) },
+);
+const keep = fc.oneof({ weight: 2, arbitrary: fc.constant([] as string[]) }, { weight: 1, arbitrary: fc.array(fc.constantFrom(...PATTERNS.filter((p) => p !== '*')), { minLength: 1, maxLength: 2 }) });
+const name = fc.constantFrom('p0', 'p1', 'p2');
+/** A budget's policy has long rules mostly (as in SPEC §8's example): what it removes, it removes for space. */
+const longRule = fc.record({ pattern, deleteAfter: fc.constantFrom('2m', '1h', '1h', '5s'), agentDownloadedOnly: fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }) });
+const policy: fc.Arbitrary<ModelPolicy> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ name, rules: fc.array(rule, { minLength: 1, maxLength: 3 }), keep }) },
+  { weight: 2, arbitrary: fc.record({ name, rules: fc.array(longRule, { minLength: 1, maxLength: 2 }), keep, diskPressure }) },
+);
 
 /** Steps of time that straddle the durations (1 ms before and after a second, a second, ...). */
 const step = fc.constantFrom(0, 1, 5, 500, 999, 1_000, 1_001, 4_000, 5_000, 29_999, 30_000, 120_000, 600_000, 3_600_000);
@@ -85,7 +91,7 @@ export const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('crash' as const), point: fc.constantFrom('between' as const, 'afterCommit' as const, 'midRemove' as const, 'afterRemove' as const) }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('down' as const), commands: fc.integer({ min: 1, max: 5 }) }) },
   { weight: 1, arbitrary: fc.constant({ t: 'engineRestart' as const }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('disk' as const), usedPercent: fc.integer({ min: 50, max: 99 }) }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('disk' as const), usedPercent: fc.oneof(fc.integer({ min: 40, max: 100 }), fc.constantFrom(79, 80, 85, 89, 90, 95, 100)) }) },
 );
 
 /** A device that already holds a few images (pulled by the agent or found there) and may have a policy. */

@@ -3,20 +3,16 @@
  * on a real device (an apply or an `imagectl pull` goes through the agent's API and triggers a pass;
  * `docker ...` commands change the engine, which the agent sees at its next pass).
  *
- * What the agent can see depends on the planner (capabilities.ts): without event uses, a container
- * that came and went is one that a pass listed (the engine event it causes triggers one), and none
- * comes and goes unseen while the agent is down; with them, such containers reach the planner only
- * as events, replayed after a restart.
+ * A container that came and went between two passes, or while the agent was down, reaches the
+ * planner only as the engine's events, replayed after a restart (SPEC §2: every use counts).
  */
-import { AgentSim, type PassRecord, type ShellOptions } from './agent-sim.js';
-import type { Planner } from './capabilities.js';
+import { AgentSim, type PassRecord, type Planner, type ShellOptions } from './agent-sim.js';
 import { toManifest, type Judge } from './judge.js';
 import type { Command } from './commands.js';
-import { World, type WorldContainer } from './world.js';
+import { World } from './world.js';
 
 export interface DeviceOptions {
   planner: Planner;
-  eventUses: boolean;
   /** restore from the store on a crash (false: the uninterrupted twin, which keeps its memory) */
   restoreOnCrash: boolean;
   /** the shell's parts that a planted bug turns off (agent-sim.ts) */
@@ -26,8 +22,6 @@ export interface DeviceOptions {
 export class Device {
   readonly world: World;
   readonly agent: AgentSim;
-  /** containers some pass listed */
-  private readonly listed = new Set<string>();
   nextDueAt: number | null = null;
   diskUsedPercent = 50;
   /** the model, told of policies, workloads and arrivals (none for the twin) */
@@ -37,15 +31,13 @@ export class Device {
 
   constructor(private readonly o: DeviceOptions, from?: Device) {
     this.world = from ? from.world.clone() : new World();
-    const opts: ShellOptions = { eventUses: o.eventUses, restoreOnCrash: o.restoreOnCrash, ...o.shell };
+    const opts: ShellOptions = { restoreOnCrash: o.restoreOnCrash, ...o.shell };
     const onPlan = (r: PassRecord) => {
-      for (const c of this.world.containers) this.listed.add(c.name);
       this.nextDueAt = r.plan.nextDueAt;
       this.onPlan(r);
     };
     this.agent = from ? from.agent.clone(this.world, opts, onPlan) : new AgentSim(this.world, o.planner, opts, onPlan);
     if (from) {
-      for (const n of from.listed) this.listed.add(n);
       Object.assign(this, { nextDueAt: from.nextDueAt, diskUsedPercent: from.diskUsedPercent, awayFor: from.awayFor });
     }
   }
@@ -63,15 +55,6 @@ export class Device {
     if (!wasAbsent) return;
     if (byAgent) this.agent.downloaded(content, via);
     this.judge?.arrived(content, byAgent);
-  }
-
-  /** A container goes: without event uses, only one a pass listed (taking that pass when the agent is up). */
-  private removeContainer(c: WorldContainer): void {
-    if (!this.o.eventUses && !this.listed.has(c.name)) {
-      if (!this.agent.up) return;
-      this.pass();
-    }
-    this.world.removeContainer(c);
   }
 
   /**
@@ -105,12 +88,11 @@ export class Device {
     switch (c.t) {
       case 'run': world.createContainer(c.content, c.running); return;
       case 'short': {
-        if (!this.o.eventUses && !agent.up) return;
         const k = world.createContainer(c.content, true);
-        if (k) this.removeContainer(k);
+        if (k) world.removeContainer(k);
         return;
       }
-      case 'rm': if (world.containers.length) this.removeContainer(world.containers[c.pick % world.containers.length]!); return;
+      case 'rm': if (world.containers.length) world.removeContainer(world.containers[c.pick % world.containers.length]!); return;
       case 'tag': world.tag(c.content, c.ref); return;
       case 'rmi': world.rmiRef(c.ref); return;
       case 'rmiId': world.rmiId(c.content); return;

@@ -6,7 +6,7 @@
  * Times: the world starts at t+0 and every command takes 1 ms; a policy's first pass sees the image.
  */
 import { describe, expect, it } from 'vitest';
-import { realPlanner, type Planner } from './capabilities.js';
+import { realPlanner, type Planner } from './agent-sim.js';
 import { idOf } from './catalog.js';
 import type { Command } from './commands.js';
 import { runSequence, type RunOptions } from './sequence.js';
@@ -18,7 +18,7 @@ const deaf: Planner = ({ uses: _u, unseen: _s, ...input }) => realPlanner(input)
 const lostWhenRemovable: Planner = (input) => realPlanner({ ...input, uses: new Map([...(input.uses ?? [])].filter(([id]) => input.persisted.get(id)?.state !== 'removable')) });
 
 function run(cmds: Command[], o: Partial<RunOptions> = {}) {
-  return runSequence(cmds, { planner: realPlanner, eventUses: true, pressure: null, ...o });
+  return runSequence(cmds, { planner: realPlanner, ...o });
 }
 const state = (cmds: Command[]) => run(cmds).agent.images.get(idOf(0));
 

@@ -15,10 +15,16 @@ import type { ImagePolicy } from '../../crd/imagepolicy/type.js';
 import { DURATIONS, idOf, modelMatches } from './catalog.js';
 import type { World } from './world.js';
 
+/** spec.diskPressure as generated: the percent form (each field may be left to its default) or the byte form. */
+export type ModelDisk =
+  | { highThresholdPercent?: number; lowThresholdPercent?: number; minAge?: string }
+  | { maxImageBytes: string; targetImageBytes: string; minAge?: string };
+
 export interface ModelPolicy {
   name: string;
   rules: { pattern: string; deleteAfter: string; agentDownloadedOnly: boolean }[];
   keep: string[];
+  diskPressure?: ModelDisk;
 }
 
 export function toManifest(p: ModelPolicy): ImagePolicy {
@@ -27,6 +33,7 @@ export function toManifest(p: ModelPolicy): ImagePolicy {
     spec: {
       removal: p.rules.map((r) => ({ imageName: r.pattern, deleteAfter: r.deleteAfter, ...(r.agentDownloadedOnly ? { agentDownloadedOnly: true } : {}) })),
       ...(p.keep.length ? { keep: p.keep } : {}),
+      ...(p.diskPressure ? { diskPressure: p.diskPressure } : {}),
     },
   } as ImagePolicy;
 }

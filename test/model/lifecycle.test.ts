@@ -8,35 +8,39 @@
  *   FC_SEED=<seed> FC_PATH=<path> npx vitest run --project unit test/model/lifecycle.test.ts
  * (FC_RUNS sets the number of sequences, 10 000 by default.)
  *
- * The mutants below are planners with one deliberate bug each: the properties must catch every one
- * and shrink it to a short sequence, or they prove nothing.
+ * The mutants below are planners, shells and disk-pressure decisions with one deliberate bug each:
+ * the properties must catch every one and shrink it to a short sequence, or they prove nothing.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { loadPressure, plannerTakesUses, realPlanner, type Planner } from './capabilities.js';
+import { pressureGoal, pressureOrder, wouldRemove } from '../../controller/reconcile/pressure.js';
+import { budgetsOf } from '../../crd/imagepolicy/disk-pressure.js';
+import { realPlanner, type Planner } from './agent-sim.js';
 import { sequenceArb } from './commands.js';
+import { toManifest } from './judge.js';
+import { pressureSeen, type PressureDecider } from './pressure.js';
 import { runSequence, type RunOptions } from './sequence.js';
 
 const RUNS = Number(process.env.FC_RUNS ?? 10_000);
 const SEED = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
 const PATH = process.env.FC_PATH;
 
-const eventUses = plannerTakesUses();
-const pressure = await loadPressure();
-
-function check(planner: Planner, runs: number, seed = SEED, path = PATH, uses = eventUses, shell?: RunOptions['shell']) {
-  const o: RunOptions = { planner, eventUses: uses, pressure, shell };
+function check(planner: Planner, runs: number, seed = SEED, path = PATH, shell?: RunOptions['shell'], pressure?: PressureDecider) {
+  const o: RunOptions = { planner, shell, pressure };
   return fc.check(fc.property(sequenceArb, (cmds) => void runSequence(cmds, o)), { numRuns: runs, seed, path });
 }
 
 describe('the pure core against the model (fast-check)', () => {
-  it(`keeps every property over ${RUNS} generated sequences (event uses: ${eventUses ? 'yes' : 'no, main'}; disk pressure: ${pressure ? 'yes' : 'not on this branch'})`, () => {
+  it(`keeps every property over ${RUNS} generated sequences`, () => {
     const out = check(realPlanner, RUNS);
     if (out.failed) {
       const replay = `replay: FC_SEED=${out.seed} FC_PATH=${out.counterexamplePath ?? ''} npx vitest run --project unit test/model/lifecycle.test.ts`;
       throw new Error(`${String(out.errorInstance)}\n${fc.defaultReportMessage(out)}\n${replay}`);
     }
     expect(out.numRuns).toBe(RUNS);
+    console.log(`[model] disk pressure: ${pressureSeen.underPressure} plans under pressure, ${pressureSeen.removing} removing for space, ${pressureSeen.properPrefix} of them a proper prefix of the candidates`);
+    // a replay of one path (FC_PATH) or a short hunt may draw no such plan; 1000 sequences draw some
+    if (!PATH && RUNS >= 1_000) expect(pressureSeen.properPrefix, 'the LRU property judged plans that remove some candidates and leave others').toBeGreaterThan(0);
   }, 120_000);
 });
 
@@ -67,7 +71,7 @@ describe('the properties catch planted bugs, and shrink them', () => {
   }, 60_000);
 
   it('a planner deaf to container events misses short-lived containers and uses while the agent is away, when the world has them', () => {
-    const out = check(deaf, 5_000, 42, undefined, true);
+    const out = check(deaf, 5_000, 42, undefined);
     expect(out.failed).toBe(true);
     expect(String(out.errorInstance)).toMatch(/before its due time|lastUsedAt earlier than the last use|removes exactly what is due|next due moment/);
     expect(out.counterexample![0].length).toBeLessThanOrEqual(8);
@@ -79,9 +83,33 @@ describe('the properties catch planted bugs, and shrink them', () => {
     ['a shell that starts from the live stream, not from its stored cursor', realPlanner, { replay: false }, /before its due time|lastUsedAt earlier than the last use|removes exactly what is due|next due moment|restore from snapshots/],
     ['a shell that leaves an interrupted removal\'s tags off', realPlanner, { restoreTags: false }, /restore from snapshots equals the uninterrupted run/],
   ] as const)('%s', (_what, planner, shell, caught) => {
-    const out = check(planner, 5_000, 42, undefined, true, shell);
+    const out = check(planner, 5_000, 42, undefined, shell);
     expect(out.failed).toBe(true);
     expect(String(out.errorInstance)).toMatch(caught);
     expect(out.counterexample![0].length).toBeLessThanOrEqual(8);
+  }, 60_000);
+});
+
+/** Disk pressure composed as the agent composes it, with one step changed (`bend`). */
+const pressureWith = (bend: { order?: (o: string[]) => string[]; minAge?: (ms: number) => number; extra?: boolean }): PressureDecider => ({ images, policies, usage, unique, now }) => {
+  const goal = pressureGoal(budgetsOf(policies.map(toManifest)), usage);
+  if (!goal) return [];
+  const { order } = pressureOrder({ images, parents: new Map(), unique, now, minAgeMs: bend.minAge ? bend.minAge(goal.minAgeMs) : goal.minAgeMs });
+  const out = wouldRemove(bend.order ? bend.order(order) : order, usage, goal, unique);
+  const next = order.find((id) => !out.includes(id));
+  return bend.extra && out.length && next ? [...out, next] : out;
+};
+
+describe('the disk-pressure property catches planted bugs, and shrinks them', () => {
+  it.each([
+    ['the most recently used go first', pressureWith({ order: (o) => [...o].reverse() })],
+    ['minAge is ignored', pressureWith({ minAge: () => 0 })],
+    ['the order is right but the goal is overshot by one', pressureWith({ order: (o) => o, extra: true })],
+  ] as const)('%s', (what, decider) => {
+    const out = check(realPlanner, 5_000, 42, undefined, undefined, decider);
+    expect(out.failed).toBe(true);
+    expect(String(out.errorInstance)).toMatch(/disk pressure picks only the least-recently-used prefix/);
+    expect(out.counterexample![0].length).toBeLessThanOrEqual(8);
+    console.log(`[model] planted "${what}": caught, shrunk to ${out.counterexample![0].length} commands: ${JSON.stringify(out.counterexample![0])}`);
   }, 60_000);
 });

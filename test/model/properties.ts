@@ -15,14 +15,14 @@
  * 2'. and at the engine: every image the agent's removal deletes is, at that moment, unused and
  *    past the model's due time counted from its last use (a use between the plan and the delete,
  *    seen only as an engine event, included);
- * 6. (disk pressure, extension point) the eviction order is the least-recently-used order of the
- *    model's candidates, so that whatever prefix pressure takes is the LRU prefix.
+ * 6. disk pressure picks only the least-recently-used prefix of the candidates: what the product's
+ *    pure decision would remove for space now is exactly the model's LRU prefix (pressure.ts).
  * The twin check (restore from snapshots equals the uninterrupted run) is in sequence.ts.
  */
 import type { PersistedImage } from '../../statemachines/runtime.js';
 import type { PassRecord } from './agent-sim.js';
 import { idOf, sizeOf } from './catalog.js';
-import type { PressureModule } from './capabilities.js';
+import { modelPressure, usageOf, type PressureDecider } from './pressure.js';
 import type { Judge } from './judge.js';
 import type { World } from './world.js';
 
@@ -40,13 +40,12 @@ const at = (ms: number | null) => (ms === null ? 'null' : `t+${ms - 1_000_000}`)
 export class Checker {
   /** the engine events already judged (uses since the previous plan are those after it) */
   private eventsSeen = 0;
-  /** the minAge of the disk budget in force (extension point) */
-  minAgeMs = 120_000;
-
   constructor(
     private readonly world: World,
     private readonly judge: Judge,
-    private readonly pressure: PressureModule | null,
+    private readonly pressure: PressureDecider,
+    /** the data root's used percent, as the device's disk command set it */
+    private readonly diskUsedPercent: () => number,
   ) {
     const judged = world.onAgentRemove;
     world.onAgentRemove = (content) => {
@@ -74,7 +73,7 @@ export class Checker {
     this.exactlyDue(r);
     this.countdowns(r, usedSince);
     this.agreesWithEngine(r);
-    this.lruOrder(r);
+    this.lruPrefix(r);
   }
 
   private neverInUse(r: PassRecord): void {
@@ -134,22 +133,14 @@ export class Checker {
     }
   }
 
-  /**
-   * EXTENSION POINT (disk pressure): with the pure eviction order on this branch, it must be the
-   * model's LRU order of its candidates (idle, unprotected, matched by a rule, not yet due, idle
-   * for at least minAge): oldest last use first, then more bytes, then the ID. Pressure takes a
-   * prefix of that order, so this is "picks only the LRU prefix".
-   */
-  private lruOrder(r: PassRecord): void {
-    if (!this.pressure) return;
-    const got = this.pressure.pressureOrder({ images: r.plan.images, parents: new Map(), unique: new Map([...this.world.images.keys()].map((c) => [idOf(c), sizeOf(c)])), now: r.now, minAgeMs: this.minAgeMs }).order;
-    const cands = [...this.world.images.keys()].filter((c) => {
-      const due = this.judge.dueAt(c);
-      const s = this.judge.seen.get(c);
-      return due !== null && r.now < due && s?.known != null && r.now - s.known >= this.minAgeMs;
-    });
-    const known = (c: number) => this.judge.seen.get(c)!.known!;
-    const want = cands.sort((a, b) => known(a) - known(b) || sizeOf(b) - sizeOf(a) || idOf(a).localeCompare(idOf(b))).map(idOf);
-    if (JSON.stringify(got) !== JSON.stringify(want)) throw new PropertyFailure('disk pressure takes the LRU prefix', `at ${at(r.now)} the order is [${got.join(', ')}], the model's LRU order [${want.join(', ')}]`);
+  /** What pressure would remove now (the product's pure decision) is the model's LRU prefix of its candidates. */
+  private lruPrefix(r: PassRecord): void {
+    const pct = this.diskUsedPercent();
+    const unique = new Map([...this.world.images.keys()].map((c) => [idOf(c), sizeOf(c)]));
+    const got = this.pressure({ images: r.plan.images, policies: [...this.judge.policies.values()], usage: usageOf(this.world, pct), unique, now: r.now });
+    const want = modelPressure(this.judge, this.world, pct, r.now);
+    if (JSON.stringify(got) !== JSON.stringify(want)) {
+      throw new PropertyFailure('disk pressure picks only the least-recently-used prefix of the candidates', `at ${at(r.now)}, disk ${pct}%: it would remove [${got.join(', ')}], the model's LRU prefix is [${want.join(', ')}]`);
+    }
   }
 }

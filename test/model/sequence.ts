@@ -6,16 +6,17 @@
  * equals the uninterrupted run).
  */
 import type { PersistedImage } from '../../statemachines/runtime.js';
-import type { Planner, PressureModule } from './capabilities.js';
+import type { Planner } from './agent-sim.js';
 import type { Command } from './commands.js';
 import { Device, type DeviceOptions } from './device.js';
 import { Judge } from './judge.js';
+import { realPressure, type PressureDecider } from './pressure.js';
 import { Checker, PropertyFailure } from './properties.js';
 
 export interface RunOptions {
   planner: Planner;
-  eventUses: boolean;
-  pressure: PressureModule | null;
+  /** what would be removed for space (default: the product's decision; a planted bug otherwise) */
+  pressure?: PressureDecider;
   shell?: DeviceOptions['shell'];
 }
 
@@ -42,9 +43,9 @@ function differs(a: ReadonlyMap<string, PersistedImage>, b: ReadonlyMap<string, 
 
 /** Run `cmds`, throwing the first PropertyFailure; the judged device at the end. */
 export function runSequence(cmds: readonly Command[], o: RunOptions): Device {
-  const device = new Device({ planner: o.planner, eventUses: o.eventUses, restoreOnCrash: true, shell: o.shell });
+  const device = new Device({ planner: o.planner, restoreOnCrash: true, shell: o.shell });
   device.judge = new Judge(device.world);
-  const checker = new Checker(device.world, device.judge, o.pressure);
+  const checker = new Checker(device.world, device.judge, o.pressure ?? realPressure, () => device.diskUsedPercent);
   device.onPlan = (r) => checker.onPlan(r);
   // until the first restart the two are the same device: the twin is forked there
   let twin: Device | null = null;

@@ -248,9 +248,10 @@ export class SoakActions {
     const name = pickOf([...this.policies.current().keys()], op.pick);
     if (!name) return 'skipped';
     this.detail = name;
-    const r = await call({ socketPath: this.agent.socket }, 'DELETE', `/v1/objects/ImagePolicy/${name}`);
-    if (r.status !== 200) throw new Error(`delete policy: ${r.status} ${r.text.slice(0, 200)}`);
-    this.policies.deleted(name, Date.now());
-    return 'done';
+    const undo = this.policies.deleting(name, Date.now());
+    const r = await call({ socketPath: this.agent.socket }, 'DELETE', `/v1/objects/ImagePolicy/${name}`).catch((err: Error) => ({ status: 0, text: err.message }));
+    if (r.status === 200) return 'done';
+    undo(Date.now());
+    throw new Error(`delete policy: ${r.status} ${r.text.slice(0, 200)}`);
   }
 }

@@ -10,17 +10,26 @@
  * (`ownDelete`, with when its `docker rmi` was under way): every other one is the agent's, and must be of an image that no container used at
  * that moment, that no keep protected and some rule matched, and whose last use (or first sight) lies
  * at least the winning deleteAfter before it, under one of the policy sets in force just before.
+ * A delete is also allowed as a removal for space (SPEC §8), under a set with a disk budget, while
+ * the disk was full (`pressure`, told by the run: the disk-full fault or its own statfs samples):
+ * of an image no container used, some rule matched (its deleteAfter aside) and no keep protected,
+ * idle for at least the shortest minAge, and with no older candidate left behind: least recently
+ * used first. The agent may count an image as used later than the events say (it first saw it
+ * later, or its history had a gap after a restart, SPEC §2), never earlier, so "older" is judged
+ * against the latest moment the agent may have counted (`restartedAfter`).
  * Lateness: an image due under the current policies and still there 2 s later.
  */
 import type Dockerode from 'dockerode';
 import { LineSplitter } from '../../crd/api/lines.js';
-import { verdictOf, type PolicyHistory } from './policies.js';
+import { budgetOf, verdictOf, type PolicyHistory, type SoakPolicy } from './policies.js';
 
 /** How long before a delete the agent may have planned it (a policy may have changed meanwhile). */
 export const DECISION_WINDOW_MS = 2_000;
 /** How long the oracle waits before judging a delete (the schedule registers its own deletes by then). */
 const JUDGE_AFTER_MS = 4_000;
 export const LATE_MS = 2_000;
+/** How far apart two last uses must lie for the oracle to call one older (the agent counts from its passes, 1 s apart, and events). */
+const LRU_SLACK_MS = 2_500;
 
 interface EngineEvent {
   Type: string;
@@ -35,6 +44,8 @@ interface OImage {
   /** references it lost, with when: the agent untags the extra ones just before it deletes */
   lost: Map<string, number>;
   firstSeen: number;
+  /** when its references last changed: a tag that makes a rule match makes it due from then at the earliest */
+  refsAt: number;
 }
 
 export interface NotedDelete {
@@ -46,6 +57,10 @@ export interface NotedDelete {
   since: number;
   /** the container event of that last use (or "first sight") */
   sinceBy: string;
+  /** when its references last changed */
+  refsAt: number;
+  /** the other images present then that no container used: the candidates for space it may have gone before */
+  others: { id: string; refs: string[]; since: number; latest: number }[];
 }
 
 export interface Violation {
@@ -61,6 +76,8 @@ export interface AgentRemoval {
   at: number;
   /** ms after it fell due under the current policies (null: not due by the oracle's reckoning) */
   afterDue: number | null;
+  /** allowed only as a removal for space (no age rule had it due) */
+  forSpace: boolean;
 }
 
 export class EngineOracle {
@@ -95,6 +112,10 @@ export class EngineOracle {
   private connected = false;
   reconnects = 0;
   events = 0;
+  /** was the disk full enough for a budget with this high threshold at some moment of [from, to]? (told by the run) */
+  pressure: (from: number, to: number, highPercent: number) => boolean = () => false;
+  /** the end of the last agent or engine restart at or after `t` (the agent may have counted a use then), or -Infinity */
+  restartedAfter: (t: number) => number = () => -Infinity;
 
   constructor(
     private readonly docker: Dockerode,
@@ -210,14 +231,21 @@ export class EngineOracle {
 
   private image(id: string, at: number): OImage {
     let img = this.images.get(id);
-    if (!img) this.images.set(id, (img = { refs: new Set(), lost: new Map(), firstSeen: at }));
+    if (!img) this.images.set(id, (img = { refs: new Set(), lost: new Map(), firstSeen: at, refsAt: at }));
     return img;
   }
 
   private learnRef(id: string, ref: string, at: number): void {
     if (!id.startsWith('sha256:')) return;
-    for (const [other, img] of this.images) if (other !== id && img.refs.delete(ref)) img.lost.set(ref, at);
-    this.image(id, at).refs.add(ref);
+    for (const [other, img] of this.images) {
+      if (other === id || !img.refs.delete(ref)) continue;
+      img.lost.set(ref, at);
+      img.refsAt = at;
+    }
+    const img = this.image(id, at);
+    if (img.refs.has(ref)) return;
+    img.refs.add(ref);
+    img.refsAt = at;
   }
 
   /** What the engine holds for `ref` now (an ID or a reference). */
@@ -231,6 +259,7 @@ export class EngineOracle {
       if (refs.includes(r)) continue;
       img.refs.delete(r);
       img.lost.set(r, at);
+      img.refsAt = at;
     }
   }
 
@@ -241,7 +270,13 @@ export class EngineOracle {
     const use = this.lastUse(id);
     const first = img?.firstSeen ?? -Infinity;
     const since = Math.max(use?.at ?? -Infinity, first);
-    this.noted.push({ id, at, refs, users, since, sinceBy: use && use.at >= first ? use.by : 'first sight' });
+    const others: NotedDelete['others'] = [];
+    for (const [oid, o] of this.images) {
+      if (oid === id || [...this.containers.values()].some((c) => c.image === oid)) continue;
+      const lo = Math.max(this.lastUse(oid)?.at ?? -Infinity, o.firstSeen);
+      others.push({ id: oid, refs: [...o.refs], since: lo, latest: Math.max(lo, this.restartedAfter(lo)) });
+    }
+    this.noted.push({ id, at, refs, users, since, sinceBy: use && use.at >= first ? use.by : 'first sight', refsAt: img?.refsAt ?? -Infinity, others });
     this.images.delete(id);
     this.uses.delete(id);
   }
@@ -299,7 +334,7 @@ export class EngineOracle {
       if ([...this.containers.values()].some((c) => c.image === id)) continue;
       const v = this.policies.verdictAt([...img.refs], now);
       if (v.kept || v.deleteAfterMs === null) continue;
-      const dueAt = Math.max(Math.max(this.lastUse(id)?.at ?? -Infinity, img.firstSeen) + v.deleteAfterMs, v.since);
+      const dueAt = Math.max(Math.max(this.lastUse(id)?.at ?? -Infinity, img.firstSeen) + v.deleteAfterMs, v.since, img.refsAt);
       const key = `${id} ${dueAt}`;
       if (now <= dueAt + LATE_MS || this.lateFlagged.has(key)) continue;
       this.lateFlagged.add(key);
@@ -320,12 +355,32 @@ export class EngineOracle {
     const iso = new Date(d.at).toISOString();
     const sets = this.policies.during(d.at - DECISION_WINDOW_MS, d.at);
     const allowed = sets.map((s) => verdictOf(s, d.refs)).filter((v) => !v.kept && v.deleteAfterMs !== null && d.at >= d.since + v.deleteAfterMs);
+    const space = sets.map((s) => this.forSpace(s, d));
     const now = this.policies.verdictAt(d.refs, d.at);
-    this.agentRemovals.push({ id: d.id, at: d.at, afterDue: now.deleteAfterMs === null || now.kept ? null : d.at - Math.max(d.since + now.deleteAfterMs, now.since) });
+    const afterDue = now.deleteAfterMs === null || now.kept ? null : d.at - Math.max(d.since + now.deleteAfterMs, now.since, d.refsAt);
+    this.agentRemovals.push({ id: d.id, at: d.at, afterDue: allowed.length ? afterDue : null, forSpace: !allowed.length && space.includes(null) });
     if (d.users.length) this.violations.push({ image: d.id, at: iso, what: `deleted while containers ${d.users.join(', ')} used it` });
-    else if (!allowed.length) {
+    else if (!allowed.length && !space.includes(null)) {
       const why = [...new Set(sets.map((s) => verdictOf(s, d.refs)).map((v) => (v.kept ? 'kept' : v.deleteAfterMs === null ? 'no rule matches' : `due ${d.since + v.deleteAfterMs - d.at} ms later (deleteAfter ${v.deleteAfterMs} ms)`)))];
-      this.violations.push({ image: d.id, at: iso, what: `deleted by the agent [${d.refs.join(', ')}]; last use ${new Date(d.since).toISOString()} (${d.sinceBy}): ${why.join('; ')}` });
+      this.violations.push({ image: d.id, at: iso, what: `deleted by the agent [${d.refs.join(', ')}]; last use ${new Date(d.since).toISOString()} (${d.sinceBy}): ${why.join('; ')}; for space: ${[...new Set(space)].join('; ')}` });
     }
+  }
+
+  /** Why `d` was no allowed removal for space under `set` (null: it was one). */
+  private forSpace(set: ReadonlyMap<string, SoakPolicy>, d: NotedDelete): string | null {
+    const budget = budgetOf(set);
+    if (!budget) return 'no disk budget';
+    const v = verdictOf(set, d.refs);
+    if (v.kept) return 'kept';
+    if (v.deleteAfterMs === null) return 'no rule matches';
+    if (d.at < d.since + budget.minAgeMs - 50) return `idle ${d.at - d.since} ms, less than minAge ${budget.minAgeMs} ms`;
+    if (!this.pressure(d.at - DECISION_WINDOW_MS - 1_000, d.at, budget.highPercent)) return `the disk was not ${budget.highPercent}% full`;
+    const older = d.others.find((o) => {
+      const w = verdictOf(set, o.refs);
+      // one due by its age rule is the age path's (the agent holds it removable)
+      if (w.kept || w.deleteAfterMs === null || d.at >= o.since + w.deleteAfterMs - 50) return false;
+      return o.latest + LRU_SLACK_MS < d.since;
+    });
+    return older ? `not least recently used: ${older.id.slice(7, 19)} [${older.refs.join(', ')}], last used ${new Date(older.latest).toISOString()} at the latest, was a candidate` : null;
   }
 }

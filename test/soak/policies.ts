@@ -11,16 +11,28 @@ export interface SoakRule {
   deleteAfterMs: number;
 }
 
+/** spec.diskPressure, percent form (the soak's disk-full fault fills the data root to 100%). */
+export interface SoakBudget {
+  highPercent: number;
+  lowPercent: number;
+  minAgeMs: number;
+}
+
 export interface SoakPolicy {
   name: string;
   rules: SoakRule[];
   keep: string[];
+  diskPressure?: SoakBudget;
 }
 
 export function manifestOf(p: SoakPolicy): unknown {
   return {
     apiVersion: 'imagectl.dev/v1alpha1', kind: 'ImagePolicy', metadata: { name: p.name },
-    spec: { removal: p.rules.map((r) => ({ imageName: r.imageName, deleteAfter: `${r.deleteAfterMs / 1000}s` })), ...(p.keep.length ? { keep: p.keep } : {}) },
+    spec: {
+      removal: p.rules.map((r) => ({ imageName: r.imageName, deleteAfter: `${r.deleteAfterMs / 1000}s` })),
+      ...(p.keep.length ? { keep: p.keep } : {}),
+      ...(p.diskPressure ? { diskPressure: { highThresholdPercent: p.diskPressure.highPercent, lowThresholdPercent: p.diskPressure.lowPercent, minAge: `${p.diskPressure.minAgeMs / 1000}s` } } : {}),
+    },
   };
 }
 
@@ -32,7 +44,18 @@ export function policyFamilies(registry: string): ((deleteAfterMs: number) => So
     (d) => ({ name: 'soak-local', rules: [{ imageName: 'soak/*:*', deleteAfterMs: d }], keep: [] }),
     (d) => ({ name: 'soak-app', rules: [{ imageName: `${registry}/soak/app:*`, deleteAfterMs: d }, { imageName: 'soak/tmp:*', deleteAfterMs: 2 * d }], keep: [] }),
     (d) => ({ name: 'soak-all', rules: [{ imageName: '*', deleteAfterMs: 4 * d }], keep: [base, 'soak/keep:*'] }),
+    // rules that never fall due in a soak: what this policy removes, it removes for space (minAge of seconds)
+    (d) => ({
+      name: 'soak-pressure', rules: [{ imageName: `${registry}/soak/*:*`, deleteAfterMs: 3_600_000 }, { imageName: 'soak/*:*', deleteAfterMs: 3_600_000 }],
+      keep: ['soak/keep:*'], diskPressure: { highPercent: 90, lowPercent: 85, minAgeMs: d },
+    }),
   ];
+}
+
+/** The disk budgets of a policy set: the lowest high threshold starts removal, the shortest minAge applies (SPEC §8). */
+export function budgetOf(set: ReadonlyMap<string, SoakPolicy>): { highPercent: number; minAgeMs: number } | null {
+  const bs = [...set.values()].flatMap((p) => (p.diskPressure ? [p.diskPressure] : []));
+  return bs.length ? { highPercent: Math.min(...bs.map((b) => b.highPercent)), minAgeMs: Math.min(...bs.map((b) => b.minAgeMs)) } : null;
 }
 
 /** What a policy set says of an image with these references. */
@@ -64,11 +87,16 @@ export class PolicyHistory {
     this.sets.push({ at, set: new Map(this.current()).set(p.name, p) });
   }
 
-  /** Out of force from `at` (taken after the delete answered). */
-  deleted(name: string, at: number): void {
-    const set = new Map(this.current());
+  /**
+   * Out of force from `at`, taken before the delete request is sent (the agent acts on it before
+   * its answer arrives); the function it returns puts the policy back (a delete that did not go through).
+   */
+  deleting(name: string, at: number): (at: number) => void {
+    const before = this.current();
+    const set = new Map(before);
     set.delete(name);
     this.sets.push({ at, set });
+    return (undoAt) => this.setTo(before, undoAt);
   }
 
   /** Back to an earlier set (an apply that did not go through). */

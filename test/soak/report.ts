@@ -9,7 +9,7 @@ export interface SoakReport {
   unseenUses: boolean;
   operations: { done: number; skipped: number; failed: number; byKind: Record<string, { done: number; skipped: number; failed: number }>; errors: string[] };
   faults: { injected: number; byKind: Record<string, number>; windows: FaultWindow[]; errors: string[] };
-  removals: { byAgent: number; bySchedule: number; latencyAfterDueMs: { p50: number | null; p95: number | null; max: number | null } };
+  removals: { byAgent: number; forSpace: number; bySchedule: number; latencyAfterDueMs: { p50: number | null; p95: number | null; max: number | null } };
   late: { total: number; withoutFault: number; list: { image: string; dueAt: string; duringFault: boolean; agentAudit?: string[] }[] };
   violations: Violation[];
   engine: { events: number; reconnects: number; unseenDeletes: number; unseenArrivals: number; containersCreated: number; containersNotCounted: number };
@@ -40,7 +40,7 @@ export function summarize(r: {
     unseenUses: r.unseenUses,
     operations: { done: sum(c.done), skipped: sum(c.skipped), failed: sum(c.failed), byKind, errors: c.errors },
     faults: { injected: sum(r.faults.counts), byKind: r.faults.counts as Record<string, number>, windows: r.faults.windows, errors: r.faults.errors },
-    removals: { byAgent: r.oracle.agentRemovals.length, bySchedule: r.oracle.ownRemovals.length, latencyAfterDueMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: lat.length ? Math.max(...lat) : null } },
+    removals: { byAgent: r.oracle.agentRemovals.length, forSpace: r.oracle.agentRemovals.filter((a) => a.forSpace).length, bySchedule: r.oracle.ownRemovals.length, latencyAfterDueMs: { p50: quantile(lat, 0.5), p95: quantile(lat, 0.95), max: lat.length ? Math.max(...lat) : null } },
     late: { total: r.oracle.late.length, withoutFault: r.oracle.late.filter((l) => !l.duringFault).length, list: r.oracle.late.map((l) => ({ image: l.id, dueAt: new Date(l.dueAt).toISOString(), duringFault: l.duringFault })) },
     violations: r.oracle.violations,
     engine: { events: r.oracle.events, containersCreated: r.oracle.containersCreated, reconnects: r.oracle.reconnects, unseenDeletes: r.oracle.unseenDeletes, unseenArrivals: r.oracle.unseenArrivals, containersNotCounted: r.oracle.ignoredContainers },
@@ -57,7 +57,7 @@ export function formatReport(r: SoakReport): string {
     `soak: seed ${r.seed}, ${r.minutes} min, ${r.unseenUses ? 'with' : 'without'} short-lived containers and uses while the agent is away`,
     `operations: ${r.operations.done} done, ${r.operations.skipped} skipped, ${r.operations.failed} failed (${kinds})`,
     `faults injected: ${r.faults.injected} (${Object.entries(r.faults.byKind).map(([k, v]) => `${k} ${v}`).join(', ')})${r.faults.errors.length ? `; fault errors: ${r.faults.errors.join('; ')}` : ''}`,
-    `removals: ${r.removals.byAgent} by the agent, ${r.removals.bySchedule} by the schedule; after due: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms`,
+    `removals: ${r.removals.byAgent} by the agent (${r.removals.forSpace} of them for space), ${r.removals.bySchedule} by the schedule; after due: p50 ${l.p50} ms, p95 ${l.p95} ms, max ${l.max} ms`,
     `due but not removed within 2 s: ${r.late.total} (${r.late.withoutFault} with no fault around)`,
     `engine events: ${r.engine.events} (containers created ${r.engine.containersCreated}), oracle reconnects ${r.engine.reconnects}, deletes and arrivals the stream missed ${r.engine.unseenDeletes} and ${r.engine.unseenArrivals}${r.unseenUses ? '' : `, containers shorter-lived than main claims to see (not counted as uses) ${r.engine.containersNotCounted}`}`,
     r.agentRss ? `agent RSS: min ${r.agentRss.minMb} MB, median ${r.agentRss.medianMb} MB, max ${r.agentRss.maxMb} MB, last ${r.agentRss.lastMb} MB; per minute [${r.agentRss.perMinuteMb.join(', ')}]` : 'agent RSS: not sampled',

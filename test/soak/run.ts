@@ -4,7 +4,7 @@
  * fault lane until the time is up; then every fault is undone, the last deletes are judged, and the
  * report says what happened. Everything started here is stopped here.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentProcess } from '../helpers/agent.js';
@@ -42,6 +42,37 @@ function rssBytes(pid: number | undefined): number | null {
   }
 }
 
+/** The data root's filesystem, used percent as SPEC §8 counts it (the oracle's own statfs, not the agent's). */
+function usedPercent(dir: string): number | null {
+  try {
+    const s = statfsSync(dir);
+    return s.blocks > 0 ? (100 * (s.blocks - s.bavail)) / s.blocks : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Tell the oracle when the disk was full (the fault, or its statfs samples) and when the agent or the engine came back. */
+function wireOracle(oracle: EngineOracle, faults: FaultLane, disk: DataRoot): () => void {
+  const samples: { t: number; pct: number }[] = [];
+  const sampler = setInterval(() => {
+    const pct = usedPercent(disk.dir);
+    if (pct !== null) samples.push({ t: Date.now(), pct });
+    if (samples.length > 2_000) samples.splice(0, 1_000);
+  }, 250);
+  oracle.pressure = (from, to, high) =>
+    faults.windows.some((w) => w.kind === 'disk-full' && w.from <= to && w.to >= from) ||
+    faults.active === 'disk-full' ||
+    samples.some((x) => x.t >= from - 500 && x.t <= to && x.pct >= high - 2);
+  // SPEC §2: a use the agent could not see counts from when it could see again, a little after it is back
+  oracle.restartedAfter = (t) => {
+    const ends = faults.windows.filter((w) => (w.kind === 'agent-kill' || w.kind === 'engine-restart') && w.to >= t).map((w) => w.to + 3_000);
+    if (faults.active === 'agent-kill' || faults.active === 'engine-restart') ends.push(Infinity);
+    return ends.length ? Math.max(...ends) : -Infinity;
+  };
+  return () => clearInterval(sampler);
+}
+
 async function fixtures(stack: Stack): Promise<void> {
   const docker = dockerFor(stack);
   const R = stack.registry;
@@ -72,6 +103,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     await agent.start();
     const actions = new SoakActions(docker, stack.registry, agent, oracle, policies, o.unseenUses);
     const faults = new FaultLane(stack, agent, disk, actions);
+    const unwire = wireOracle(oracle, faults, disk);
     const rss: { t: number; bytes: number }[] = [];
     const started = Date.now();
     const until = started + o.durationMs;
@@ -98,6 +130,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     oracle.judgeAll();
     clearInterval(ticker);
     clearInterval(sampler);
+    unwire();
     const agrees = await stateAgrees(docker, agent.socket).catch((err: Error) => [`could not compare: ${err.message}`]);
     for (const v of oracle.violations.slice(0, 20)) {
       const audit = await auditLog(agent.socket, v.image).catch(() => []);
