@@ -291,10 +291,10 @@ export class Store extends EventEmitter {
     await this.meta.put(key, value);
   }
 
-  /** One image's history (transitions and API calls on it) through the index, without scanning the log. */
+  /** One image's history (transitions and API calls on it) through the index, read at once (B7: a generator costs 3× as much). */
   async auditForImage(id: string, opts: { since?: number } = {}): Promise<AuditRecord[]> {
-    const out: AuditRecord[] = [];
-    for await (const [, r] of this.auditEntries({ ...opts, image: id })) out.push(r as AuditRecord);
-    return out;
+    const from = opts.since !== undefined ? sinceKey(opts.since) : '';
+    const all = (await this.auditByImage.values({ gte: `${id}!${from}`, lt: `${id}!\xff` }).all()) as AuditRecord[];
+    return opts.since === undefined ? all : all.filter((r) => fromSince(r, opts.since));
   }
 }
