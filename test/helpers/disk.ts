@@ -3,7 +3,7 @@
  * the agent does (statfs), fill it with files the engine knows nothing about, and read what the
  * agent reports. Fillers live at the top of the data root, where dockerd never looks.
  */
-import { readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, rmSync, statfsSync, writeFileSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import type { AuditRecord } from '../../crd/api/audit.js';
@@ -80,4 +80,21 @@ export async function metricsOf(agent: AgentProcess): Promise<{ text: string; va
     return line === undefined ? undefined : Number(line.slice(series.length + 1));
   };
   return { text, value };
+}
+
+/** Append to `file` until its file system says ENOSPC: in 1 MiB chunks, then 4 KiB ones for the rest. */
+export function fillToEnospc(file: string): void {
+  const fd = openSync(file, 'a');
+  try {
+    for (const size of [1 << 20, 4096]) {
+      const chunk = Buffer.alloc(size, 1);
+      try {
+        for (;;) writeSync(fd, chunk);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
 }

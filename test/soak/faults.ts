@@ -5,8 +5,9 @@
  * count use.
  */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { fillToEnospc } from '../helpers/disk.js';
 import type { AgentProcess } from '../helpers/agent.js';
 import type { Stack } from '../stack/stack.js';
 import type { SoakActions } from './actions.js';
@@ -28,19 +29,7 @@ export class DataRoot {
 
   /** Write until the file system says ENOSPC. */
   fill(): void {
-    const fd = openSync(this.filler, 'a');
-    try {
-      for (const size of [1 << 20, 4096]) {
-        const chunk = Buffer.alloc(size, 1);
-        try {
-          for (;;) writeSync(fd, chunk);
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-        }
-      }
-    } finally {
-      closeSync(fd);
-    }
+    fillToEnospc(this.filler);
   }
 
   free(): void {

@@ -1,8 +1,9 @@
 /** A tiny tmpfs for the state dir (needs root, like the whole test stack), filled and freed at will. */
 import { execFileSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fillToEnospc } from '../../helpers/disk.js';
 
 export class Tmpfs {
   readonly dir: string;
@@ -16,15 +17,7 @@ export class Tmpfs {
 
   /** Write until the file system says ENOSPC. */
   fill(): void {
-    const fd = openSync(this.filler, 'a');
-    const chunk = Buffer.alloc(4096, 1);
-    try {
-      for (;;) writeSync(fd, chunk);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
-    } finally {
-      closeSync(fd);
-    }
+    fillToEnospc(this.filler);
   }
 
   free(): void {
