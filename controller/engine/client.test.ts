@@ -7,6 +7,7 @@
  * test/engine-client.test.ts and test/engine-tls.test.ts. DOCKER_HOST parsing is tested at the end.
  */
 import http from 'node:http';
+import { inspect } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -103,6 +104,15 @@ describe('engine client requests', () => {
     handler = (_req, res) => json(res, 400, { message: 'invalid reference format' });
     await expect(client.inspectImage('Bad')).rejects.toMatchObject({ statusCode: 400 });
     expect(seen).toHaveLength(4);
+  });
+
+  it('shows its kept-alive pool to util.inspect as one word (docker-modem formats every request\'s options, pool included, for a debug line)', async () => {
+    handler = (_req, res) => json(res, 200, []);
+    await Promise.all([client.listImages(), client.listContainers({ all: true })]);
+    const shown = inspect({ agent: client.agent }, { showHidden: true, depth: null });
+    expect(shown).toBe('{ agent: [Agent: kept-alive pool] }');
+    // what docker-modem formats on each call: its options, with the pool among them
+    expect(inspect(client.docker.modem, { showHidden: true, depth: null }).length).toBeLessThan(4000);
   });
 
   it('speaks /v1.41, never forces an image removal, puts only the name of a new container in its URL, on one kept-alive connection', async () => {

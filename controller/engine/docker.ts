@@ -15,8 +15,10 @@ export function dockerFromHost(host: string | undefined = process.env.DOCKER_HOS
   return new EngineClient(engineTarget(host, env));
 }
 
-const realTags = (tags: string[] | null | undefined) => (tags ?? []).filter((t) => t !== '<none>:<none>');
-const realDigests = (d: string[] | null | undefined) => (d ?? []).filter((t) => t !== '<none>@<none>');
+// the engine's own arrays when nothing is to be dropped (the common case): a pass makes no copies
+const without = (list: string[] | null | undefined, none: string) => (!list ? [] : list.includes(none) ? list.filter((t) => t !== none) : list);
+const realTags = (tags: string[] | null | undefined) => without(tags, '<none>:<none>');
+const realDigests = (d: string[] | null | undefined) => without(d, '<none>@<none>');
 
 export async function observe(docker: EngineClient): Promise<Observation> {
   const [images, containers] = await Promise.all([docker.listImages({ all: false }), docker.listContainers({ all: true })]);

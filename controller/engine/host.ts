@@ -16,6 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import type Dockerode from 'dockerode';
 
 /** A DOCKER_HOST or TLS setting that cannot work: the agent does not start on it. */
@@ -47,6 +48,17 @@ const NOTHING_FROM_ENV = { socketPath: undefined, host: undefined, port: undefin
 /** A kept-alive connection pool for the client's life (a pass is two list calls on one socket). */
 const keptAlive = { keepAlive: true, maxSockets: 4 };
 
+/**
+ * The pool, shown as one word by util.inspect. docker-modem formats every request's options for a
+ * debug line even when debugging is off (util.inspect, showHidden, no depth limit), and the pool is
+ * among them: without this it walked every socket of the pool on every call (under B6's container
+ * churn, 70 of the 910 MB a minute the agent allocated, and CPU time on every call).
+ */
+function pool<A extends http.Agent>(agent: A): A {
+  Object.defineProperty(agent, inspect.custom, { value: () => `[${agent.constructor.name}: kept-alive pool]` });
+  return agent;
+}
+
 function readCert(dir: string, name: string): Buffer {
   const file = join(dir, name);
   try {
@@ -69,7 +81,7 @@ function tcpTarget(u: URL, host: string, env: EngineEnv): EngineTarget {
   const hostname = u.hostname.replace(/^\[(.*)\]$/, '$1');
   if (!env.DOCKER_TLS_VERIFY) {
     const port = Number(u.port || 2375);
-    return { address: `tcp://${u.hostname}:${port}`, transport: 'tcp', options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'http' }, newAgent: () => new http.Agent(keptAlive) };
+    return { address: `tcp://${u.hostname}:${port}`, transport: 'tcp', options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'http' }, newAgent: () => pool(new http.Agent(keptAlive)) };
   }
   const port = Number(u.port || 2376);
   const dir = env.DOCKER_CERT_PATH || join(homedir(), '.docker');
@@ -78,7 +90,7 @@ function tcpTarget(u: URL, host: string, env: EngineEnv): EngineTarget {
     address: `tcp://${u.hostname}:${port} (TLS, certificates from ${dir})`,
     transport: 'tls',
     options: { ...NOTHING_FROM_ENV, host: hostname, port, protocol: 'https', ...tls },
-    newAgent: () => new https.Agent({ ...keptAlive, ...tls }),
+    newAgent: () => pool(new https.Agent({ ...keptAlive, ...tls })),
   };
 }
 
@@ -98,7 +110,7 @@ export function engineTarget(host: string | undefined, env: EngineEnv = process.
   const h = host?.trim() ?? '';
   if (!h || h.startsWith('unix://')) {
     const socketPath = h.slice('unix://'.length) || DEFAULT_SOCKET;
-    return { address: `unix://${socketPath}`, transport: 'unix', options: { ...NOTHING_FROM_ENV, socketPath, protocol: 'http' }, newAgent: () => new http.Agent(keptAlive) };
+    return { address: `unix://${socketPath}`, transport: 'unix', options: { ...NOTHING_FROM_ENV, socketPath, protocol: 'http' }, newAgent: () => pool(new http.Agent(keptAlive)) };
   }
   const u = parseUrl(h.includes('://') ? h : `tcp://${h}`);
   if (u.protocol === 'tcp:') return tcpTarget(u, h, env);
